@@ -1,0 +1,54 @@
+"""User commands outside the DAG: `python -m pipeline.cli <command>`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.config import PARAMS_FILE
+
+CONF_DIR = Path("conf")
+
+
+def compose_params(overrides: list[str], output: Path = PARAMS_FILE) -> None:
+    """Compose conf/ into params.yaml exactly as `dvc exp run` does (same function, same plugins)."""
+    from dvc.utils.hydra import compose_and_dump
+
+    compose_and_dump(output, str(CONF_DIR.resolve()), None, "config", str(Path.cwd()), overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    params = commands.add_parser("params", help="compose conf/ into params.yaml")
+    params.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=random_forest")
+    params.add_argument("--output", type=Path, default=PARAMS_FILE)
+    params.add_argument("--check", action="store_true",
+                        help="exit 1 if params.yaml differs from what conf/ composes to")
+    args = parser.parse_args(argv)
+
+    if args.command == "params":
+        if args.check:
+            return check_params(args.output)
+        compose_params(args.overrides, args.output)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def check_params(committed: Path) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "params.yaml"
+        compose_params([], fresh)
+        if fresh.read_text() == committed.read_text():
+            print(f"{committed} is in sync with conf/")
+            return 0
+    print(f"{committed} is stale: conf/ composes to something else. Run `make params` and commit it.",
+          file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

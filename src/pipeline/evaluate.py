@@ -1,0 +1,67 @@
+"""Metrics, per-slice metrics and feature importance for a fitted classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+
+
+def classification_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Ranking, thresholded and probabilistic quality of predicted probabilities."""
+    predicted = scores >= threshold
+    both_classes = len(np.unique(labels)) == 2
+    return {
+        "rows": int(len(labels)),
+        "late_share": round(float(np.mean(labels)), 6),
+        "roc_auc": round(float(roc_auc_score(labels, scores)), 6) if both_classes else float("nan"),
+        "pr_auc": round(float(average_precision_score(labels, scores)), 6),
+        "f1": round(float(f1_score(labels, predicted, zero_division=0)), 6),
+        "precision": round(float(precision_score(labels, predicted, zero_division=0)), 6),
+        "recall": round(float(recall_score(labels, predicted, zero_division=0)), 6),
+        "log_loss": round(float(log_loss(labels, scores, labels=[0, 1])), 6),
+        "brier": round(float(brier_score_loss(labels, scores)), 6),
+    }
+
+
+def slice_metrics(
+    frame: pd.DataFrame, labels: np.ndarray, scores: np.ndarray, *,
+    columns: list[str], threshold: float, min_rows: int,
+) -> pd.DataFrame:
+    """One row per (column, value) with at least `min_rows` rows, worst ROC AUC first."""
+    rows = []
+    for column in columns:
+        values = frame[column].astype(str).to_numpy()
+        for value in sorted(set(values)):
+            member = values == value
+            if member.sum() < min_rows:
+                continue
+            metrics = classification_metrics(labels[member], scores[member], threshold)
+            rows.append({"slice": column, "value": value, **metrics})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(["slice", "roc_auc", "value"]).reset_index(drop=True)
+
+
+def permutation_importance_table(
+    pipeline, frame: pd.DataFrame, columns: list[str], target: str, *, seed: int,
+    max_rows: int = 5000, repeats: int = 3,
+) -> pd.DataFrame:
+    """Drop in ROC AUC when each input column is shuffled, on a seeded sample of rows."""
+    from sklearn.inspection import permutation_importance
+
+    sample = frame.sample(n=min(max_rows, len(frame)), random_state=seed)
+    result = permutation_importance(pipeline, sample[columns], sample[target], scoring="roc_auc",
+                                    n_repeats=repeats, random_state=seed)
+    table = pd.DataFrame({"feature": columns,
+                          "importance": np.round(result.importances_mean, 6)})
+    return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(drop=True)

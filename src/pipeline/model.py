@@ -1,0 +1,106 @@
+"""The estimator: built from config, fitted, saved with skops, loaded through an allow-list."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from pipeline.io import write_bytes
+
+# Types a model file may hold beyond the scikit-learn and numpy types skops already deems safe.
+# skops refuses anything else, so a tampered or foreign file fails to load instead of running
+# code. Adding a model kind may need a line here: `skops.io.get_untrusted_types(file=...)`.
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+]
+
+
+class UntrustedModelError(ValueError):
+    """A model file holds types outside the allow-list."""
+
+
+def _estimator(model: Any, seed: int):
+    params = {key: value for key, value in dict(model).items() if key != "name"}
+    if model.name == "logistic_regression":
+        return LogisticRegression(random_state=seed, **params)
+    if model.name == "random_forest":
+        return RandomForestClassifier(random_state=seed, **params)
+    if model.name == "hist_gbm":
+        return HistGradientBoostingClassifier(random_state=seed, early_stopping=False,
+                                              categorical_features="from_dtype", **params)
+    raise ValueError(f"model.name={model.name!r} has no estimator")
+
+
+def _preprocessing(model_name: str, categorical: list[str], numeric: list[str]) -> ColumnTransformer:
+    if model_name == "logistic_regression":
+        cat = OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False)
+        num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    elif model_name == "hist_gbm":
+        # Categories unseen in training (a new destination) become missing values.
+        cat = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
+        num = "passthrough"
+    else:
+        cat = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                             encoded_missing_value=-1)
+        num = SimpleImputer(strategy="median")
+    transformer = ColumnTransformer([("categorical", cat, categorical), ("numeric", num, numeric)],
+                                    verbose_feature_names_out=False)
+    if model_name == "hist_gbm":
+        # Hand categories to the booster as pandas categoricals so it splits on them natively.
+        transformer.set_output(transform="pandas")
+    return transformer
+
+
+def build_pipeline(model: Any, categorical: list[str], numeric: list[str], seed: int) -> Pipeline:
+    """Preprocessing and estimator for the configured model, seeded."""
+    return Pipeline([("preprocess", _preprocessing(model.name, categorical, numeric)),
+                     ("estimator", _estimator(model, seed))])
+
+
+def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str) -> Pipeline:
+    return pipeline.fit(frame[columns], frame[target])
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed timestamps so equal models give byte-identical files."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(source.namelist()):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(name))
+    return out.getvalue()
+
+
+def save(pipeline: Pipeline, path: str | Path) -> None:
+    import skops.io as sio
+
+    write_bytes(_deterministic_zip(sio.dumps(pipeline)), path)
+
+
+def load(path: str | Path) -> Pipeline:
+    """Load a model file, refusing it when it holds any type outside TRUSTED_TYPES."""
+    import skops.io as sio
+
+    data = Path(path).read_bytes()
+    try:
+        untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    except Exception as error:
+        raise UntrustedModelError(f"{path}: not a readable skops model file ({error})") from error
+    if untrusted:
+        raise UntrustedModelError(f"{path}: refusing to load types outside the allow-list: {untrusted}")
+    return sio.loads(data, trusted=TRUSTED_TYPES)

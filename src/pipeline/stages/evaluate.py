@@ -1,0 +1,53 @@
+"""Stage evaluate: score the model on the holdout and on the current batch.
+
+Writes metrics and plots through dvclive (dvc.yaml declares them), per-slice metrics and
+permutation importance under reports/evaluate/.
+"""
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from pipeline import model
+from pipeline.evaluate import classification_metrics, permutation_importance_table, slice_metrics
+from pipeline.features import TARGET
+from pipeline.io import atomic_dir
+from pipeline.stages.common import run_stage
+
+
+def main(params: DictConfig) -> str:
+    from dvclive import Live
+
+    pipeline = model.load(params.paths.model)
+    columns = list(pipeline.feature_names_in_)
+    cfg = params.evaluate
+    summary = []
+    with atomic_dir(params.paths.evaluation) as out, \
+            Live(dir=str(out), dvcyaml=False, save_dvc_exp=False, report=None) as live:
+        for split in ("holdout", "current"):
+            frame = pd.read_parquet(params.paths[split])
+            labels = frame[TARGET].to_numpy()
+            scores = pipeline.predict_proba(frame[columns])[:, 1]
+            for name, value in classification_metrics(labels, scores, cfg.threshold).items():
+                live.log_metric(f"{split}/{name}", value, plot=False)
+            live.log_sklearn_plot("roc", labels, scores, name=f"{split}/roc", drop_intermediate=True)
+            live.log_sklearn_plot("precision_recall", labels, scores, name=f"{split}/pr",
+                                  drop_intermediate=True)
+            live.log_sklearn_plot("calibration", labels, scores, name=f"{split}/calibration",
+                                  n_bins=10)
+            live.log_sklearn_plot("confusion_matrix", labels, (scores >= cfg.threshold).astype(int),
+                                  name=f"{split}/confusion")
+            slices = slice_metrics(frame, labels, scores, columns=list(cfg.slices),
+                                   threshold=cfg.threshold, min_rows=cfg.min_slice_rows)
+            slices.to_csv(out / f"slices_{split}.csv", index=False)
+            summary.append(f"{split} ROC AUC {live.summary[split]['roc_auc']:.3f}")
+        holdout = pd.read_parquet(params.paths.holdout)
+        importance = permutation_importance_table(pipeline, holdout, columns, TARGET,
+                                                  seed=params.seed)
+        live.log_plot("importance", importance, x="importance", y="feature",
+                      template="bar_horizontal", title="Permutation importance (drop in ROC AUC)")
+        importance.to_csv(out / "importance.csv", index=False)
+    return ", ".join(summary)
+
+
+if __name__ == "__main__":
+    run_stage("evaluate", main)

@@ -1,0 +1,24 @@
+"""Stage featurize: one model-ready row per labelled flight, with its weather."""
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from pipeline import schemas
+from pipeline.features import TARGET, build_features
+from pipeline.io import write_parquet
+from pipeline.stages.common import run_stage
+
+
+def main(params: DictConfig) -> str:
+    flights = pd.read_parquet(params.paths.interim_flights)
+    weather = pd.read_parquet(params.paths.interim_weather)
+    features = build_features(flights, weather, params.features.late_after_minutes)
+    schemas.check(schemas.FEATURES, features, params.paths.features)
+    write_parquet(features, params.paths.features)
+    dropped = len(flights) - len(features)
+    return (f"{len(features):,} rows ({dropped:,} cancelled or diverted dropped), "
+            f"{features[TARGET].mean():.1%} late")
+
+
+if __name__ == "__main__":
+    run_stage("featurize", main)
