@@ -12,7 +12,7 @@ CONF_DIR = Path("conf")
 
 
 def compose_params(overrides: list[str], output: Path = PARAMS_FILE) -> None:
-    """Compose conf/ into params.yaml exactly as `dvc exp run` does (same function, same plugins)."""
+    """Compose conf/ into params.yaml exactly as `dvc exp run` does: same function, same plugins."""
     from dvc.utils.hydra import compose_and_dump
 
     compose_and_dump(output, str(CONF_DIR.resolve()), None, "config", str(Path.cwd()), overrides)
@@ -24,8 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     params = commands.add_parser("params", help="compose conf/ into params.yaml")
     params.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=random_forest")
     params.add_argument("--output", type=Path, default=PARAMS_FILE)
-    params.add_argument("--check", action="store_true",
-                        help="exit 1 if params.yaml differs from what conf/ composes to")
+    params.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if params.yaml differs from what conf/ composes to",
+    )
+    summary = commands.add_parser("summary", help="summarise the last pipeline run")
+    summary.add_argument("--repro-log", type=Path, help="saved output of `dvc repro`")
     args = parser.parse_args(argv)
 
     if args.command == "params":
@@ -33,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             return check_params(args.output)
         compose_params(args.overrides, args.output)
         print(f"wrote {args.output}")
+    elif args.command == "summary":
+        from pipeline.summary import run_summary
+
+        print(run_summary(args.repro_log))
     return 0
 
 
@@ -45,8 +54,10 @@ def check_params(committed: Path) -> int:
         if fresh.read_text() == committed.read_text():
             print(f"{committed} is in sync with conf/")
             return 0
-    print(f"{committed} is stale: conf/ composes to something else. Run `make params` and commit it.",
-          file=sys.stderr)
+    print(
+        f"{committed} is stale: conf/ composes to something else. Run `make params` and commit it.",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -8,7 +8,7 @@ stage only the keys dvc.yaml declares for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ class FeaturesConfig:
     numeric: list[str] = field(default_factory=list)
 
 
-class SplitMethod(str, Enum):
+class SplitMethod(StrEnum):
     random = "random"  # a stratified random sample of the training window
     last_batch = "last_batch"  # the newest batch of the training window
 
@@ -150,7 +150,9 @@ def load_params(path: Path = PARAMS_FILE) -> DictConfig:
     cfg = OmegaConf.merge(OmegaConf.structured(Config), raw)
     model_name = cfg.model.get("name")
     if model_name not in MODEL_SCHEMAS:
-        raise ValueError(f"{path}: model.name={model_name!r}; expected one of {list(MODEL_SCHEMAS)}")
+        raise ValueError(
+            f"{path}: model.name={model_name!r}; expected one of {list(MODEL_SCHEMAS)}"
+        )
     cfg.model = OmegaConf.merge(OmegaConf.structured(MODEL_SCHEMAS[model_name]), cfg.model)
     return cfg
 

@@ -15,12 +15,14 @@ from sklearn.metrics import (
 )
 
 
-def classification_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+def classification_metrics(
+    labels: np.ndarray, scores: np.ndarray, threshold: float
+) -> dict[str, float]:
     """Ranking, thresholded and probabilistic quality of predicted probabilities."""
     predicted = scores >= threshold
     both_classes = len(np.unique(labels)) == 2
     return {
-        "rows": int(len(labels)),
+        "rows": len(labels),
         "late_share": round(float(np.mean(labels)), 6),
         "roc_auc": round(float(roc_auc_score(labels, scores)), 6) if both_classes else float("nan"),
         "pr_auc": round(float(average_precision_score(labels, scores)), 6),
@@ -33,8 +35,13 @@ def classification_metrics(labels: np.ndarray, scores: np.ndarray, threshold: fl
 
 
 def slice_metrics(
-    frame: pd.DataFrame, labels: np.ndarray, scores: np.ndarray, *,
-    columns: list[str], threshold: float, min_rows: int,
+    frame: pd.DataFrame,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    *,
+    columns: list[str],
+    threshold: float,
+    min_rows: int,
 ) -> pd.DataFrame:
     """One row per (column, value) with at least `min_rows` rows, worst ROC AUC first."""
     rows = []
@@ -53,15 +60,28 @@ def slice_metrics(
 
 
 def permutation_importance_table(
-    pipeline, frame: pd.DataFrame, columns: list[str], target: str, *, seed: int,
-    max_rows: int = 5000, repeats: int = 3,
+    pipeline,
+    frame: pd.DataFrame,
+    columns: list[str],
+    target: str,
+    *,
+    seed: int,
+    max_rows: int = 5000,
+    repeats: int = 3,
 ) -> pd.DataFrame:
     """Drop in ROC AUC when each input column is shuffled, on a seeded sample of rows."""
     from sklearn.inspection import permutation_importance
 
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=seed)
-    result = permutation_importance(pipeline, sample[columns], sample[target], scoring="roc_auc",
-                                    n_repeats=repeats, random_state=seed)
-    table = pd.DataFrame({"feature": columns,
-                          "importance": np.round(result.importances_mean, 6)})
-    return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(drop=True)
+    result = permutation_importance(
+        pipeline,
+        sample[columns],
+        sample[target],
+        scoring="roc_auc",
+        n_repeats=repeats,
+        random_state=seed,
+    )
+    table = pd.DataFrame({"feature": columns, "importance": np.round(result.importances_mean, 6)})
+    return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(
+        drop=True
+    )

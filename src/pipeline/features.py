@@ -24,14 +24,20 @@ def build_features(
     Columns observed after scheduling (dep_time, dep_delay, arr_time, air_time) are never used.
     """
     labelled = flights[flights["arr_delay"].notna()]
-    joined = labelled.merge(weather[[*WEATHER_KEY, *WEATHER_FEATURES]], on=WEATHER_KEY,
-                            how="left", validate="many_to_one")
+    joined = labelled.merge(
+        weather[[*WEATHER_KEY, *WEATHER_FEATURES]],
+        on=WEATHER_KEY,
+        how="left",
+        validate="many_to_one",
+    )
     dates = pd.to_datetime(joined[["year", "month", "day"]])
     features = pd.DataFrame(
         {
             "batch": joined["batch"],
-            **{name: joined[name].astype(pd.CategoricalDtype(sorted(joined[name].unique())))
-               for name in CATEGORICAL},
+            **{
+                name: joined[name].astype(pd.CategoricalDtype(sorted(joined[name].unique())))
+                for name in CATEGORICAL
+            },
             "sched_dep_hour": clock_hours(joined["sched_dep_time"]),
             "sched_arr_hour": clock_hours(joined["sched_arr_time"]),
             "day_of_week": dates.dt.dayofweek.astype(int),

@@ -39,12 +39,15 @@ def _estimator(model: Any, seed: int):
     if model.name == "random_forest":
         return RandomForestClassifier(random_state=seed, **params)
     if model.name == "hist_gbm":
-        return HistGradientBoostingClassifier(random_state=seed, early_stopping=False,
-                                              categorical_features="from_dtype", **params)
+        return HistGradientBoostingClassifier(
+            random_state=seed, early_stopping=False, categorical_features="from_dtype", **params
+        )
     raise ValueError(f"model.name={model.name!r} has no estimator")
 
 
-def _preprocessing(model_name: str, categorical: list[str], numeric: list[str]) -> ColumnTransformer:
+def _preprocessing(
+    model_name: str, categorical: list[str], numeric: list[str]
+) -> ColumnTransformer:
     if model_name == "logistic_regression":
         cat = OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False)
         num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
@@ -53,11 +56,14 @@ def _preprocessing(model_name: str, categorical: list[str], numeric: list[str]) 
         cat = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
         num = "passthrough"
     else:
-        cat = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                             encoded_missing_value=-1)
+        cat = OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+        )
         num = SimpleImputer(strategy="median")
-    transformer = ColumnTransformer([("categorical", cat, categorical), ("numeric", num, numeric)],
-                                    verbose_feature_names_out=False)
+    transformer = ColumnTransformer(
+        [("categorical", cat, categorical), ("numeric", num, numeric)],
+        verbose_feature_names_out=False,
+    )
     if model_name == "hist_gbm":
         # Hand categories to the booster as pandas categoricals so it splits on them natively.
         transformer.set_output(transform="pandas")
@@ -66,8 +72,12 @@ def _preprocessing(model_name: str, categorical: list[str], numeric: list[str]) 
 
 def build_pipeline(model: Any, categorical: list[str], numeric: list[str], seed: int) -> Pipeline:
     """Preprocessing and estimator for the configured model, seeded."""
-    return Pipeline([("preprocess", _preprocessing(model.name, categorical, numeric)),
-                     ("estimator", _estimator(model, seed))])
+    return Pipeline(
+        [
+            ("preprocess", _preprocessing(model.name, categorical, numeric)),
+            ("estimator", _estimator(model, seed)),
+        ]
+    )
 
 
 def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str) -> Pipeline:
@@ -77,8 +87,10 @@ def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str
 def _deterministic_zip(data: bytes) -> bytes:
     """Rewrite a zip with fixed timestamps so equal models give byte-identical files."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for name in sorted(source.namelist()):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -102,5 +114,7 @@ def load(path: str | Path) -> Pipeline:
     except Exception as error:
         raise UntrustedModelError(f"{path}: not a readable skops model file ({error})") from error
     if untrusted:
-        raise UntrustedModelError(f"{path}: refusing to load types outside the allow-list: {untrusted}")
+        raise UntrustedModelError(
+            f"{path}: refusing to load types outside the allow-list: {untrusted}"
+        )
     return sio.loads(data, trusted=TRUSTED_TYPES)

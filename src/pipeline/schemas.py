@@ -24,8 +24,11 @@ def is_clock_time(hhmm: pd.Series) -> pd.Series:
 
 
 def _clock(nullable: bool) -> pa.Column:
-    return pa.Column(float if nullable else int, pa.Check(is_clock_time, name="is_hhmm_clock_time"),
-                     nullable=nullable)
+    return pa.Column(
+        float if nullable else int,
+        pa.Check(is_clock_time, name="is_hhmm_clock_time"),
+        nullable=nullable,
+    )
 
 
 RAW_FLIGHTS = pa.DataFrameSchema(
@@ -53,13 +56,23 @@ RAW_FLIGHTS = pa.DataFrameSchema(
         "time_hour": pa.Column(str, pa.Check.str_matches(UTC_HOUR_PATTERN)),
     },
     checks=[
-        pa.Check(lambda df: df["hour"] == df["sched_dep_time"] // 100,
-                 name="hour_matches_sched_dep_time", error="hour == sched_dep_time // 100"),
-        pa.Check(lambda df: df["minute"] == df["sched_dep_time"] % 100,
-                 name="minute_matches_sched_dep_time", error="minute == sched_dep_time % 100"),
-        pa.Check(lambda df: df["batch"] == df["year"].astype(str) + "-"
-                 + df["month"].astype(str).str.zfill(2),
-                 name="batch_matches_year_month", error="batch == YYYY-MM of year and month"),
+        pa.Check(
+            lambda df: df["hour"] == df["sched_dep_time"] // 100,
+            name="hour_matches_sched_dep_time",
+            error="hour == sched_dep_time // 100",
+        ),
+        pa.Check(
+            lambda df: df["minute"] == df["sched_dep_time"] % 100,
+            name="minute_matches_sched_dep_time",
+            error="minute == sched_dep_time % 100",
+        ),
+        pa.Check(
+            lambda df: (
+                df["batch"] == df["year"].astype(str) + "-" + df["month"].astype(str).str.zfill(2)
+            ),
+            name="batch_matches_year_month",
+            error="batch == YYYY-MM of year and month",
+        ),
     ],
     unique=FLIGHT_KEY,
     strict=True,
@@ -96,8 +109,17 @@ INTERIM_WEATHER = RAW_WEATHER.update_column(
     "wind_speed", checks=[pa.Check.in_range(0, MAX_WIND_SPEED)]
 ).set_name("interim weather")
 
-WEATHER_FEATURES = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip",
-                    "pressure", "visib"]
+WEATHER_FEATURES = [
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+]
 
 FEATURES = pa.DataFrameSchema(
     name="features",
@@ -113,8 +135,11 @@ FEATURES = pa.DataFrameSchema(
         **{name: pa.Column(float, nullable=True) for name in WEATHER_FEATURES},
         "is_late": pa.Column(int, pa.Check.isin([0, 1])),
     },
-    checks=[pa.Check(lambda df: df["wind_speed"].dropna() <= MAX_WIND_SPEED,
-                     name="wind_speed_is_physical")],
+    checks=[
+        pa.Check(
+            lambda df: df["wind_speed"].dropna() <= MAX_WIND_SPEED, name="wind_speed_is_physical"
+        )
+    ],
     strict=True,
 )
 
@@ -133,24 +158,34 @@ def check(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str, examples
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         failures = _collapse(errors.failure_cases, examples)
-        report = {"table": schema.name, "file": source, "rows": len(frame), "valid": False,
-                  "failures": failures}
+        report = {
+            "table": schema.name,
+            "file": source,
+            "rows": len(frame),
+            "valid": False,
+            "failures": failures,
+        }
         lines = [f"{source}: {len(failures)} rule(s) of the {schema.name} contract failed:"]
         for failure in failures:
-            lines.append(f"  - column {failure['column']!r}, rule {failure['rule']}: "
-                         f"{failure['failing_rows']} row(s), e.g. {failure['examples']}")
+            lines.append(
+                f"  - column {failure['column']!r}, rule {failure['rule']}: "
+                f"{failure['failing_rows']} row(s), e.g. {failure['examples']}"
+            )
         raise ContractError("\n".join(lines), report) from None
     return {"table": schema.name, "file": source, "rows": len(frame), "valid": True, "failures": []}
 
 
 def _collapse(cases: pd.DataFrame, examples: int) -> list[dict]:
     """One entry per (column, rule) instead of one row per failing value."""
-    cases = cases.assign(column=cases["column"].fillna(cases["schema_context"]).astype(str),
-                         check=cases["check"].astype(str))
+    cases = cases.assign(
+        column=cases["column"].fillna(cases["schema_context"]).astype(str),
+        check=cases["check"].astype(str),
+    )
     collapsed = []
     for (column, rule), group in cases.groupby(["column", "check"], sort=True):
         values = group["failure_case"].dropna().astype(str).unique()[:examples].tolist()
         rows = group["index"].notna().sum() or len(group)
-        collapsed.append({"column": column, "rule": rule, "failing_rows": int(rows),
-                          "examples": values})
+        collapsed.append(
+            {"column": column, "rule": rule, "failing_rows": int(rows), "examples": values}
+        )
     return collapsed

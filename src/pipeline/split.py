@@ -17,7 +17,9 @@ class Splits(NamedTuple):
     current: pd.DataFrame
 
 
-def training_window(batches: list[str], current: str | None, window: int | None) -> tuple[list[str], str]:
+def training_window(
+    batches: list[str], current: str | None, window: int | None
+) -> tuple[list[str], str]:
     """The batches that train the model and the current one (default: the newest)."""
     ordered = sorted(set(batches))
     current = current or ordered[-1]
@@ -54,8 +56,9 @@ def split_batches(
     seed: int,
 ) -> Splits:
     """Train and holdout from the training window; the current batch on its own."""
-    window, current = training_window(features[BATCH_COLUMN].unique().tolist(),
-                                      current_batch, train_window)
+    window, current = training_window(
+        features[BATCH_COLUMN].unique().tolist(), current_batch, train_window
+    )
     in_window = features[features[BATCH_COLUMN].isin(window)].reset_index(drop=True)
     if method == "random":
         is_holdout = stratified_holdout(in_window[TARGET], holdout_fraction, seed)

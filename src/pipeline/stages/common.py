@@ -24,8 +24,13 @@ def run_stage(name: str, body: Callable[[DictConfig], str]) -> None:
         summary = body(stage_params(name))
     except (ConfigAttributeError, ConfigKeyError) as error:
         key = getattr(error, "full_key", None) or str(error).splitlines()[0]
-        log.error("%s: reads param %r, which dvc.yaml does not declare for this stage; "
-                  "add it to stages.%s.params", name, key, name)
+        log.error(
+            "%s: reads param %r, which dvc.yaml does not declare for this stage; "
+            "add it to stages.%s.params",
+            name,
+            key,
+            name,
+        )
         sys.exit(1)
     except (ContractError, ValueError, FileNotFoundError) as error:
         log.error("%s failed: %s", name, error)

@@ -21,30 +21,53 @@ def main(params: DictConfig) -> str:
     columns = list(pipeline.feature_names_in_)
     cfg = params.evaluate
     summary = []
-    with atomic_dir(params.paths.evaluation) as out, \
-            Live(dir=str(out), dvcyaml=False, save_dvc_exp=False, report=None) as live:
+    with (
+        atomic_dir(params.paths.evaluation) as out,
+        Live(dir=str(out), dvcyaml=False, save_dvc_exp=False, report=None) as live,
+    ):
         for split in ("holdout", "current"):
             frame = pd.read_parquet(params.paths[split])
             labels = frame[TARGET].to_numpy()
             scores = pipeline.predict_proba(frame[columns])[:, 1]
             for name, value in classification_metrics(labels, scores, cfg.threshold).items():
                 live.log_metric(f"{split}/{name}", value, plot=False)
-            live.log_sklearn_plot("roc", labels, scores, name=f"{split}/roc", drop_intermediate=True)
-            live.log_sklearn_plot("precision_recall", labels, scores, name=f"{split}/pr",
-                                  drop_intermediate=True)
-            live.log_sklearn_plot("calibration", labels, scores, name=f"{split}/calibration",
-                                  n_bins=10)
-            live.log_sklearn_plot("confusion_matrix", labels, (scores >= cfg.threshold).astype(int),
-                                  name=f"{split}/confusion")
-            slices = slice_metrics(frame, labels, scores, columns=list(cfg.slices),
-                                   threshold=cfg.threshold, min_rows=cfg.min_slice_rows)
+            live.log_sklearn_plot(
+                "roc", labels, scores, name=f"{split}/roc", drop_intermediate=True
+            )
+            live.log_sklearn_plot(
+                "precision_recall", labels, scores, name=f"{split}/pr", drop_intermediate=True
+            )
+            live.log_sklearn_plot(
+                "calibration", labels, scores, name=f"{split}/calibration", n_bins=10
+            )
+            live.log_sklearn_plot(
+                "confusion_matrix",
+                labels,
+                (scores >= cfg.threshold).astype(int),
+                name=f"{split}/confusion",
+            )
+            slices = slice_metrics(
+                frame,
+                labels,
+                scores,
+                columns=list(cfg.slices),
+                threshold=cfg.threshold,
+                min_rows=cfg.min_slice_rows,
+            )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
             summary.append(f"{split} ROC AUC {live.summary[split]['roc_auc']:.3f}")
         holdout = pd.read_parquet(params.paths.holdout)
-        importance = permutation_importance_table(pipeline, holdout, columns, TARGET,
-                                                  seed=params.seed)
-        live.log_plot("importance", importance, x="importance", y="feature",
-                      template="bar_horizontal", title="Permutation importance (drop in ROC AUC)")
+        importance = permutation_importance_table(
+            pipeline, holdout, columns, TARGET, seed=params.seed
+        )
+        live.log_plot(
+            "importance",
+            importance,
+            x="importance",
+            y="feature",
+            template="bar_horizontal",
+            title="Permutation importance (drop in ROC AUC)",
+        )
         importance.to_csv(out / "importance.csv", index=False)
     return ", ".join(summary)
 

@@ -16,8 +16,10 @@ def main(params: DictConfig) -> str:
     schemas.check(schemas.FEATURES, features, params.paths.features)
     write_parquet(features, params.paths.features)
     dropped = len(flights) - len(features)
-    return (f"{len(features):,} rows ({dropped:,} cancelled or diverted dropped), "
-            f"{features[TARGET].mean():.1%} late")
+    return (
+        f"{len(features):,} rows ({dropped:,} cancelled or diverted dropped), "
+        f"{features[TARGET].mean():.1%} late"
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ def main(params: DictConfig) -> str:
     write_parquet(flights, params.paths.raw_flights)
     write_parquet(weather, params.paths.raw_weather)
     batches = sorted(flights[BATCH_COLUMN].unique())
-    return (f"{len(flights):,} flights in {len(batches)} batches ({batches[0]}..{batches[-1]}), "
-            f"{len(weather):,} weather rows")
+    return (
+        f"{len(flights):,} flights in {len(batches)} batches ({batches[0]}..{batches[-1]}), "
+        f"{len(weather):,} weather rows"
+    )
 
 
 if __name__ == "__main__":

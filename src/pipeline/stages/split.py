@@ -24,9 +24,11 @@ def main(params: DictConfig) -> str:
         schemas.check(schemas.FEATURES, frame, params.paths[name])
         write_parquet(frame, params.paths[name])
     window = sorted(pd.concat([splits.train, splits.holdout])[BATCH_COLUMN].unique())
-    return (f"train {len(splits.train):,} / holdout {len(splits.holdout):,} rows from "
-            f"{window[0]}..{window[-1]}; current batch {splits.current[BATCH_COLUMN].iat[0]} "
-            f"{len(splits.current):,} rows")
+    return (
+        f"train {len(splits.train):,} / holdout {len(splits.holdout):,} rows from "
+        f"{window[0]}..{window[-1]}; current batch {splits.current[BATCH_COLUMN].iat[0]} "
+        f"{len(splits.current):,} rows"
+    )
 
 
 if __name__ == "__main__":

@@ -27,10 +27,20 @@ def main(params: DictConfig) -> str:
         raise
     write_parquet(flights, paths.interim_flights)
     write_parquet(weather, paths.interim_weather)
-    write_json({"valid": True, "tables": [flights_report, weather_report],
-                "flights_rows": len(flights), "weather_rows": len(weather),
-                "weather_readings_masked": masked}, report_file)
-    return f"{len(flights):,} flights and {len(weather):,} weather rows valid; {masked} impossible reading(s) masked"
+    write_json(
+        {
+            "valid": True,
+            "tables": [flights_report, weather_report],
+            "flights_rows": len(flights),
+            "weather_rows": len(weather),
+            "weather_readings_masked": masked,
+        },
+        report_file,
+    )
+    return (
+        f"{len(flights):,} flights and {len(weather):,} weather rows valid; "
+        f"{masked} impossible reading(s) masked"
+    )
 
 
 if __name__ == "__main__":

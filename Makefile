@@ -1,0 +1,64 @@
+# Every target sets up .venv from uv.lock first when it is missing or stale.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+# Use this machine's Python; never download one.
+export UV_PYTHON ?= $(shell command -v $(PYTHON))
+export UV_PYTHON_DOWNLOADS := never
+REPRO_LOG := .dvc/tmp/repro.log
+
+.PHONY: help setup run repro params params-check lint format test test-fast push pull clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced ## Create .venv from uv.lock (installs uv with pip if it is missing)
+
+run: setup ## Run the whole pipeline (dvc repro) and print a summary
+	@mkdir -p $(dir $(REPRO_LOG))
+	dvc repro 2>&1 | tee $(REPRO_LOG)
+	@python -m pipeline.cli summary --repro-log $(REPRO_LOG)
+
+repro: run
+
+params: setup ## Compose conf/ into params.yaml (commit the result)
+	python -m pipeline.cli params
+
+params-check: setup ## Fail if params.yaml is stale against conf/
+	python -m pipeline.cli params --check
+
+lint: setup ## ruff, formatting, params sync, large files (the pre-commit hooks)
+	pre-commit run --all-files --show-diff-on-failure
+
+format: setup ## Fix lint and formatting in place
+	ruff check --fix .
+	ruff format .
+
+test: setup ## Run the whole test suite, slow end-to-end tests included
+	pytest -n 2
+
+test-fast: setup ## Run the tests that need no dvc repository
+	pytest -n 2 -m "not slow"
+
+push: setup ## Upload data and models to the DVC remote
+	dvc push
+
+pull: setup ## Download data and models from the DVC remote
+	dvc pull
+
+clean: ## Remove the environment and tool folders (DVC outputs stay; dvc checkout restores them)
+	rm -rf .venv .tools .pytest_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""The short summary `make run` ends with: rows in, stages run, metrics, where reports are."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pipeline.config import load_params
+
+KEY_METRICS = ["roc_auc", "pr_auc", "f1", "brier"]
+
+
+def stages_run(repro_log: str) -> tuple[list[str], list[str]]:
+    """Stages `dvc repro` ran and stages it skipped or restored from cache, from its output."""
+    ran = re.findall(r"Running stage '([^']+)'", repro_log)
+    skipped = re.findall(r"Stage '([^']+)' (?:didn't change|is cached)", repro_log)
+    return ran, skipped
+
+
+def run_summary(repro_log: Path | None = None) -> str:
+    params = load_params()
+    paths = params.paths
+    validation = json.loads((Path(paths.validation) / "validate.json").read_text())
+    metrics = json.loads((Path(paths.evaluation) / "metrics.json").read_text())
+    lines = [
+        "",
+        "Pipeline summary",
+        "----------------",
+        f"rows in:   {validation['flights_rows']:,} flights, {validation['weather_rows']:,} "
+        f"weather rows, batches {params.data.batches[0]}..{params.data.batches[-1]}",
+    ]
+    if repro_log is not None and repro_log.exists():
+        ran, skipped = stages_run(repro_log.read_text())
+        lines.append(
+            f"stages:    ran {', '.join(ran) or 'none'}"
+            + (f"; up to date {', '.join(skipped)}" if skipped else "")
+        )
+    lines.append(f"model:     {params.model.name}")
+    for split in ("holdout", "current"):
+        values = metrics[split]
+        shown = "  ".join(f"{name} {values[name]:.3f}" for name in KEY_METRICS)
+        lines.append(f"{split + ':':<10} {shown}  ({values['rows']:,} rows)")
+    lines += [
+        f"reports:   {paths.evaluation}/ (metrics.json, slices_*.csv, importance.csv),"
+        f" {paths.validation}/",
+        "plots:     dvc plots show   then open dvc_plots/index.html",
+        "compare:   dvc exp run -S model=random_forest   then  dvc exp show",
+    ]
+    return "\n".join(lines)
