@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,9 @@ TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
 ]
+
+
+_ID_FILE = re.compile(r"^(\d+)(\.\w+)$")
 
 
 class UntrustedModelError(ValueError):
@@ -81,27 +86,65 @@ def build_pipeline(model: Any, categorical: list[str], numeric: list[str], seed:
 
 
 def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str) -> Pipeline:
-    return pipeline.fit(frame[columns], frame[target])
+    """Fit on `columns` of `frame`; the fitted model then predicts on one thread.
+
+    A forest summing tree outputs across threads adds them in a varying order, so scores
+    differ in the last bits from run to run; one thread keeps every score reproducible.
+    """
+    pipeline.fit(frame[columns], frame[target])
+    estimator = pipeline.named_steps["estimator"]
+    if "n_jobs" in estimator.get_params():
+        estimator.set_params(n_jobs=1)
+    return pipeline
 
 
-def _deterministic_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed timestamps so equal models give byte-identical files."""
+def _canonical_skops(data: bytes) -> bytes:
+    """Rewrite a skops file so equal models give byte-identical files.
+
+    skops names objects and array files by their memory address (`id()`) and stamps zip
+    entries with the current time; both change from run to run. Addresses are renumbered in
+    the order they appear and timestamps fixed, which keeps the file loadable as before.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = json.loads(source.read("schema.json"))
+        renumbered: dict[str, str] = {}
+
+        def new_id(old: object) -> str:
+            return renumbered.setdefault(str(old), str(len(renumbered)))
+
+        def walk(node: object) -> object:
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            if not isinstance(node, dict):
+                return node
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    out[key] = int(new_id(value))
+                elif key == "file" and isinstance(value, str) and (match := _ID_FILE.match(value)):
+                    out[key] = new_id(match.group(1)) + match.group(2)
+                else:
+                    out[key] = walk(value)
+            return out
+
+        schema = walk(schema)
+        files = {"schema.json": json.dumps(schema, indent=2).encode()}
+        for name in source.namelist():
+            if (match := _ID_FILE.match(name)) is not None:
+                files[new_id(match.group(1)) + match.group(2)] = source.read(name)
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for name in sorted(source.namelist()):
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(name))
+            target.writestr(info, files[name])
     return out.getvalue()
 
 
 def save(pipeline: Pipeline, path: str | Path) -> None:
     import skops.io as sio
 
-    write_bytes(_deterministic_zip(sio.dumps(pipeline)), path)
+    write_bytes(_canonical_skops(sio.dumps(pipeline)), path)
 
 
 def load(path: str | Path) -> Pipeline:

@@ -6,6 +6,8 @@ correct rows is a bug. Validation is lazy, so one run reports every broken rule 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -14,21 +16,30 @@ ORIGINS = ["EWR", "JFK", "LGA"]
 FLIGHT_KEY = ["year", "month", "day", "carrier", "flight", "origin", "sched_dep_time"]
 WEATHER_KEY = ["origin", "time_hour"]
 UTC_HOUR_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z$"
+# Physically possible wind speeds (mph); validate masks readings above this as missing.
+MAX_WIND_SPEED = 250.0
+WEATHER_FEATURES = [
+    "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
+]  # fmt: skip
+
+# Cross-column rules and the columns each involves, so that a failure can name them.
+ROW_RULE_COLUMNS: dict[str, list[str]] = {}
+
+
+def row_rule(columns: list[str], rule: Callable[[pd.DataFrame], pd.Series], text: str) -> pa.Check:
+    """A rule across `columns` that must hold on every row; `text` states it for people."""
+    ROW_RULE_COLUMNS[text] = columns
+    return pa.Check(rule, name=text, error=text)
 
 
 def is_clock_time(hhmm: pd.Series) -> pd.Series:
     """HHMM clock times: 0..2359 with minutes below 60 (2400 is midnight in the source)."""
-    values = hhmm.dropna()
-    ok = (values >= 0) & (values <= 2400) & (values % 100 < 60)
-    return ok.reindex(hhmm.index, fill_value=True)
+    return hhmm.isna() | ((hhmm >= 0) & (hhmm <= 2400) & (hhmm % 100 < 60))
 
 
-def _clock(nullable: bool) -> pa.Column:
-    return pa.Column(
-        float if nullable else int,
-        pa.Check(is_clock_time, name="is_hhmm_clock_time"),
-        nullable=nullable,
-    )
+def clock_column(nullable: bool) -> pa.Column:
+    check = pa.Check(is_clock_time, name="is_hhmm_clock_time", error="HHMM clock time")
+    return pa.Column(float if nullable else int, check, nullable=nullable)
 
 
 RAW_FLIGHTS = pa.DataFrameSchema(
@@ -38,11 +49,11 @@ RAW_FLIGHTS = pa.DataFrameSchema(
         "year": pa.Column(int, pa.Check.in_range(1900, 2100)),
         "month": pa.Column(int, pa.Check.in_range(1, 12)),
         "day": pa.Column(int, pa.Check.in_range(1, 31)),
-        "dep_time": _clock(nullable=True),
-        "sched_dep_time": _clock(nullable=False),
+        "dep_time": clock_column(nullable=True),
+        "sched_dep_time": clock_column(nullable=False),
         "dep_delay": pa.Column(float, nullable=True),
-        "arr_time": _clock(nullable=True),
-        "sched_arr_time": _clock(nullable=False),
+        "arr_time": clock_column(nullable=True),
+        "sched_arr_time": clock_column(nullable=False),
         "arr_delay": pa.Column(float, nullable=True),
         "carrier": pa.Column(str, pa.Check.str_matches(r"^[A-Z0-9]{2}$")),
         "flight": pa.Column(int, pa.Check.gt(0)),
@@ -56,22 +67,22 @@ RAW_FLIGHTS = pa.DataFrameSchema(
         "time_hour": pa.Column(str, pa.Check.str_matches(UTC_HOUR_PATTERN)),
     },
     checks=[
-        pa.Check(
+        row_rule(
+            ["hour", "sched_dep_time"],
             lambda df: df["hour"] == df["sched_dep_time"] // 100,
-            name="hour_matches_sched_dep_time",
-            error="hour == sched_dep_time // 100",
+            "hour == sched_dep_time // 100",
         ),
-        pa.Check(
+        row_rule(
+            ["minute", "sched_dep_time"],
             lambda df: df["minute"] == df["sched_dep_time"] % 100,
-            name="minute_matches_sched_dep_time",
-            error="minute == sched_dep_time % 100",
+            "minute == sched_dep_time % 100",
         ),
-        pa.Check(
+        row_rule(
+            ["batch", "year", "month"],
             lambda df: (
-                df["batch"] == df["year"].astype(str) + "-" + df["month"].astype(str).str.zfill(2)
+                df["batch"] == df["year"].astype(str) + "-" + df["month"].map("{:02d}".format)
             ),
-            name="batch_matches_year_month",
-            error="batch == YYYY-MM of year and month",
+            "batch == year-month as YYYY-MM",
         ),
     ],
     unique=FLIGHT_KEY,
@@ -102,24 +113,11 @@ RAW_WEATHER = pa.DataFrameSchema(
     strict=True,
 )
 
-# Physically possible wind speeds (mph); validate masks readings above this as missing.
-MAX_WIND_SPEED = 250.0
+PHYSICAL_WIND_SPEED = pa.Check.in_range(0, MAX_WIND_SPEED)
 
-INTERIM_WEATHER = RAW_WEATHER.update_column(
-    "wind_speed", checks=[pa.Check.in_range(0, MAX_WIND_SPEED)]
-).set_name("interim weather")
-
-WEATHER_FEATURES = [
-    "temp",
-    "dewp",
-    "humid",
-    "wind_dir",
-    "wind_speed",
-    "wind_gust",
-    "precip",
-    "pressure",
-    "visib",
-]
+INTERIM_WEATHER = RAW_WEATHER.update_column("wind_speed", checks=[PHYSICAL_WIND_SPEED]).set_name(
+    "interim weather"
+)
 
 FEATURES = pa.DataFrameSchema(
     name="features",
@@ -135,13 +133,8 @@ FEATURES = pa.DataFrameSchema(
         **{name: pa.Column(float, nullable=True) for name in WEATHER_FEATURES},
         "is_late": pa.Column(int, pa.Check.isin([0, 1])),
     },
-    checks=[
-        pa.Check(
-            lambda df: df["wind_speed"].dropna() <= MAX_WIND_SPEED, name="wind_speed_is_physical"
-        )
-    ],
     strict=True,
-)
+).update_column("wind_speed", checks=[PHYSICAL_WIND_SPEED])
 
 
 class ContractError(ValueError):
@@ -154,38 +147,50 @@ class ContractError(ValueError):
 
 def check(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str, examples: int = 5) -> dict:
     """Validate lazily; return counts, or raise ContractError listing every broken rule."""
+    report = {"table": schema.name, "file": source, "rows": len(frame), "valid": True}
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        failures = _collapse(errors.failure_cases, examples)
-        report = {
-            "table": schema.name,
-            "file": source,
-            "rows": len(frame),
-            "valid": False,
-            "failures": failures,
-        }
+        failures = _collapse(errors.failure_cases, frame, examples)
         lines = [f"{source}: {len(failures)} rule(s) of the {schema.name} contract failed:"]
-        for failure in failures:
-            lines.append(
-                f"  - column {failure['column']!r}, rule {failure['rule']}: "
-                f"{failure['failing_rows']} row(s), e.g. {failure['examples']}"
-            )
-        raise ContractError("\n".join(lines), report) from None
-    return {"table": schema.name, "file": source, "rows": len(frame), "valid": True, "failures": []}
+        lines += [
+            f"  - column {f['column']!r}, rule {f['rule']}: {f['failing_rows']} row(s), "
+            f"e.g. {f['examples']}"
+            for f in failures
+        ]
+        raise ContractError("\n".join(lines), report | {"valid": False, "failures": failures})
+    return report | {"failures": []}
 
 
-def _collapse(cases: pd.DataFrame, examples: int) -> list[dict]:
-    """One entry per (column, rule) instead of one row per failing value."""
-    cases = cases.assign(
-        column=cases["column"].fillna(cases["schema_context"]).astype(str),
-        check=cases["check"].astype(str),
-    )
+def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[dict]:
+    """One entry per (column, rule) instead of one row per failing value.
+
+    Column rules show failing values; rules across columns (cross-column checks, a key's
+    uniqueness) show failing rows with the values of the columns involved.
+    """
+    cases = cases.assign(check=cases["check"].astype(str))
+    across = cases["schema_context"].eq("DataFrameSchema") & cases["index"].notna()
     collapsed = []
-    for (column, rule), group in cases.groupby(["column", "check"], sort=True):
+    column_cases = cases[~across]
+    names = column_cases["column"].fillna(column_cases["schema_context"]).astype(str)
+    for (column, rule), group in column_cases.groupby([names, "check"], sort=True):
         values = group["failure_case"].dropna().astype(str).unique()[:examples].tolist()
-        rows = group["index"].notna().sum() or len(group)
+        rows = int(group["index"].nunique()) or len(group)
+        collapsed.append({"column": column, "rule": rule, "failing_rows": rows, "examples": values})
+    for rule, group in cases[across].groupby("check", sort=True):
+        columns = ROW_RULE_COLUMNS.get(rule) or sorted(group["column"].dropna().unique())
+        columns = [column for column in columns if column in frame.columns]
+        rows = group["index"].drop_duplicates()
+        shown = [
+            f"row {index}: " + ", ".join(f"{c}={frame[c].iloc[int(index)]}" for c in columns)
+            for index in rows.head(examples)
+        ]
         collapsed.append(
-            {"column": column, "rule": rule, "failing_rows": int(rows), "examples": values}
+            {
+                "column": ", ".join(columns),
+                "rule": rule,
+                "failing_rows": len(rows),
+                "examples": shown,
+            }
         )
     return collapsed

@@ -1,0 +1,134 @@
+"""The Hydra config tree: every choice composes, typos fail, params.yaml is in sync."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, compose
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from pipeline.config import MODEL_SCHEMAS, load_params, select_params
+
+GROUPS = {
+    path.name: sorted(option.stem for option in path.glob("*.yaml"))
+    for path in (ROOT / "conf").iterdir()
+    if path.is_dir()
+}
+
+
+@pytest.mark.parametrize(
+    "override",
+    [f"{group}={option}" for group, options in GROUPS.items() for option in options],
+)
+def test_every_option_of_every_group_composes_and_loads(override):
+    cfg = compose(override)
+    group, option = override.split("=")
+    assert cfg[group] is not None
+    if group == "model":
+        assert cfg.model.name == option
+        assert isinstance(OmegaConf.to_object(cfg.model), MODEL_SCHEMAS[option])
+
+
+def test_three_real_model_choices_exist():
+    assert set(GROUPS["model"]) == {"logistic_regression", "random_forest", "hist_gbm"}
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("model.n_estimatorz=5", "n_estimatorz"),
+        ("data.batchez=[2013-01]", "batchez"),
+        ("seeed=3", "seeed"),
+    ],
+)
+def test_override_with_a_typo_fails_naming_the_key(override, key):
+    with pytest.raises(ConfigCompositionException) as error:
+        compose(override)
+    assert key in str(error.value) + str(error.value.__cause__)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("model.max_iter=abc", "max_iter"),
+        ("split.method=sideways", "expected one of [random, last_batch]"),
+        ("seed=forty", "seed"),
+    ],
+)
+def test_override_with_a_wrong_type_fails(override, message):
+    with pytest.raises(ConfigCompositionException) as error:
+        compose(override)
+    assert message in str(error.value) + str(error.value.__cause__)
+
+
+def test_group_override_changes_the_whole_group():
+    cfg = compose("model=random_forest", "model.max_depth=8")
+    assert cfg.model.name == "random_forest"
+    assert cfg.model.max_depth == 8
+    assert "learning_rate" not in cfg.model
+
+
+def test_committed_params_yaml_is_what_conf_composes_to():
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "params", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_params_check_fails_when_params_yaml_is_stale(tmp_path):
+    stale = tmp_path / "params.yaml"
+    text = (ROOT / "params.yaml").read_text().replace("seed: 42", "seed: 7")
+    stale.write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "params", "--check", "--output", str(stale)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "stale" in result.stderr and "make params" in result.stderr
+
+
+def test_load_params_rejects_a_hand_edited_unknown_key(tmp_path):
+    edited = tmp_path / "params.yaml"
+    edited.write_text((ROOT / "params.yaml").read_text() + "extra_key: 1\n")
+    with pytest.raises(Exception, match="extra_key"):
+        load_params(edited)
+
+
+def test_load_params_rejects_a_param_of_another_model(tmp_path):
+    edited = tmp_path / "params.yaml"
+    edited.write_text((ROOT / "params.yaml").read_text().replace("max_leaf_nodes", "max_depth"))
+    with pytest.raises(Exception, match="max_depth"):
+        load_params(edited)
+
+
+def test_selected_params_hold_only_declared_keys_and_paths():
+    cfg = load_params(ROOT / "params.yaml")
+    view = select_params(cfg, ["seed", "data.current_batch"])
+    assert view.seed == cfg.seed
+    assert view.data.current_batch == cfg.data.current_batch
+    assert view.paths.model == cfg.paths.model
+    with pytest.raises(Exception, match="model"):
+        _ = view.model
+    with pytest.raises(Exception, match="batches"):
+        _ = view.data.batches
+
+
+def test_selecting_a_param_params_yaml_lacks_fails():
+    cfg = load_params(ROOT / "params.yaml")
+    with pytest.raises(KeyError, match=r"model\.no_such_param"):
+        select_params(cfg, ["model.no_such_param"])
+
+
+def test_dvc_config_enables_hydra_composition_from_conf():
+    text = (ROOT / ".dvc" / "config").read_text()
+    assert "[hydra]" in text and "enabled = true" in text
+    assert Path(ROOT / "hydra_plugins" / "pipeline_schemas" / "__init__.py").exists()

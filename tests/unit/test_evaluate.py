@@ -1,0 +1,36 @@
+"""Metrics and slices computed from known predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.evaluate import classification_metrics, slice_metrics
+
+
+def test_metrics_of_a_known_case():
+    labels = np.array([0, 0, 1, 1])
+    scores = np.array([0.1, 0.6, 0.4, 0.9])
+    metrics = classification_metrics(labels, scores, threshold=0.5)
+    assert metrics["roc_auc"] == pytest.approx(0.75)
+    assert metrics["precision"] == pytest.approx(0.5)
+    assert metrics["recall"] == pytest.approx(0.5)
+    assert metrics["brier"] == pytest.approx((0.01 + 0.36 + 0.36 + 0.01) / 4)
+    assert metrics["rows"] == 4 and metrics["late_share"] == 0.5
+
+
+def test_threshold_moves_precision_and_recall():
+    labels = np.array([0, 0, 1, 1])
+    scores = np.array([0.1, 0.6, 0.4, 0.9])
+    assert classification_metrics(labels, scores, threshold=0.3)["recall"] == 1.0
+
+
+def test_slices_skip_small_groups_and_put_the_worst_first():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"carrier": ["AA"] * 300 + ["UA"] * 300 + ["XX"] * 10})
+    labels = rng.integers(0, 2, len(frame))
+    scores = np.where(frame["carrier"] == "AA", labels * 0.8 + 0.1, rng.random(len(frame)))
+    table = slice_metrics(frame, labels, scores, columns=["carrier"], threshold=0.5, min_rows=200)
+    assert table["value"].tolist() == ["UA", "AA"]
+    assert table.loc[1, "roc_auc"] == 1.0
