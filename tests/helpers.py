@@ -25,3 +25,55 @@ def compose(*overrides: str) -> DictConfig:
         return load_params(out)
     finally:
         os.chdir(cwd)
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900):
+    """Run a command with this environment's tools first on PATH; return the finished process."""
+    import subprocess
+    import sys
+
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def make_repo(dest: Path, conf_edits: dict[str, dict] | None = None) -> Path:
+    """A fresh git repository holding the working tree's files (what a clone would get).
+
+    `conf_edits` maps a file under conf/ to keys to overwrite, to shrink the example; the
+    params are then recomposed and everything is committed.
+    """
+    import shutil
+
+    import yaml
+
+    listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.split()
+    for name in listed:
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    for name, edits in (conf_edits or {}).items():
+        path = dest / "conf" / name
+        path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | edits, sort_keys=False))
+    run(["python", "-m", "pipeline.cli", "params"], dest)
+    run(["git", "init", "-q", "-b", "main"], dest)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"], dest)
+    commit(dest, "initial")
+    return dest
+
+
+def commit(repo: Path, message: str) -> None:
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"], repo)
+    run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message],
+        repo,
+    )
+
+
+def stages_ran(repro_output: str) -> list[str]:
+    import re
+
+    return re.findall(r"Running stage '([^']+)'", repro_output)

@@ -24,6 +24,9 @@ from pipeline.io import write_bytes
 # skops refuses anything else, so a tampered or foreign file fails to load instead of running
 # code. Adding a model kind may need a line here: `skops.io.get_untrusted_types(file=...)`.
 TRUSTED_TYPES = [
+    # hist_gbm keeps a partial(check_array, ...) to prepare its categorical input
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
@@ -37,7 +40,7 @@ class UntrustedModelError(ValueError):
     """A model file holds types outside the allow-list."""
 
 
-def _estimator(model: Any, seed: int):
+def _estimator(model: Any, categorical: list[str], seed: int):
     params = {key: value for key, value in dict(model).items() if key != "name"}
     if model.name == "logistic_regression":
         return LogisticRegression(random_state=seed, **params)
@@ -45,7 +48,7 @@ def _estimator(model: Any, seed: int):
         return RandomForestClassifier(random_state=seed, **params)
     if model.name == "hist_gbm":
         return HistGradientBoostingClassifier(
-            random_state=seed, early_stopping=False, categorical_features="from_dtype", **params
+            random_state=seed, early_stopping=False, categorical_features=categorical, **params
         )
     raise ValueError(f"model.name={model.name!r} has no estimator")
 
@@ -70,7 +73,8 @@ def _preprocessing(
         verbose_feature_names_out=False,
     )
     if model_name == "hist_gbm":
-        # Hand categories to the booster as pandas categoricals so it splits on them natively.
+        # Keep column names so the booster finds its categorical columns by name and splits
+        # on them natively (codes 0..k-1; unseen categories are NaN, i.e. missing).
         transformer.set_output(transform="pandas")
     return transformer
 
@@ -80,7 +84,7 @@ def build_pipeline(model: Any, categorical: list[str], numeric: list[str], seed:
     return Pipeline(
         [
             ("preprocess", _preprocessing(model.name, categorical, numeric)),
-            ("estimator", _estimator(model, seed)),
+            ("estimator", _estimator(model, categorical, seed)),
         ]
     )
 

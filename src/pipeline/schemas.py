@@ -158,7 +158,9 @@ def check(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str, examples
             f"e.g. {f['examples']}"
             for f in failures
         ]
-        raise ContractError("\n".join(lines), report | {"valid": False, "failures": failures})
+        raise ContractError(
+            "\n".join(lines), report | {"valid": False, "failures": failures}
+        ) from None
     return report | {"failures": []}
 
 

@@ -1,0 +1,154 @@
+"""The pipeline under real `dvc` in a fresh git repository made from the working tree.
+
+The example is shrunk to three months and small models so that each run takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import commit, make_repo, run, stages_ran
+
+pytestmark = pytest.mark.slow
+
+ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate"]
+SMALL = {
+    "data/flights_2013.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
+    "model/hist_gbm.yaml": {"max_iter": 40},
+    "model/random_forest.yaml": {"n_estimators": 20, "max_depth": 8},
+}
+
+
+def declared_outputs(repo: Path) -> list[Path]:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    outs = []
+    for stage in stages.values():
+        for out in stage.get("outs", []) + stage.get("metrics", []):
+            name = next(iter(out)) if isinstance(out, dict) else out
+            outs.append(repo / name.replace("${paths.", "{").format(**params["paths"]).strip())
+    return outs
+
+
+def lock_hashes(repo: Path) -> dict[str, str]:
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    return {out["path"]: out["md5"] for stage in lock.values() for out in stage.get("outs", [])}
+
+
+def restore_committed_state(repo: Path) -> None:
+    run(["git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock"], repo)
+    run(["dvc", "checkout", "--force"], repo)
+    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("clone") / "repo", SMALL)
+    first = run(["dvc", "repro"], repo)
+    assert stages_ran(first.stdout) == ALL_STAGES
+    commit(repo, "first run")
+    return repo
+
+
+def test_repro_produces_every_declared_output(repo):
+    outputs = declared_outputs(repo)
+    assert len(outputs) == 11  # every out and metric of the six stages
+    missing = [str(path) for path in outputs if not path.exists()]
+    assert not missing
+    metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
+    assert set(metrics) == {"holdout", "current"}
+    assert metrics["holdout"]["roc_auc"] > 0.7
+    assert set(metrics["current"]) >= {
+        "roc_auc",
+        "pr_auc",
+        "f1",
+        "precision",
+        "recall",
+        "log_loss",
+        "brier",
+    }
+    shown = run(["dvc", "plots", "show", "--json"], repo).stdout
+    for plot in ["ROC", "Precision-recall", "Calibration", "confusion", "importance"]:
+        assert plot in shown
+
+
+def test_second_repro_runs_no_stage(repo):
+    again = run(["dvc", "repro"], repo)
+    assert stages_ran(again.stdout) == []
+    assert "Data and pipelines are up to date" in again.stdout
+
+
+def test_changing_model_param_reruns_only_train_and_evaluate(repo):
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("learning_rate: 0.1", "learning_rate: 0.2"))
+    try:
+        assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["train", "evaluate"]
+    finally:
+        restore_committed_state(repo)
+
+
+def test_changing_data_param_reruns_from_ingest(repo):
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("  - 2013-03\n", "  - 2013-03\n  - 2013-04\n", 1))
+    try:
+        ran = stages_ran(run(["dvc", "repro"], repo).stdout)
+        assert ran == ALL_STAGES
+    finally:
+        restore_committed_state(repo)
+
+
+def test_forced_rerun_gives_identical_output_hashes(repo):
+    before = lock_hashes(repo)
+    run(["dvc", "repro", "--force"], repo)
+    assert lock_hashes(repo) == before
+
+
+def test_dvc_push_and_pull_work_with_the_default_remote(repo, tmp_path):
+    run(["dvc", "push"], repo)
+    storage = repo.parent / "dvc-storage"  # the default remote: a folder beside the repository
+    assert (storage / "files" / "md5").is_dir()
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    # a clone elsewhere points the same remote at that folder, as a team would with S3
+    (clone / ".dvc" / "config.local").write_text(f"['remote \"local\"']\n    url = {storage}\n")
+    run(["dvc", "pull"], clone)
+    assert (clone / "models/model.skops").read_bytes() == (repo / "models/model.skops").read_bytes()
+    status = run(["dvc", "status"], clone).stdout
+    assert "up to date" in status
+
+
+def test_exp_run_with_another_model_shows_both_in_exp_show(repo):
+    run(["dvc", "exp", "run", "-n", "forest", "-S", "model=random_forest"], repo)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    runs = {}
+    for commit_entry in shown:
+        entries = [commit_entry] + [
+            e for exp in commit_entry.get("experiments") or [] for e in exp.get("revs", [])
+        ]
+        for entry in entries:
+            data = entry.get("data") or {}
+            params = data.get("params", {}).get("params.yaml", {}).get("data", {})
+            metrics = data.get("metrics", {}).get("reports/evaluate/metrics.json", {}).get("data")
+            if params and metrics:
+                runs[entry.get("name") or entry["rev"]] = (params["model"]["name"], metrics)
+    assert "forest" in runs
+    assert runs["forest"][0] == "random_forest"
+    assert {name for name, _ in runs.values()} >= {"random_forest", "hist_gbm"}
+    assert all("roc_auc" in metrics["holdout"] for _, metrics in runs.values())
+
+
+def test_exp_run_with_a_typo_fails_naming_the_key(repo):
+    result = run(["dvc", "exp", "run", "-S", "model.max_deph=5"], repo, check=False)
+    assert result.returncode != 0
+    assert "max_deph" in result.stdout + result.stderr
+
+
+def test_exp_run_with_a_wrong_type_fails(repo):
+    result = run(["dvc", "exp", "run", "-S", "model.max_iter=abc"], repo, check=False)
+    assert result.returncode != 0
+    assert "max_iter" in result.stdout + result.stderr
+    shutil.rmtree(repo / ".dvc" / "tmp" / "exps", ignore_errors=True)
