@@ -36,11 +36,12 @@ def run_summary(repro_log: Path | None = None) -> str:
             f"stages:    ran {', '.join(ran) or 'none'}"
             + (f"; up to date {', '.join(skipped)}" if skipped else "")
         )
-    lines.append(f"model:     {params.model.name}")
-    for split in ("holdout", "current"):
+    lines.append(f"model:     {params.model.name}, scored on the holdout and the current batch")
+    current = params.data.current_batch or max(params.data.batches)
+    for split, label in (("holdout", "holdout:"), ("current", f"{current}:")):
         values = metrics[split]
         shown = "  ".join(f"{name} {values[name]:.3f}" for name in KEY_METRICS)
-        lines.append(f"{split + ':':<10} {shown}  ({values['rows']:,} rows)")
+        lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
     lines += [
         f"reports:   {paths.evaluation}/ (metrics.json, slices_*.csv, importance.csv),"
         f" {paths.validation}/",
