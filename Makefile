@@ -49,10 +49,10 @@ format: setup ## Fix lint and formatting in place
 	ruff format .
 
 test: setup ## Run the whole test suite, slow end-to-end tests included
-	pytest -n 2
+	pytest -n 2 --dist loadfile
 
 test-fast: setup ## Run the tests that need no dvc repository
-	pytest -n 2 -m "not slow"
+	pytest -n 2 --dist loadfile -m "not slow"
 
 push: setup ## Upload data and models to the DVC remote
 	dvc push

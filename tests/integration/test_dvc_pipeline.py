@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from helpers import commit, make_repo, run, stages_ran
@@ -152,3 +153,25 @@ def test_exp_run_with_a_wrong_type_fails(repo):
     assert result.returncode != 0
     assert "max_iter" in result.stdout + result.stderr
     shutil.rmtree(repo / ".dvc" / "tmp" / "exps", ignore_errors=True)
+
+
+def test_bad_raw_data_stops_validate_and_checkout_restores_the_last_good_state(repo):
+    raw = repo / "data/raw/flights.parquet"
+    interim = repo / "data/interim/flights.parquet"
+    good_interim = interim.read_bytes()
+    frame = pd.read_parquet(raw)
+    frame.loc[:9, "origin"] = "XYZ"
+    frame.to_parquet(raw, index=False)
+    try:
+        result = run(["dvc", "repro", "--single-item", "validate"], repo, check=False)
+        assert result.returncode != 0
+        output = result.stdout + result.stderr
+        assert "data/raw/flights.parquet" in output
+        assert "column 'origin'" in output and "10 row(s)" in output
+        report = json.loads((repo / "reports/validation/validate.json").read_text())
+        assert report["valid"] is False
+        assert not interim.exists()  # nothing downstream of the bad data was written
+    finally:
+        run(["dvc", "checkout", "--force"], repo)
+    assert interim.read_bytes() == good_interim
+    assert "up to date" in run(["dvc", "status"], repo).stdout
