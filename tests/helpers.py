@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import yaml
 from omegaconf import DictConfig
+
+from pipeline.summary import stages_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_BATCHES = ["2013-01", "2013-02", "2013-03"]
+GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
 def compose(*overrides: str) -> DictConfig:
@@ -29,9 +36,6 @@ def compose(*overrides: str) -> DictConfig:
 
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900):
     """Run a command with this environment's tools first on PATH; return the finished process."""
-    import subprocess
-    import sys
-
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
@@ -45,11 +49,7 @@ def make_repo(dest: Path, conf_edits: dict[str, dict] | None = None) -> Path:
     `conf_edits` maps a file under conf/ to keys to overwrite, to shrink the example; the
     params are then recomposed and everything is committed.
     """
-    import shutil
-
-    import yaml
-
-    listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.split()
+    listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.splitlines()
     for name in listed:
         source = ROOT / name
         if source.is_file():
@@ -60,20 +60,15 @@ def make_repo(dest: Path, conf_edits: dict[str, dict] | None = None) -> Path:
         path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | edits, sort_keys=False))
     run(["python", "-m", "pipeline.cli", "params"], dest)
     run(["git", "init", "-q", "-b", "main"], dest)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"], dest)
     commit(dest, "initial")
     return dest
 
 
 def commit(repo: Path, message: str) -> None:
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"], repo)
-    run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message],
-        repo,
-    )
+    run([*GIT, "add", "-A"], repo)
+    run([*GIT, "commit", "-qm", message], repo)
 
 
 def stages_ran(repro_output: str) -> list[str]:
-    import re
-
-    return re.findall(r"Running stage '([^']+)'", repro_output)
+    """The stages `dvc repro` ran, read the same way `make run`'s summary reads them."""
+    return stages_run(repro_output)[0]

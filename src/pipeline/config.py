@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from pipeline.errors import ConfigError
+
 PARAMS_FILE = Path("params.yaml")
 DVC_FILE = Path("dvc.yaml")
 
@@ -140,17 +142,13 @@ def register_schemas() -> None:
 _ABSENT = object()
 
 
-class UndeclaredParamError(KeyError):
-    """A stage read a param that dvc.yaml does not list for it."""
-
-
 def load_params(path: Path = PARAMS_FILE) -> DictConfig:
     """Load params.yaml and check every key and type against the schemas."""
     raw = OmegaConf.load(path)
     cfg = OmegaConf.merge(OmegaConf.structured(Config), raw)
     model_name = cfg.model.get("name")
     if model_name not in MODEL_SCHEMAS:
-        raise ValueError(
+        raise ConfigError(
             f"{path}: model.name={model_name!r}; expected one of {list(MODEL_SCHEMAS)}"
         )
     cfg.model = OmegaConf.merge(OmegaConf.structured(MODEL_SCHEMAS[model_name]), cfg.model)
@@ -165,7 +163,7 @@ def declared_params(stage: str, dvc_file: Path = DVC_FILE) -> list[str]:
     keys = stages[stage].get("params", [])
     for key in keys:
         if not isinstance(key, str):
-            raise ValueError(f"{dvc_file}: stage {stage!r} params must be keys of params.yaml")
+            raise ConfigError(f"{dvc_file}: stage {stage!r} params must be keys of params.yaml")
     return keys
 
 

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from pipeline.errors import ConfigError, UntrustedModelError
 from pipeline.io import write_bytes
 
 # Types a model file may hold beyond the scikit-learn and numpy types skops already deems safe.
@@ -36,10 +37,6 @@ TRUSTED_TYPES = [
 _ID_FILE = re.compile(r"^(\d+)(\.\w+)$")
 
 
-class UntrustedModelError(ValueError):
-    """A model file holds types outside the allow-list."""
-
-
 def _estimator(model: Any, categorical: list[str], seed: int):
     params = {key: value for key, value in dict(model).items() if key != "name"}
     if model.name == "logistic_regression":
@@ -50,7 +47,7 @@ def _estimator(model: Any, categorical: list[str], seed: int):
         return HistGradientBoostingClassifier(
             random_state=seed, early_stopping=False, categorical_features=categorical, **params
         )
-    raise ValueError(f"model.name={model.name!r} has no estimator")
+    raise ConfigError(f"model.name={model.name!r} has no estimator")
 
 
 def _preprocessing(

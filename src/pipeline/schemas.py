@@ -11,6 +11,8 @@ from collections.abc import Callable
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.errors import ContractError
+
 BATCH_PATTERN = r"^\d{4}-\d{2}$"
 ORIGINS = ["EWR", "JFK", "LGA"]
 FLIGHT_KEY = ["year", "month", "day", "carrier", "flight", "origin", "sched_dep_time"]
@@ -135,14 +137,6 @@ FEATURES = pa.DataFrameSchema(
     },
     strict=True,
 ).update_column("wind_speed", checks=[PHYSICAL_WIND_SPEED])
-
-
-class ContractError(ValueError):
-    """Data broke a contract. Carries a readable summary and the full report."""
-
-    def __init__(self, summary: str, report: dict):
-        super().__init__(summary)
-        self.report = report
 
 
 def check(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str, examples: int = 5) -> dict:

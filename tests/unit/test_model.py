@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import FunctionTransformer
 
 from pipeline import model
+from pipeline.errors import UntrustedModelError
 from pipeline.features import TARGET
 from pipeline.split import split_batches
 
@@ -68,7 +69,7 @@ def test_same_seed_gives_byte_identical_model_files(name, splits, feature_config
 def test_a_file_with_a_type_outside_the_allow_list_is_refused(tmp_path):
     path = tmp_path / "evil.skops"
     path.write_bytes(sio.dumps(FunctionTransformer(func=np.frompyfunc)))
-    with pytest.raises(model.UntrustedModelError, match="outside the allow-list"):
+    with pytest.raises(UntrustedModelError, match="outside the allow-list"):
         model.load(path)
 
 
@@ -77,7 +78,7 @@ def test_a_corrupt_model_file_is_refused(tmp_path, splits, feature_config):
     path = tmp_path / "model.skops"
     model.save(pipeline, path)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(model.UntrustedModelError, match="not a readable skops model"):
+    with pytest.raises(UntrustedModelError, match="not a readable skops model"):
         model.load(path)
 
 

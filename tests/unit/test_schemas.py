@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.schemas import RAW_FLIGHTS, RAW_WEATHER, ContractError, check
+from pipeline.errors import ContractError
+from pipeline.schemas import RAW_FLIGHTS, RAW_WEATHER, check
 
 
 def test_real_raw_tables_satisfy_their_contracts(raw_small):

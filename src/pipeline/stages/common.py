@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
 from pipeline.config import stage_params
-from pipeline.schemas import ContractError
+from pipeline.errors import PipelineError
 
 log = logging.getLogger("pipeline")
 
@@ -32,7 +32,7 @@ def run_stage(name: str, body: Callable[[DictConfig], str]) -> None:
             name,
         )
         sys.exit(1)
-    except (ContractError, ValueError, FileNotFoundError) as error:
+    except (PipelineError, FileNotFoundError) as error:
         log.error("%s failed: %s", name, error)
         sys.exit(1)
     log.info("%s: %s (%.1fs)", name, summary, time.perf_counter() - started)

@@ -20,13 +20,13 @@ def main(params: DictConfig) -> str:
     pipeline = model.load(params.paths.model)
     columns = list(pipeline.feature_names_in_)
     cfg = params.evaluate
+    frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
     summary = []
     with (
         atomic_dir(params.paths.evaluation) as out,
         Live(dir=str(out), dvcyaml=False, save_dvc_exp=False, report=None) as live,
     ):
-        for split in ("holdout", "current"):
-            frame = pd.read_parquet(params.paths[split])
+        for split, frame in frames.items():
             labels = frame[TARGET].to_numpy()
             scores = pipeline.predict_proba(frame[columns])[:, 1]
             for name, value in classification_metrics(labels, scores, cfg.threshold).items():
@@ -56,9 +56,8 @@ def main(params: DictConfig) -> str:
             )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
             summary.append(f"{split} ROC AUC {live.summary[split]['roc_auc']:.3f}")
-        holdout = pd.read_parquet(params.paths.holdout)
         importance = permutation_importance_table(
-            pipeline, holdout, columns, TARGET, seed=params.seed
+            pipeline, frames["holdout"], columns, TARGET, seed=params.seed
         )
         live.log_plot(
             "importance",

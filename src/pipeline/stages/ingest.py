@@ -2,6 +2,7 @@
 
 from omegaconf import DictConfig
 
+from pipeline.errors import ConfigError
 from pipeline.io import write_parquet
 from pipeline.sources import BATCH_COLUMN, read_example
 from pipeline.stages.common import run_stage
@@ -9,7 +10,7 @@ from pipeline.stages.common import run_stage
 
 def main(params: DictConfig) -> str:
     if params.data.source != "example":
-        raise ValueError(f"data.source={params.data.source!r}; this pipeline knows: example")
+        raise ConfigError(f"data.source={params.data.source!r}; this pipeline knows: example")
     flights, weather = read_example(list(params.data.batches))
     write_parquet(flights, params.paths.raw_flights)
     write_parquet(weather, params.paths.raw_weather)

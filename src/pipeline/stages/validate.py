@@ -7,8 +7,8 @@ from omegaconf import DictConfig
 
 from pipeline import schemas
 from pipeline.cleaning import mask_impossible_readings
+from pipeline.errors import ContractError
 from pipeline.io import write_json, write_parquet
-from pipeline.schemas import ContractError
 from pipeline.stages.common import run_stage
 
 
@@ -21,7 +21,7 @@ def main(params: DictConfig) -> str:
         flights_report = schemas.check(schemas.RAW_FLIGHTS, flights, paths.raw_flights)
         weather_report = schemas.check(schemas.RAW_WEATHER, weather, paths.raw_weather)
         weather, masked = mask_impossible_readings(weather)
-        schemas.check(schemas.INTERIM_WEATHER, weather, paths.raw_weather)
+        schemas.check(schemas.INTERIM_WEATHER, weather, paths.interim_weather)
     except ContractError as error:
         write_json({"valid": False, "tables": [error.report]}, report_file)
         raise
