@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro params params-check lint format test test-fast push pull clean
+.PHONY: help setup run repro new-batch params params-check lint format test test-fast push pull clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -27,6 +27,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	@touch $@
 
 setup: $(VENV)/.synced ## Create .venv from uv.lock (installs uv with pip if it is missing)
+	@mkdir -p data/landing  # where new batches land; git cannot hold the empty folder
 
 run: setup ## Run the whole pipeline (dvc repro) and print a summary
 	@mkdir -p $(dir $(REPRO_LOG))
@@ -34,6 +35,9 @@ run: setup ## Run the whole pipeline (dvc repro) and print a summary
 	@python -m pipeline.cli summary --repro-log $(REPRO_LOG)
 
 repro: run
+
+new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
+	python -m pipeline.cli new-batch --month $(or $(MONTH),$(error set MONTH, e.g. make new-batch MONTH=7))
 
 params: setup ## Compose conf/ into params.yaml (commit the result)
 	python -m pipeline.cli params

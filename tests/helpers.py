@@ -59,6 +59,7 @@ def make_repo(dest: Path, conf_edits: dict[str, dict] | None = None) -> Path:
         path = dest / "conf" / name
         path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | edits, sort_keys=False))
     run(["python", "-m", "pipeline.cli", "params"], dest)
+    (dest / "data" / "landing").mkdir(parents=True, exist_ok=True)  # as `make setup` does
     run(["git", "init", "-q", "-b", "main"], dest)
     commit(dest, "initial")
     return dest

@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="exit 1 if params.yaml differs from what conf/ composes to",
     )
+    new_batch = commands.add_parser(
+        "new-batch",
+        help="land the real next month(s) of the example data where the source reads it",
+    )
+    new_batch.add_argument("--month", type=int, nargs="+", required=True, help="e.g. 7 for July")
+    new_batch.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     summary = commands.add_parser("summary", help="summarise the last pipeline run")
     summary.add_argument("--repro-log", type=Path, help="saved output of `dvc repro`")
     args = parser.parse_args(argv)
@@ -38,10 +44,27 @@ def main(argv: list[str] | None = None) -> int:
             return check_params(args.output)
         compose_params(args.overrides, args.output)
         print(f"wrote {args.output}")
+    elif args.command == "new-batch":
+        return new_batch_command(args.month, args.format)
     elif args.command == "summary":
         from pipeline.summary import run_summary
 
         print(run_summary(args.repro_log))
+    return 0
+
+
+def new_batch_command(months: list[int], file_format: str) -> int:
+    from pipeline.config import load_params
+    from pipeline.errors import PipelineError
+    from pipeline.landing import land_months
+
+    try:
+        written = land_months(load_params(), months, file_format)
+    except PipelineError as error:
+        print(f"new-batch: {error}", file=sys.stderr)
+        return 1
+    print("landed: " + ", ".join(written))
+    print("next:   dvc repro   (then commit dvc.lock and data/landing.dvc)")
     return 0
 
 

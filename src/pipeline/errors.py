@@ -10,6 +10,10 @@ class ConfigError(PipelineError):
     """A param value the pipeline cannot work with."""
 
 
+class InputError(PipelineError):
+    """An input file or table cannot be read the way the source config says."""
+
+
 class ContractError(PipelineError):
     """Data broke a contract. Carries a readable summary and the full report."""
 

@@ -7,11 +7,13 @@ correct rows is a bug. Validation is lazy, so one run reports every broken rule 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline.errors import ContractError
+from pipeline.errors import ConfigError, ContractError
+from pipeline.io import write_json
 
 BATCH_PATTERN = r"^\d{4}-\d{2}$"
 ORIGINS = ["EWR", "JFK", "LGA"]
@@ -59,7 +61,8 @@ RAW_FLIGHTS = pa.DataFrameSchema(
         "arr_delay": pa.Column(float, nullable=True),
         "carrier": pa.Column(str, pa.Check.str_matches(r"^[A-Z0-9]{2}$")),
         "flight": pa.Column(int, pa.Check.gt(0)),
-        "tailnum": pa.Column(str, nullable=True),
+        # An aircraft identifier: privacy may hash it or drop it.
+        "tailnum": pa.Column(str, nullable=True, required=False),
         "origin": pa.Column(str, pa.Check.isin(ORIGINS)),
         "dest": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$")),
         "air_time": pa.Column(float, pa.Check.gt(0), nullable=True),
@@ -139,23 +142,175 @@ FEATURES = pa.DataFrameSchema(
 ).update_column("wind_speed", checks=[PHYSICAL_WIND_SPEED])
 
 
-def check(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str, examples: int = 5) -> dict:
-    """Validate lazily; return counts, or raise ContractError listing every broken rule."""
-    report = {"table": schema.name, "file": source, "rows": len(frame), "valid": True}
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        failures = _collapse(errors.failure_cases, frame, examples)
-        lines = [f"{source}: {len(failures)} rule(s) of the {schema.name} contract failed:"]
-        lines += [
-            f"  - column {f['column']!r}, rule {f['rule']}: {f['failing_rows']} row(s), "
-            f"e.g. {f['examples']}"
-            for f in failures
-        ]
+def model_input(columns: list[str]) -> pa.DataFrameSchema:
+    """What the estimator sees: the feature columns it uses, with the features' rules."""
+    unknown = [column for column in columns if column not in FEATURES.columns]
+    if unknown:
+        raise ConfigError(f"feature column(s) {unknown} are not in the features contract")
+    # Not strict: the frame may carry other columns (batch, target); the model reads these.
+    return pa.DataFrameSchema({c: FEATURES.columns[c] for c in columns}, name="model input")
+
+
+def predictions(threshold: float) -> pa.DataFrameSchema:
+    """Scores written by evaluate: a probability per row, and the decision at `threshold`."""
+    return pa.DataFrameSchema(
+        name="predictions",
+        columns={
+            "batch": pa.Column(str, pa.Check.str_matches(BATCH_PATTERN)),
+            "split": pa.Column(str, pa.Check.isin(["holdout", "current"])),
+            "is_late": pa.Column(int, pa.Check.isin([0, 1])),
+            "probability": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
+            "predicted": pa.Column(int, pa.Check.isin([0, 1])),
+        },
+        checks=[
+            row_rule(
+                ["probability", "predicted"],
+                lambda df: df["predicted"] == (df["probability"] >= threshold).astype(int),
+                "predicted == (probability >= evaluate.threshold)",
+            )
+        ],
+        strict=True,
+    )
+
+
+def enforce(
+    checks: list[tuple[pa.DataFrameSchema, pd.DataFrame, str]],
+    report_file: str | Path,
+    *,
+    drop_extra_columns: bool = False,
+    origins: dict[str, str] | None = None,
+) -> tuple[list[pd.DataFrame], dict]:
+    """Check every table (all of them, every rule) and return them coerced to their contracts.
+
+    On failure the full report is written to `report_file` and ContractError carries a short
+    summary; on success the caller adds its counts to the report and writes it.
+    """
+    frames, tables = [], []
+    for schema, frame, source in checks:
+        checked, table = check(schema, frame, source, drop_extra_columns=drop_extra_columns)
+        frames.append(checked)
+        tables.append(table)
+    report = {
+        "valid": all(table["valid"] for table in tables),
+        "failing_rules": sum(len(table["failures"]) for table in tables),
+        "rows": {Path(table["file"]).stem: table["rows"] for table in tables},
+        "tables": tables,
+    }
+    if not report["valid"]:
+        write_json(report, report_file)
         raise ContractError(
-            "\n".join(lines), report | {"valid": False, "failures": failures}
-        ) from None
-    return report | {"failures": []}
+            "\n".join(summarize(table, origins or {}) for table in tables if not table["valid"])
+            + f"\nfull report: {report_file}",
+            report,
+        )
+    return frames, report
+
+
+def combine(*reports: dict) -> dict:
+    """One stage report from the reports of several `enforce` calls."""
+    return {
+        "valid": all(report["valid"] for report in reports),
+        "failing_rules": sum(report["failing_rules"] for report in reports),
+        "rows": {key: n for report in reports for key, n in report["rows"].items()},
+        "tables": [table for report in reports for table in report["tables"]],
+    }
+
+
+def summarize(table: dict, origins: dict[str, str]) -> str:
+    """A few lines a person reads: file, column, rule, failing rows, batches, examples."""
+    count = len(table["failures"])
+    lines = [f"{table['file']}: {count} rule(s) of the {table['table']} contract failed:"]
+    for failure in table["failures"]:
+        batches = [
+            f"{batch} ({origins[batch]})" if batch in origins else batch
+            for batch in failure.get("batches", [])
+        ]
+        where = f" in batch {', '.join(batches)}" if batches else ""
+        lines.append(
+            f"  - column {failure['column']!r}, rule {failure['rule']}: "
+            f"{failure['failing_rows']} row(s){where}, e.g. {failure['examples']}"
+        )
+    return "\n".join(lines)
+
+
+def check(
+    schema: pa.DataFrameSchema,
+    frame: pd.DataFrame,
+    source: str,
+    *,
+    drop_extra_columns: bool = False,
+    examples: int = 5,
+) -> tuple[pd.DataFrame, dict]:
+    """Validate lazily. Return the frame coerced to the contract and a report of every failure.
+
+    Values are converted only without loss ("12" -> 12, 12.0 -> 12); "abc" or 1.5 in an
+    integer column is a failure that names the value, never a silent cast.
+    """
+    extra = [column for column in frame.columns if column not in schema.columns]
+    if drop_extra_columns and extra:
+        frame = frame.drop(columns=extra)
+    frame, failures = _coerce(frame, schema, examples)
+    report = {"table": schema.name, "file": source, "rows": len(frame)}
+    if drop_extra_columns:
+        report["dropped_columns"] = extra
+    try:
+        frame = schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        found = _collapse(errors.failure_cases, frame, examples)
+        # A column that could not be converted, or holds nulls, fails its dtype check too:
+        # report the cause only.
+        explained = {f["column"] for f in failures}
+        explained |= {f["column"] for f in found if f["rule"] == "not_nullable"}
+        failures += [
+            f for f in found if not (f["rule"].startswith("dtype(") and f["column"] in explained)
+        ]
+    failures.sort(key=lambda failure: (failure["column"], failure["rule"]))
+    return frame, report | {"valid": not failures, "failures": failures}
+
+
+def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int):
+    """Convert columns to the contract's numeric and string types where no value changes."""
+    frame = frame.copy()
+    failures = []
+    for name, column in schema.columns.items():
+        if name not in frame.columns:
+            continue
+        values = frame[name]
+        kind = str(column.dtype)
+        if kind in ("int64", "float64") and not pd.api.types.is_numeric_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = values.notna() & numbers.isna()
+        elif kind == "int64" and pd.api.types.is_float_dtype(values):
+            numbers = values
+            bad = values.notna() & (values % 1 != 0)
+        elif kind == "str" and not pd.api.types.is_string_dtype(values):
+            frame[name] = values.astype("str").where(values.notna())
+            continue
+        else:
+            continue
+        if bad.any():
+            failures.append(
+                {
+                    "column": name,
+                    "rule": f"values are {kind}",
+                    "failing_rows": int(bad.sum()),
+                    "examples": values[bad].astype(str).unique()[:examples].tolist(),
+                    **_batches(frame, bad),
+                }
+            )
+        elif kind == "int64" and numbers.notna().all():
+            frame[name] = numbers.astype("int64")
+        else:
+            frame[name] = numbers.astype("float64")
+    return frame, failures
+
+
+def _batches(frame: pd.DataFrame, rows: pd.Series | pd.Index) -> dict:
+    """The batches the failing rows arrived in, when the table has batches."""
+    if "batch" not in frame.columns:
+        return {}
+    selected = frame.loc[rows, "batch"]
+    return {"batches": sorted(selected.dropna().astype(str).unique().tolist())[:10]}
 
 
 def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[dict]:
@@ -168,17 +323,32 @@ def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[d
     across = cases["schema_context"].eq("DataFrameSchema") & cases["index"].notna()
     collapsed = []
     column_cases = cases[~across]
-    names = column_cases["column"].fillna(column_cases["schema_context"]).astype(str)
+    # A missing or unknown column is named by its failure case, not by the schema.
+    about_columns = column_cases["check"].isin(["column_in_schema", "column_in_dataframe"])
+    names = (
+        column_cases["column"]
+        .where(~about_columns, column_cases["failure_case"])
+        .fillna(column_cases["failure_case"])
+        .astype(str)
+    )
     for (column, rule), group in column_cases.groupby([names, "check"], sort=True):
         values = group["failure_case"].dropna().astype(str).unique()[:examples].tolist()
-        rows = int(group["index"].nunique()) or len(group)
-        collapsed.append({"column": column, "rule": rule, "failing_rows": rows, "examples": values})
+        rows = group["index"].dropna().astype(int).unique()
+        collapsed.append(
+            {
+                "column": column,
+                "rule": rule,
+                "failing_rows": len(rows) or len(group),
+                "examples": values,
+                **(_batches(frame, pd.Index(rows)) if len(rows) else {}),
+            }
+        )
     for rule, group in cases[across].groupby("check", sort=True):
         columns = ROW_RULE_COLUMNS.get(rule) or sorted(group["column"].dropna().unique())
         columns = [column for column in columns if column in frame.columns]
-        rows = group["index"].drop_duplicates()
+        rows = group["index"].drop_duplicates().astype(int)
         shown = [
-            f"row {index}: " + ", ".join(f"{c}={frame[c].iloc[int(index)]}" for c in columns)
+            f"row {index}: " + ", ".join(f"{c}={frame.at[index, c]}" for c in columns)
             for index in rows.head(examples)
         ]
         collapsed.append(
@@ -187,6 +357,7 @@ def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[d
                 "rule": rule,
                 "failing_rows": len(rows),
                 "examples": shown,
+                **_batches(frame, pd.Index(rows)),
             }
         )
     return collapsed

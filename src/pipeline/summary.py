@@ -21,14 +21,15 @@ def stages_run(repro_log: str) -> tuple[list[str], list[str]]:
 def run_summary(repro_log: Path | None = None) -> str:
     params = load_params()
     paths = params.paths
-    validation = json.loads((Path(paths.validation) / "validate.json").read_text())
+    ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
     metrics = json.loads((Path(paths.evaluation) / "metrics.json").read_text())
+    batches = [entry["batch"] for entry in ingest["batches"]]
     lines = [
         "",
         "Pipeline summary",
         "----------------",
-        f"rows in:   {validation['flights_rows']:,} flights, {validation['weather_rows']:,} "
-        f"weather rows, batches {params.data.batches[0]}..{params.data.batches[-1]}",
+        f"rows in:   {ingest['rows']['flights']:,} flights, {ingest['rows']['weather']:,} "
+        f"weather rows, batches {batches[0]}..{batches[-1]} from source {ingest['source']}",
     ]
     if repro_log is not None and repro_log.exists():
         ran, skipped = stages_run(repro_log.read_text())
@@ -37,7 +38,7 @@ def run_summary(repro_log: Path | None = None) -> str:
             + (f"; up to date {', '.join(skipped)}" if skipped else "")
         )
     lines.append(f"model:     {params.model.name}, scored on the holdout and the current batch")
-    current = params.data.current_batch or max(params.data.batches)
+    current = params.data.current_batch or batches[-1]
     for split, label in (("holdout", "holdout:"), ("current", f"{current}:")):
         values = metrics[split]
         shown = "  ".join(f"{name} {values[name]:.3f}" for name in KEY_METRICS)

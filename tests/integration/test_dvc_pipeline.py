@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate"]
 SMALL = {
-    "data/flights_2013.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
+    "source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
     "model/hist_gbm.yaml": {"max_iter": 40},
     "model/random_forest.yaml": {"n_estimators": 20, "max_depth": 8},
 }
@@ -57,7 +57,7 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_produces_every_declared_output(repo):
     outputs = declared_outputs(repo)
-    assert len(outputs) == 11  # every out and metric of the six stages
+    assert len(outputs) == 15  # every out and metric of the six stages
     missing = [str(path) for path in outputs if not path.exists()]
     assert not missing
     metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())

@@ -61,5 +61,5 @@ def test_impossible_wind_speed_is_masked_and_counted(raw_small):
 
 
 def test_real_features_satisfy_their_contract(features_small):
-    report = check(FEATURES, features_small, "features")
+    _, report = check(FEATURES, features_small, "features")
     assert report["valid"] and report["rows"] == len(features_small)

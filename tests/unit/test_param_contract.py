@@ -44,11 +44,20 @@ class Recorder:
     def keys(self):
         return self._node.keys()
 
+    def __iter__(self):
+        return iter(self._node)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._node
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self._node else default
+
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
     """Run every stage in order; return {stage: keys it read}."""
-    cfg = compose(f"data.batches=[{','.join(SMALL_BATCHES)}]", "model.max_iter=30")
+    cfg = compose(f"source.batches=[{','.join(SMALL_BATCHES)}]", "model.max_iter=30")
     workdir = tmp_path_factory.mktemp("stages")
     read: dict[str, set[str]] = {}
     cwd = os.getcwd()

@@ -4,13 +4,15 @@ Writes metrics and plots through dvclive (dvc.yaml declares them), per-slice met
 permutation importance under reports/evaluate/.
 """
 
+from pathlib import Path
+
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import model
+from pipeline import model, schemas
 from pipeline.evaluate import classification_metrics, permutation_importance_table, slice_metrics
 from pipeline.features import TARGET
-from pipeline.io import atomic_dir
+from pipeline.io import atomic_dir, write_json
 from pipeline.stages.common import run_stage
 
 
@@ -21,7 +23,15 @@ def main(params: DictConfig) -> str:
     columns = list(pipeline.feature_names_in_)
     cfg = params.evaluate
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
-    summary = []
+    report_file = Path(params.paths.validation) / "evaluate.json"
+    _, inputs = schemas.enforce(
+        [
+            (schemas.model_input(columns), frame, params.paths[split])
+            for split, frame in frames.items()
+        ],
+        report_file,
+    )
+    summary, predictions = [], []
     with (
         atomic_dir(params.paths.evaluation) as out,
         Live(dir=str(out), dvcyaml=False, save_dvc_exp=False, report=None) as live,
@@ -29,6 +39,7 @@ def main(params: DictConfig) -> str:
         for split, frame in frames.items():
             labels = frame[TARGET].to_numpy()
             scores = pipeline.predict_proba(frame[columns])[:, 1]
+            predictions.append(prediction_table(frame, split, scores, cfg.threshold))
             for name, value in classification_metrics(labels, scores, cfg.threshold).items():
                 live.log_metric(f"{split}/{name}", value, plot=False)
             live.log_sklearn_plot(
@@ -68,7 +79,36 @@ def main(params: DictConfig) -> str:
             title="Permutation importance (drop in ROC AUC)",
         )
         importance.to_csv(out / "importance.csv", index=False)
+        scored = pd.concat(predictions, ignore_index=True)
+        (scored,), outputs = schemas.enforce(
+            [
+                (
+                    schemas.predictions(cfg.threshold),
+                    scored,
+                    str(Path(params.paths.evaluation) / PREDICTIONS),
+                )
+            ],
+            report_file,
+        )
+        scored.to_parquet(out / PREDICTIONS, index=False)
+    write_json(schemas.combine(inputs, outputs), report_file)
     return ", ".join(summary)
+
+
+PREDICTIONS = "predictions.parquet"
+
+
+def prediction_table(frame: pd.DataFrame, split: str, scores, threshold: float) -> pd.DataFrame:
+    """One row per scored flight: its batch, label, probability and decision."""
+    return pd.DataFrame(
+        {
+            "batch": frame["batch"].to_numpy(),
+            "split": split,
+            TARGET: frame[TARGET].to_numpy(),
+            "probability": scores,
+            "predicted": (scores >= threshold).astype(int),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -1,24 +1,61 @@
-"""Stage ingest: read the configured batches from the source into data/raw/."""
+"""Stage ingest: read the configured source into data/raw/, and record which batches it read."""
 
+from pathlib import Path
+
+import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.errors import ConfigError
-from pipeline.io import write_parquet
-from pipeline.sources import BATCH_COLUMN, read_example
+from pipeline.errors import PipelineError
+from pipeline.io import write_json, write_parquet
+from pipeline.privacy import protect
+from pipeline.sources import BATCH_COLUMN, read_source
 from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
-    if params.data.source != "example":
-        raise ConfigError(f"data.source={params.data.source!r}; this pipeline knows: example")
-    flights, weather = read_example(list(params.data.batches))
+    report_file = Path(params.paths.validation) / "ingest.json"
+    source = params.source
+    try:
+        ingested = read_source(source, Path(params.paths.landing))
+        privacy = protect(ingested.tables, params.privacy)
+    except PipelineError as error:
+        write_json({"valid": False, "source": source["kind"], "error": str(error)}, report_file)
+        raise
+    flights, weather = (storable(ingested.tables[name]) for name in ("flights", "weather"))
     write_parquet(flights, params.paths.raw_flights)
     write_parquet(weather, params.paths.raw_weather)
-    batches = sorted(flights[BATCH_COLUMN].unique())
+    per_batch = flights[BATCH_COLUMN].astype(str).value_counts().sort_index()
+    write_json(
+        {
+            "valid": True,
+            "source": source["kind"],
+            "batch_count": len(per_batch),
+            "newest_batch": per_batch.index[-1],
+            "rows": {"flights": len(flights), "weather": len(weather)},
+            "batches": [
+                {"batch": batch, "rows": int(rows), "origin": ingested.origins.get(batch)}
+                for batch, rows in per_batch.items()
+            ],
+            "privacy": privacy,
+        },
+        report_file,
+    )
     return (
-        f"{len(flights):,} flights in {len(batches)} batches ({batches[0]}..{batches[-1]}), "
+        f"{len(flights):,} flights in {len(per_batch)} batches "
+        f"({per_batch.index[0]}..{per_batch.index[-1]}) from {source['kind']}, "
         f"{len(weather):,} weather rows"
     )
+
+
+def storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of mixed Python types (a database's loose typing) become text.
+
+    Parquet needs one type per column; validate then names every value that is not a number.
+    """
+    mixed = [c for c in frame.columns if frame[c].dtype == object]
+    if not mixed:
+        return frame
+    return frame.assign(**{c: frame[c].astype("str").where(frame[c].notna()) for c in mixed})
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import schemas
 from pipeline.io import write_parquet
 from pipeline.sources import BATCH_COLUMN
 from pipeline.split import split_batches
@@ -21,7 +20,6 @@ def main(params: DictConfig) -> str:
         seed=params.seed,
     )
     for name, frame in splits._asdict().items():
-        schemas.check(schemas.FEATURES, frame, params.paths[name])
         write_parquet(frame, params.paths[name])
     window = sorted(pd.concat([splits.train, splits.holdout])[BATCH_COLUMN].unique())
     return (

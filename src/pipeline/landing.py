@@ -1,0 +1,107 @@
+"""New data arriving: the next real month of the example lands where the source reads it.
+
+`python -m pipeline.cli new-batch --month 7` writes July 2013 as files in data/landing/ (or
+appends it to the SQL tables) and runs `dvc add data/landing`, so git records the arrival as a
+change of data/landing.dvc: the event a retraining workflow reacts to.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from pipeline.errors import ConfigError
+from pipeline.io import atomic_path
+from pipeline.sources import BATCH_COLUMN, read_example, sql_url
+
+EXAMPLE_YEAR = 2013
+
+
+def land_months(params: DictConfig, months: list[int], file_format: str = "parquet") -> list[str]:
+    """Land months of the example as new batches, then version the landing folder."""
+    written = [path for month in months for path in land_month(params, month, file_format)]
+    landing = Path(params.paths.landing).resolve()
+    if any(Path(path).resolve().is_relative_to(landing) for path in written):
+        dvc_add(Path(params.paths.landing))
+    return written
+
+
+def land_month(params: DictConfig, month: int, file_format: str = "parquet") -> list[str]:
+    """Land one month of the example as a new batch; return the files or tables written."""
+    if not 1 <= month <= 12:
+        raise ConfigError(f"--month {month}: the example has months 1..12")
+    batch = f"{EXAMPLE_YEAR}-{month:02d}"
+    flights, weather = read_example([batch])
+    tables = {"flights": flights, "weather": weather}
+    if params.source.kind == "sql":
+        return append_to_sql(params.source, tables, batch)
+    if params.source.kind == "example" and batch in params.source.batches:
+        raise ConfigError(
+            f"{batch} is already read from the package (source.batches); "
+            "land a month after the newest one"
+        )
+    landing = Path(params.paths.landing)
+    return write_files(landing, params.source.tables, tables, batch, file_format)
+
+
+def write_files(
+    landing: Path, globs: DictConfig, tables: dict[str, pd.DataFrame], batch: str, file_format: str
+) -> list[str]:
+    if file_format not in ("parquet", "csv"):
+        raise ConfigError(f"--format {file_format}: expected parquet or csv")
+    targets = {
+        name: landing / Path(globs[name]).parent / f"{batch}.{file_format}" for name in tables
+    }
+    for name in tables:
+        existing = sorted((landing / Path(globs[name]).parent).glob(f"{batch}.*"))
+        if existing:
+            raise ConfigError(f"{batch} has already landed: {existing[0]}")
+    for name, frame in tables.items():
+        with atomic_path(targets[name]) as tmp:
+            if file_format == "csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
+    return [str(path) for path in targets.values()]
+
+
+def append_to_sql(source: DictConfig, tables: dict[str, pd.DataFrame], batch: str) -> list[str]:
+    import sqlalchemy as sa
+
+    names = {name: source.tables[name] for name in tables}
+    queries = [name for name, table in names.items() if not table.isidentifier()]
+    if queries:
+        raise ConfigError(
+            f"source.tables.{queries[0]} is a query; new-batch appends to tables only"
+        )
+    url = sql_url(source)
+    parsed = sa.engine.make_url(url)
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:  # one transaction: both tables or neither
+            if sa.inspect(connection).has_table(names["flights"]):
+                present = connection.execute(
+                    sa.text(
+                        f'SELECT 1 FROM "{names["flights"]}" WHERE {BATCH_COLUMN} = :b LIMIT 1'
+                    ),
+                    {"b": batch},
+                ).first()
+                if present:
+                    raise ConfigError(f"{batch} is already in table {names['flights']}")
+            for name, frame in tables.items():
+                frame.to_sql(names[name], connection, if_exists="append", index=False)
+    finally:
+        engine.dispose()
+    return [database] if database else [parsed.render_as_string(hide_password=True)]
+
+
+def dvc_add(folder: Path) -> None:
+    """Version the landing folder: data/landing.dvc changes, and git stages it."""
+    subprocess.run([sys.executable, "-m", "dvc", "add", str(folder)], check=True)
