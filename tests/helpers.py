@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,20 +35,33 @@ def compose(*overrides: str) -> DictConfig:
         os.chdir(cwd)
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900):
-    """Run a command with this environment's tools first on PATH; return the finished process."""
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900, env: dict | None = None):
+    """Run a command with this environment's tools first on PATH; return the finished process.
+
+    `env` adds variables to the environment of this one command.
+    """
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env = os.environ | {"PATH": path} | (env or {})
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
     return result
 
 
-def make_repo(dest: Path, conf_edits: dict[str, dict] | None = None) -> Path:
+SMALL_MODELS = {
+    "model/hist_gbm.yaml": {"max_iter": 40},
+    "model/random_forest.yaml": {"n_estimators": 20, "max_depth": 8},
+}
+
+
+def make_repo(
+    dest: Path, conf_edits: dict[str, dict] | None = None, choices: dict[str, str] | None = None
+) -> Path:
     """A fresh git repository holding the working tree's files (what a clone would get).
 
-    `conf_edits` maps a file under conf/ to keys to overwrite, to shrink the example; the
-    params are then recomposed and everything is committed.
+    `conf_edits` maps a file under conf/ to keys to overwrite, to shrink the example;
+    `choices` picks group options in conf/config.yaml ({"source": "files"}). The params are
+    then recomposed and everything is committed.
     """
     listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.splitlines()
     for name in listed:
@@ -58,6 +72,13 @@ def make_repo(dest: Path, conf_edits: dict[str, dict] | None = None) -> Path:
     for name, edits in (conf_edits or {}).items():
         path = dest / "conf" / name
         path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | edits, sort_keys=False))
+    root_config = dest / "conf" / "config.yaml"
+    for group, option in (choices or {}).items():
+        text, count = re.subn(
+            rf"(?m)^  - {group}: \S+", f"  - {group}: {option}", root_config.read_text()
+        )
+        assert count == 1, f"conf/config.yaml has no default for group {group!r}"
+        root_config.write_text(text)
     run(["python", "-m", "pipeline.cli", "params"], dest)
     (dest / "data" / "landing").mkdir(parents=True, exist_ok=True)  # as `make setup` does
     run(["git", "init", "-q", "-b", "main"], dest)

@@ -190,17 +190,19 @@ def read_csv(path: Path, csv: Mapping) -> pd.DataFrame:
 
 
 def concat_same_columns(parts: list[tuple[Path, pd.DataFrame]]) -> pd.DataFrame:
-    """One table from files that must agree on their columns."""
+    """One table from files read oldest first.
+
+    A later file may bring a column the earlier ones lack (the contract's extra-column policy
+    judges it); it may not lose one, which would silently turn into missing values.
+    """
     first_path, first = parts[0]
-    expected = list(first.columns)
+    columns = list(first.columns)
     for path, frame in parts[1:]:
-        missing = [c for c in expected if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in expected]
-        if missing or extra:
-            raise InputError(
-                f"{path}: columns differ from {first_path}: missing {missing}, extra {extra}"
-            )
-    return concat([frame[expected] for _, frame in parts])
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise InputError(f"{path}: column(s) {missing} missing (present in {first_path})")
+        columns += [c for c in frame.columns if c not in columns]
+    return concat([frame for _, frame in parts]).reindex(columns=columns)
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -250,8 +252,9 @@ def read_sql(source: Mapping) -> Ingested:
                 )
                 try:
                     frames[name] = pd.read_sql(statement, connection)
-                except sa.exc.SQLAlchemyError as error:
-                    reason = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
+                except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
+                    cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
+                    reason = str(getattr(cause, "orig", None) or cause).splitlines()[0]
                     raise InputError(
                         f"{shown}: cannot read source.tables.{name} ({query!r}): {reason}"
                     ) from None

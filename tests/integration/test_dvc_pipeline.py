@@ -12,15 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import commit, make_repo, run, stages_ran
+from helpers import SMALL_MODELS, commit, make_repo, run, stages_ran
 
 pytestmark = pytest.mark.slow
 
 ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate"]
 SMALL = {
     "source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
-    "model/hist_gbm.yaml": {"max_iter": 40},
-    "model/random_forest.yaml": {"n_estimators": 20, "max_depth": 8},
+    **SMALL_MODELS,
 }
 
 
