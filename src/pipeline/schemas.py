@@ -257,12 +257,15 @@ def check(
         frame = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         found = _collapse(errors.failure_cases, frame, examples)
-        # A column that could not be converted, or holds nulls, fails its dtype check too:
-        # report the cause only.
-        explained = {f["column"] for f in failures}
-        explained |= {f["column"] for f in found if f["rule"] == "not_nullable"}
+        # Report causes only: the rules of a column that could not be converted cannot be
+        # judged, and a column holding nulls fails its dtype check too.
+        unconverted = {f["column"] for f in failures}
+        with_nulls = {f["column"] for f in found if f["rule"] == "not_nullable"}
         failures += [
-            f for f in found if not (f["rule"].startswith("dtype(") and f["column"] in explained)
+            f
+            for f in found
+            if f["column"] not in unconverted
+            and not (f["rule"].startswith("dtype(") and f["column"] in with_nulls)
         ]
     failures.sort(key=lambda failure: (failure["column"], failure["rule"]))
     return frame, report | {"valid": not failures, "failures": failures}
