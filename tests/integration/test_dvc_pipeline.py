@@ -174,3 +174,24 @@ def test_bad_raw_data_stops_validate_and_checkout_restores_the_last_good_state(r
         run(["dvc", "checkout", "--force"], repo)
     assert interim.read_bytes() == good_interim
     assert "up to date" in run(["dvc", "status"], repo).stdout
+
+
+def test_privacy_hashes_identifiers_before_anything_is_written(repo, monkeypatch):
+    monkeypatch.delenv("PIPELINE_HASH_SALT", raising=False)
+    original = set(pd.read_parquet(repo / "data/raw/flights.parquet")["tailnum"].dropna())
+    try:
+        refused = run(["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, check=False)
+        assert refused.returncode != 0
+        assert "$PIPELINE_HASH_SALT is not set" in refused.stdout + refused.stderr
+        salted = run(
+            ["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, env={"PIPELINE_HASH_SALT": "x"}
+        )
+        assert stages_ran(salted.stdout)[:2] == ["ingest", "validate"]
+        hashed = pd.read_parquet(repo / "data/raw/flights.parquet")["tailnum"].dropna()
+        assert hashed.str.fullmatch(r"[0-9a-f]{16}").all()
+        assert not set(hashed) & original
+        assert len(set(hashed)) == len(original)  # equal values stay equal, distinct distinct
+        report = json.loads((repo / "reports/validation/ingest.json").read_text())
+        assert report["privacy"] == {"dropped": [], "hashed": ["tailnum"]}
+    finally:
+        restore_committed_state(repo)
