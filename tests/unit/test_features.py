@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from pipeline.cleaning import mask_impossible_readings
+from pipeline.contracts import check
 from pipeline.features import TARGET, build_features, clock_hours
-from pipeline.schemas import FEATURES, MAX_WIND_SPEED, check
+from pipeline.schemas import FEATURES, MAX_WIND_SPEED
 
 LEAKY = ["dep_time", "dep_delay", "arr_time", "air_time", "arr_delay"]
 

@@ -7,16 +7,9 @@ import json
 import pandas as pd
 import pytest
 
+from pipeline.contracts import check, enforce
 from pipeline.errors import ConfigError, ContractError
-from pipeline.schemas import (
-    INTERIM_WEATHER,
-    RAW_FLIGHTS,
-    RAW_WEATHER,
-    check,
-    enforce,
-    model_input,
-    predictions,
-)
+from pipeline.schemas import INTERIM_WEATHER, RAW_FLIGHTS, RAW_WEATHER, model_input, predictions
 from pipeline.sources import read_example
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import model, schemas
+from pipeline import contracts, model, schemas
 from pipeline.evaluate import classification_metrics, permutation_importance_table, slice_metrics
 from pipeline.features import TARGET
 from pipeline.io import atomic_dir, write_json
@@ -24,7 +24,7 @@ def main(params: DictConfig) -> str:
     cfg = params.evaluate
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
     report_file = Path(params.paths.validation) / "evaluate.json"
-    _, inputs = schemas.enforce(
+    _, inputs = contracts.enforce(
         [
             (schemas.model_input(columns), frame, params.paths[split])
             for split, frame in frames.items()
@@ -80,7 +80,7 @@ def main(params: DictConfig) -> str:
         )
         importance.to_csv(out / "importance.csv", index=False)
         scored = pd.concat(predictions, ignore_index=True)
-        (scored,), outputs = schemas.enforce(
+        (scored,), outputs = contracts.enforce(
             [
                 (
                     schemas.predictions(cfg.threshold),
@@ -91,7 +91,7 @@ def main(params: DictConfig) -> str:
             report_file,
         )
         scored.to_parquet(out / PREDICTIONS, index=False)
-    write_json(schemas.combine(inputs, outputs), report_file)
+    write_json(contracts.combine(inputs, outputs), report_file)
     return ", ".join(summary)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import schemas
+from pipeline import contracts, schemas
 from pipeline.features import TARGET, build_features
 from pipeline.io import write_json, write_parquet
 from pipeline.stages.common import run_stage
@@ -16,7 +16,7 @@ def main(params: DictConfig) -> str:
     weather = pd.read_parquet(params.paths.interim_weather)
     features = build_features(flights, weather, params.features.late_after_minutes)
     report_file = Path(params.paths.validation) / "featurize.json"
-    (features,), report = schemas.enforce(
+    (features,), report = contracts.enforce(
         [(schemas.FEATURES, features, params.paths.features)], report_file
     )
     write_parquet(features, params.paths.features)

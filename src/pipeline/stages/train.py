@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import model, schemas
+from pipeline import contracts, model, schemas
 from pipeline.features import TARGET
 from pipeline.io import write_json
 from pipeline.stages.common import run_stage
@@ -16,7 +16,7 @@ def main(params: DictConfig) -> str:
     train = pd.read_parquet(params.paths.train)
     categorical, numeric = list(params.features.categorical), list(params.features.numeric)
     report_file = Path(params.paths.validation) / "train.json"
-    _, report = schemas.enforce(
+    _, report = contracts.enforce(
         [(schemas.model_input(categorical + numeric), train, params.paths.train)], report_file
     )
     pipeline = model.build_pipeline(params.model, categorical, numeric, params.seed)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import schemas
+from pipeline import contracts, schemas
 from pipeline.cleaning import mask_impossible_readings
 from pipeline.config import ExtraColumns
 from pipeline.io import write_json, write_parquet
@@ -18,7 +18,7 @@ def main(params: DictConfig) -> str:
     report_file = Path(paths.validation) / "validate.json"
     flights = pd.read_parquet(paths.raw_flights)
     weather = pd.read_parquet(paths.raw_weather)
-    (flights, weather), report = schemas.enforce(
+    (flights, weather), report = contracts.enforce(
         [
             (schemas.RAW_FLIGHTS, flights, paths.raw_flights),
             (schemas.RAW_WEATHER, weather, paths.raw_weather),
@@ -28,7 +28,7 @@ def main(params: DictConfig) -> str:
         origins=batch_origins(Path(paths.validation) / "ingest.json"),
     )
     weather, masked = mask_impossible_readings(weather)
-    (weather,), _ = schemas.enforce(
+    (weather,), _ = contracts.enforce(
         [(schemas.INTERIM_WEATHER, weather, paths.interim_weather)], report_file
     )
     write_parquet(flights, paths.interim_flights)
