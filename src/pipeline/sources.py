@@ -118,7 +118,7 @@ def read_landed(landing: Path, tables: Mapping, csv: Mapping, required: bool) ->
     With `required=False` a landing folder with no files at all is fine (nothing arrived);
     one table without the other never is.
     """
-    matched = {name: sorted(landing.glob(tables[name])) for name in TABLES if name in tables}
+    matched = {name: landed_files(landing, tables[name]) for name in TABLES if name in tables}
     missing = [name for name in TABLES if not matched.get(name)]
     if not required and len(missing) == len(TABLES):
         return Ingested({})
@@ -140,6 +140,12 @@ def read_landed(landing: Path, tables: Mapping, csv: Mapping, required: bool) ->
             parts.append((path, frame))
         frames[name] = concat_same_columns(parts)
     return Ingested(frames, origins)
+
+
+def landed_files(landing: Path, pattern: str) -> list[Path]:
+    """Files matching `pattern`, oldest batch first; hidden files (an interrupted write's
+    temporary file, .DS_Store) are not data."""
+    return [p for p in sorted(landing.glob(pattern)) if p.is_file() and not p.name.startswith(".")]
 
 
 def read_file(path: Path, csv: Mapping) -> pd.DataFrame:

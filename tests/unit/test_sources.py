@@ -33,6 +33,7 @@ def landing(tmp_path, raw_small):
 def test_files_of_both_formats_are_read_as_one_table_with_batches_from_file_names(
     landing, raw_small
 ):
+    (landing / "flights" / ".2013-03.parquet.x1y2.tmp").write_bytes(b"half-written")
     ingested = read_landed(landing, TABLES, CSV, required=True)
     flights = ingested.tables["flights"]
     expected = raw_small[0][raw_small[0]["month"] <= 2]
