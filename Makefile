@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro new-batch params params-check lint format test test-fast push pull clean
+.PHONY: help setup run repro new-batch exp-show select-best register promote params params-check lint format test test-fast push pull clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,6 +38,18 @@ repro: run
 
 new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 	python -m pipeline.cli new-batch --month $(or $(MONTH),$(error set MONTH, e.g. make new-batch MONTH=7))
+
+exp-show: setup ## Experiments side by side: params that vary, key metrics, best first
+	python -m pipeline.cli exp-show $(if $(METRIC),--metric $(METRIC))
+
+select-best: setup ## Apply the best experiment if it beats the committed model (METRIC=, MIN=)
+	python -m pipeline.cli select-best $(if $(METRIC),--metric $(METRIC)) $(if $(MIN),--min-improvement $(MIN))
+
+register: setup ## Tag this commit's model as a new version (GTO) and push it to the remote
+	python -m pipeline.cli register
+
+promote: setup ## Assign a model version to a stage: make promote STAGE=prod [VERSION=v0.0.1]
+	python -m pipeline.cli promote --stage $(or $(STAGE),$(error set STAGE, e.g. make promote STAGE=prod)) $(if $(VERSION),--version $(VERSION))
 
 params: setup ## Compose conf/ into params.yaml (commit the result)
 	python -m pipeline.cli params

@@ -16,7 +16,7 @@ from helpers import SMALL_MODELS, commit, make_repo, run, stages_ran
 
 from pipeline.sources import read_example
 
-STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate"]
+STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate", "card"]
 BAD_BATCH = "2013-03"
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from pipeline.config import PARAMS_FILE
 
 CONF_DIR = Path("conf")
+# Experiments are chosen on the holdout; the current batch stays an untouched test.
+PRIMARY_METRIC = "holdout.roc_auc"
 
 
 def compose_params(overrides: list[str], output: Path = PARAMS_FILE) -> None:
@@ -35,6 +37,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     new_batch.add_argument("--month", type=int, nargs="+", required=True, help="e.g. 7 for July")
     new_batch.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    exp_show = commands.add_parser(
+        "exp-show", help="experiments side by side: params that vary, key metrics, best first"
+    )
+    exp_show.add_argument("--metric", default=PRIMARY_METRIC, help="sort by this metric")
+    select = commands.add_parser(
+        "select-best", help="apply the best experiment if it beats the current model"
+    )
+    select.add_argument("--metric", default=PRIMARY_METRIC)
+    select.add_argument(
+        "--min-improvement",
+        type=float,
+        default=0.002,
+        help="how much better than the committed model the best experiment must be",
+    )
+    select.add_argument("--dry-run", action="store_true", help="say what would be applied")
+    register = commands.add_parser("register", help="tag this commit's model as a new version")
+    register.add_argument("--message", default="", help="why this version exists")
+    promote = commands.add_parser("promote", help="assign a model version to a stage")
+    promote.add_argument("--stage", required=True, help="dev | staging | prod")
+    promote.add_argument("--version", help="e.g. v0.0.2 (default: the latest)")
     summary = commands.add_parser("summary", help="summarise the last pipeline run")
     summary.add_argument("--repro-log", type=Path, help="saved output of `dvc repro`")
     args = parser.parse_args(argv)
@@ -46,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.output}")
     elif args.command == "new-batch":
         return new_batch_command(args.month, args.format)
+    elif args.command == "exp-show":
+        from pipeline.experiments import read_runs, table
+
+        print(table(read_runs(), args.metric))
+    elif args.command == "select-best":
+        return select_best_command(args.metric, args.min_improvement, args.dry_run)
+    elif args.command in ("register", "promote"):
+        return registry_command(args)
     elif args.command == "summary":
         from pipeline.summary import run_summary
 
@@ -65,6 +95,58 @@ def new_batch_command(months: list[int], file_format: str) -> int:
         return 1
     print("landed: " + ", ".join(written))
     print("next:   dvc repro   (then commit dvc.lock and data/landing.dvc)")
+    return 0
+
+
+def select_best_command(metric: str, min_improvement: float, dry_run: bool) -> int:
+    """Exit 0 when an experiment was applied, 1 when none beats the guard, 2 on an error."""
+    import subprocess
+
+    from pipeline.experiments import choose, param_changes, read_runs
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        choice = choose(read_runs(), metric, head)
+    except (LookupError, KeyError, subprocess.CalledProcessError) as error:
+        print(f"select-best: {error}", file=sys.stderr)
+        return 2
+    best, baseline = choice.best, choice.baseline
+    verdict = (
+        f"{best.name}: {metric} {best.metrics[metric]:.4f} vs {baseline.metrics[metric]:.4f} "
+        f"for the committed model ({choice.improvement:+.4f}; "
+        f"the guard asks {min_improvement:+.4f})"
+    )
+    if choice.improvement < min_improvement:
+        print(f"select-best: no experiment beats the committed model. Best is {verdict}")
+        return 1
+    print(f"best: {verdict}")
+    print("changes:\n  " + "\n  ".join(param_changes(baseline, best) or ["(no param changes)"]))
+    if dry_run:
+        return 0
+    subprocess.run([sys.executable, "-m", "dvc", "exp", "apply", best.name], check=True)
+    print("applied to the workspace: review, then `git add -A && git commit`, and `make register`")
+    return 0
+
+
+def registry_command(args) -> int:
+    from pipeline import registry
+    from pipeline.errors import PipelineError
+
+    try:
+        if args.command == "register":
+            version = registry.register(args.message)
+            print(f"registered {registry.artifact_name()} {version}")
+            print(f"next: make promote STAGE=prod VERSION={version}")
+        else:
+            version = registry.promote(args.stage, args.version)
+            name = registry.artifact_name()
+            print(f"{name} {version} is now in stage {args.stage}")
+            print(f"fetch it with: dvc artifacts get . {name} --stage {args.stage}")
+    except PipelineError as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

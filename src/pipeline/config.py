@@ -37,6 +37,7 @@ class PathsConfig:
     model: str = "models/model.skops"
     validation: str = "reports/validation"
     evaluation: str = "reports/evaluate"
+    card: str = "reports/model_card.md"
 
 
 @dataclass

@@ -16,7 +16,7 @@ from helpers import SMALL_MODELS, commit, make_repo, run, stages_ran
 
 pytestmark = pytest.mark.slow
 
-ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate"]
+ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate", "card"]
 SMALL = {
     "source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
     **SMALL_MODELS,
@@ -56,7 +56,7 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_produces_every_declared_output(repo):
     outputs = declared_outputs(repo)
-    assert len(outputs) == 15  # every out and metric of the six stages
+    assert len(outputs) == 16  # every out and metric of the seven stages
     missing = [str(path) for path in outputs if not path.exists()]
     assert not missing
     metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
@@ -82,11 +82,11 @@ def test_second_repro_runs_no_stage(repo):
     assert "Data and pipelines are up to date" in again.stdout
 
 
-def test_changing_model_param_reruns_only_train_and_evaluate(repo):
+def test_changing_model_param_reruns_only_train_evaluate_and_card(repo):
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("learning_rate: 0.1", "learning_rate: 0.2"))
     try:
-        assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["train", "evaluate"]
+        assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["train", "evaluate", "card"]
     finally:
         restore_committed_state(repo)
 

@@ -17,7 +17,7 @@ from postgres import running_postgres, why_unavailable
 
 pytestmark = pytest.mark.slow
 
-ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate"]
+ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate", "card"]
 
 
 def new_batch(repo: Path, *months: int, file_format: str = "parquet", env: dict | None = None):

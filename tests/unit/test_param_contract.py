@@ -59,6 +59,7 @@ def pipeline_run(tmp_path_factory):
     """Run every stage in order; return {stage: keys it read}."""
     cfg = compose(f"source.batches=[{','.join(SMALL_BATCHES)}]", "model.max_iter=30")
     workdir = tmp_path_factory.mktemp("stages")
+    shutil.copy(ROOT / "dvc.yaml", workdir)  # stages run at the repository root
     read: dict[str, set[str]] = {}
     cwd = os.getcwd()
     os.chdir(workdir)

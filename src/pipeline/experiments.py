@@ -1,0 +1,160 @@
+"""Comparing and choosing experiments, from `dvc exp show --json`.
+
+The table shows only the params that differ between runs and the key metrics, best first;
+`select_best` picks a winner only if it beats the current model by a margin.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PARAMS_FILE = "params.yaml"
+METRICS_FILE = "reports/evaluate/metrics.json"
+KEY_METRICS = ["holdout.roc_auc", "holdout.pr_auc", "current.roc_auc", "current.brier"]
+LOWER_IS_BETTER = {"brier", "log_loss"}
+# Params that never differ in a meaningful way between experiments.
+HIDDEN_PARAMS = ("paths.",)
+
+
+@dataclass
+class Run:
+    """One row of `dvc exp show`: the workspace, a commit, or an experiment of a commit."""
+
+    name: str
+    rev: str
+    is_experiment: bool
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def load_runs(exp_show: list[dict]) -> list[Run]:
+    """Runs with metrics from the JSON of `dvc exp show --json` (failed or queued ones skipped)."""
+    runs = []
+
+    def add(entry: dict, is_experiment: bool, name: str | None) -> None:
+        data = entry.get("data") or {}
+        metrics = (data.get("metrics") or {}).get(METRICS_FILE, {}).get("data")
+        params = (data.get("params") or {}).get(PARAMS_FILE, {}).get("data")
+        if entry.get("error") or not metrics or not params:
+            return
+        rev = entry["rev"]
+        label = name or entry.get("name") or (rev if rev == "workspace" else rev[:7])
+        runs.append(Run(label, rev, is_experiment, flatten(params), flatten(metrics)))
+
+    for baseline in exp_show:
+        add(baseline, False, baseline.get("name"))
+        for experiment in baseline.get("experiments") or []:
+            for rev in experiment.get("revs", []):
+                add(rev, True, experiment.get("name") or rev.get("name"))
+    # The workspace is worth a row only when it differs from the commit it sits on.
+    if len(runs) > 1 and runs[0].rev == "workspace":
+        workspace, head = runs[0], runs[1]
+        if (workspace.params, workspace.metrics) == (head.params, head.metrics):
+            runs.pop(0)
+    return runs
+
+
+def read_runs(cwd: Path | None = None) -> list[Run]:
+    shown = subprocess.run(
+        [sys.executable, "-m", "dvc", "exp", "show", "--json"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return load_runs(json.loads(shown.stdout))
+
+
+def score(run: Run, metric: str) -> float:
+    """The run's value of `metric`, signed so that higher is always better."""
+    if metric not in run.metrics:
+        known = sorted(key for key in run.metrics if isinstance(run.metrics[key], float))
+        raise KeyError(f"no metric {metric!r}; known: {', '.join(known)}")
+    value = float(run.metrics[metric])
+    return -value if metric.rsplit(".", 1)[-1] in LOWER_IS_BETTER else value
+
+
+def varying_params(runs: list[Run]) -> list[str]:
+    """Param keys whose values differ between runs (a key a run lacks counts as differing)."""
+    keys = sorted({key for run in runs for key in run.params})
+    return [
+        key
+        for key in keys
+        if not key.startswith(HIDDEN_PARAMS)
+        and len({json.dumps(run.params.get(key), sort_keys=True) for run in runs}) > 1
+    ]
+
+
+def table(runs: list[Run], metric: str, metrics: list[str] = KEY_METRICS) -> str:
+    """Plain-text table: run, the sorting metric, other key metrics, params that vary."""
+    shown_metrics = [metric] + [m for m in metrics if m != metric]
+    params = varying_params(runs)
+    ordered = sorted(runs, key=lambda run: score(run, metric), reverse=True)
+    header = ["experiment", *shown_metrics, *params]
+    rows = [
+        [
+            run.name + ("" if run.is_experiment else " (commit)"),
+            *(_cell(run.metrics.get(m)) for m in shown_metrics),
+            *(_cell(run.params.get(p, "-")) for p in params),
+        ]
+        for run in ordered
+    ]
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True))
+        for line in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if not math.isnan(value) else "nan"
+    return "-" if value is None else str(value)
+
+
+@dataclass
+class Choice:
+    best: Run
+    baseline: Run
+    improvement: float  # in the metric's own direction: positive is better
+
+
+def choose(runs: list[Run], metric: str, baseline_rev: str) -> Choice:
+    """The best experiment by `metric`, and how much it beats the baseline commit's model."""
+    baseline = next(
+        (run for run in runs if run.rev == baseline_rev and not run.is_experiment), None
+    )
+    if baseline is None:
+        raise LookupError(f"the current commit {baseline_rev[:7]} has no metrics: run `dvc repro`")
+    experiments = [run for run in runs if run.is_experiment]
+    if not experiments:
+        raise LookupError("no finished experiment to choose from: run `dvc exp run` first")
+    best = max(experiments, key=lambda run: score(run, metric))
+    return Choice(best, baseline, score(best, metric) - score(baseline, metric))
+
+
+def param_changes(before: Run, after: Run) -> list[str]:
+    """'key: old -> new' for every param that differs (paths excluded)."""
+    keys = sorted(set(before.params) | set(after.params))
+    return [
+        f"{key}: {_cell(before.params.get(key))} -> {_cell(after.params.get(key))}"
+        for key in keys
+        if not key.startswith(HIDDEN_PARAMS) and before.params.get(key) != after.params.get(key)
+    ]

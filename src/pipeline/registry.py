@@ -1,0 +1,72 @@
+"""The model registry: git tags written by GTO for the artifact declared in dvc.yaml.
+
+`register` tags the current commit as a new version of the model, `promote` assigns a
+version to a stage (dev, staging, prod), and `dvc artifacts get . <name> --stage prod`
+then fetches that version's model from the DVC remote.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import DVC_FILE
+from pipeline.errors import PipelineError
+
+STAGES = ["dev", "staging", "prod"]
+
+
+def artifact_name(dvc_file: Path = DVC_FILE) -> str:
+    artifacts = yaml.safe_load(dvc_file.read_text()).get("artifacts") or {}
+    if len(artifacts) != 1:
+        raise PipelineError(f"{dvc_file}: expected one artifact, found {list(artifacts)}")
+    return next(iter(artifacts))
+
+
+def _run(*cmd: str) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def ensure_committed() -> None:
+    """A version must be reproducible: no uncommitted changes, no stale pipeline outputs."""
+    if _run("git", "status", "--porcelain", "--untracked-files=no").strip():
+        raise PipelineError("uncommitted changes: commit them, then register that commit")
+    status = json.loads(_run(sys.executable, "-m", "dvc", "status", "--json") or "{}")
+    if status:
+        raise PipelineError(
+            f"pipeline outputs are stale ({', '.join(sorted(status))}): run `dvc repro` and commit"
+        )
+
+
+def register(message: str) -> str:
+    """Tag HEAD as the next version, push its data and model, and return the version."""
+    import gto.api
+
+    ensure_committed()
+    name = artifact_name()
+    registered = gto.api.register(".", name, "HEAD", message=message)
+    # The version must be fetchable by others: its data and model go to the DVC remote.
+    subprocess.run([sys.executable, "-m", "dvc", "push", "--quiet"], check=True)
+    return registered.version
+
+
+def promote(stage: str, version: str | None = None) -> str:
+    """Assign a version (default: the latest) to `stage`; return the version assigned."""
+    import gto.api
+
+    if stage not in STAGES:
+        raise PipelineError(f"stage {stage!r}: expected one of {STAGES}")
+    name = artifact_name()
+    if version is None:
+        version = gto.api.find_latest_version(".", name)
+        if version is None:
+            raise PipelineError(f"{name} has no registered version: run `make register` first")
+        version = version.version
+    gto.api.assign(
+        ".", name, stage, version=version, message=f"promote {name} {version} to {stage}"
+    )
+    return version

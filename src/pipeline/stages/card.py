@@ -1,0 +1,52 @@
+"""Stage card: the model card of this commit's model (reports/model_card.md)."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from omegaconf import DictConfig
+
+from pipeline.card import render_card
+from pipeline.config import DVC_FILE
+from pipeline.io import atomic_path
+from pipeline.stages.common import run_stage
+
+
+def main(params: DictConfig) -> str:
+    paths = params.paths
+    evaluation = Path(paths.evaluation)
+    ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
+    predictions = pd.read_parquet(evaluation / "predictions.parquet", columns=["split", "batch"])
+    current = predictions.loc[predictions["split"] == "current", "batch"].iat[0]
+    artifact = next(iter(yaml.safe_load(DVC_FILE.read_text())["artifacts"]))
+    card = render_card(
+        artifact=artifact,
+        model_file=Path(paths.model),
+        params={
+            "seed": params.seed,
+            "model": plain(params.model),
+            "features": plain(params.features),
+            "split": {"method": params.split.method},
+            "data": {"train_window": params.data.train_window},
+            "threshold": params.evaluate.threshold,
+            "min_slice_rows": params.evaluate.min_slice_rows,
+        },
+        ingest=ingest,
+        metrics=json.loads((evaluation / "metrics.json").read_text()),
+        slices=pd.read_csv(evaluation / "slices_current.csv"),
+        importance=pd.read_csv(evaluation / "importance.csv"),
+        current_batch=current,
+    )
+    with atomic_path(paths.card) as tmp:
+        tmp.write_text(card)
+    return f"{paths.card} for {artifact} ({params.model.name})"
+
+
+def plain(node) -> dict:
+    """A params node as a dict of plain values."""
+    return {key: node[key] for key in node}
+
+
+if __name__ == "__main__":
+    run_stage("card", main)

@@ -1,0 +1,131 @@
+"""Experiments under real dvc: a queued grid on two workers, presets, choosing the best,
+and the model registry (GTO tags, then `dvc artifacts get --stage prod`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import SMALL_MODELS, commit, make_repo, run
+
+from pipeline import model
+from pipeline.experiments import load_runs
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]}, **SMALL_MODELS}
+GRID = ["-S", "model=random_forest", "-S", "model.n_estimators=10,30", "-S", "model.max_depth=2,4"]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("experiments") / "repo", SMALL)
+    run(["dvc", "repro"], repo)
+    commit(repo, "baseline: hist_gbm")
+    return repo
+
+
+def experiments(repo: Path) -> dict:
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    return {r.name: r for r in load_runs(shown) if r.is_experiment}
+
+
+@pytest.fixture(scope="module")
+def swept(repo) -> dict:
+    """A 2x2 grid and one preset, queued, then run by two workers."""
+    queued = run(["dvc", "exp", "run", "--queue", *GRID], repo)
+    assert queued.stdout.count("Queued experiment") == 4
+    run(["dvc", "exp", "run", "--queue", "-n", "preset", "-S", "experiment=balanced_linear"], repo)
+    run(["dvc", "queue", "start", "-j", "2"], repo)
+    deadline = time.monotonic() + 900
+    while any(
+        word in run(["dvc", "queue", "status"], repo).stdout for word in ("Queued", "Running")
+    ):
+        assert time.monotonic() < deadline, "the queue did not finish"
+        time.sleep(2)
+    status = run(["dvc", "queue", "status"], repo).stdout
+    assert status.count("Success") == 5, status
+    return experiments(repo)
+
+
+def test_a_queued_grid_runs_on_two_workers_and_shows_params_and_metrics(swept):
+    grid = {
+        (r.params["model.n_estimators"], r.params["model.max_depth"]): r
+        for r in swept.values()
+        if r.params["model.name"] == "random_forest"
+    }
+    assert set(grid) == {(10, 2), (10, 4), (30, 2), (30, 4)}
+    assert all(0.5 < r.metrics["holdout.roc_auc"] < 1 for r in grid.values())
+
+
+def test_a_preset_is_one_override(swept):
+    preset = swept["preset"].params
+    assert preset["model.name"] == "logistic_regression"
+    assert preset["model.class_weight"] == "balanced" and preset["model.C"] == 0.5
+
+
+def test_a_typo_in_a_queued_sweep_fails_and_queues_nothing(repo, swept):
+    before = run(["dvc", "queue", "status"], repo).stdout
+    typo = run(["dvc", "exp", "run", "--queue", "-S", "model.n_estimatorz=5,10"], repo, check=False)
+    assert typo.returncode != 0
+    assert "n_estimatorz" in typo.stdout + typo.stderr
+    assert run(["dvc", "queue", "status"], repo).stdout == before
+
+
+def test_exp_show_table_sorts_the_best_first(repo, swept):
+    shown = run(["python", "-m", "pipeline.cli", "exp-show"], repo).stdout.splitlines()
+    names = [line.split()[0] for line in shown[2:]]
+    by_metric = sorted(swept.values(), key=lambda r: r.metrics["holdout.roc_auc"], reverse=True)
+    assert [n for n in names if n in swept] == [r.name for r in by_metric]
+    assert "model.max_depth" in shown[0] and "paths.model" not in shown[0]
+
+
+def test_select_best_refuses_when_nothing_beats_the_committed_model(repo, swept):
+    # Forests of depth 2-4 and a linear model cannot beat gradient boosting here.
+    result = run(["python", "-m", "pipeline.cli", "select-best"], repo, check=False)
+    assert result.returncode == 1
+    assert "no experiment beats the committed model" in result.stdout
+    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+
+
+def test_select_best_applies_the_best_and_says_what_changed(repo, swept):
+    best = max(swept.values(), key=lambda r: r.metrics["holdout.roc_auc"])
+    try:
+        result = run(
+            ["python", "-m", "pipeline.cli", "select-best", "--min-improvement", "-1"], repo
+        )
+        assert f"best: {best.name}" in result.stdout
+        assert "model.name: hist_gbm -> " in result.stdout
+        metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
+        assert metrics["holdout"]["roc_auc"] == best.metrics["holdout.roc_auc"]
+    finally:
+        run(["git", "checkout", "HEAD", "--", "."], repo)
+        run(["dvc", "checkout", "--force"], repo)
+    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+
+
+def test_register_promote_and_fetch_the_production_model(repo, tmp_path):
+    params = repo / "params.yaml"
+    params.write_text(params.read_text() + "\n")
+    refused = run(["python", "-m", "pipeline.cli", "register"], repo, check=False)
+    assert refused.returncode == 1 and "uncommitted changes" in refused.stderr
+    run(["git", "checkout", "HEAD", "--", "params.yaml"], repo)
+
+    registered = run(["python", "-m", "pipeline.cli", "register"], repo)
+    assert "registered flight-delay-model v0.0.1" in registered.stdout
+    promoted = run(["python", "-m", "pipeline.cli", "promote", "--stage", "prod"], repo)
+    assert "v0.0.1 is now in stage prod" in promoted.stdout
+    assert "flight-delay-model#prod#1" in run(["git", "tag"], repo).stdout
+
+    # Fetched the way a server or another team would: from the registry, by stage.
+    fetched = tmp_path / "prod.skops"
+    get = ["dvc", "artifacts", "get", str(repo), "flight-delay-model", "--stage", "prod"]
+    run([*get, "-o", str(fetched)], tmp_path)
+    holdout = pd.read_parquet(repo / "data/processed/holdout.parquet")
+    prod, workspace = model.load(fetched), model.load(repo / "models/model.skops")
+    columns = list(prod.feature_names_in_)
+    assert (prod.predict_proba(holdout[columns]) == workspace.predict_proba(holdout[columns])).all()
+    assert "## Metrics" in (repo / "reports/model_card.md").read_text()
