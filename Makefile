@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro new-batch exp-show select-best register promote params params-check lint format test test-fast push pull clean
+.PHONY: help setup run repro new-batch exp-show select-best register promote params params-check lint format test test-fast bench push pull clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ test: setup ## Run the whole test suite, slow end-to-end tests included
 
 test-fast: setup ## Run the tests that need no dvc repository
 	pytest -n 2 --dist loadfile -m "not slow"
+
+bench: setup ## Benchmarks (not tests): a 2x2 sweep on one worker vs two -> reports/bench/
+	python benchmarks/sweep.py
 
 push: setup ## Upload data and models to the DVC remote
 	dvc push

@@ -86,6 +86,20 @@ def make_repo(
     return dest
 
 
+def start_queue(repo: Path, workers: int) -> None:
+    """`dvc queue start`: its workers outlive it and hold its output open, so none is captured."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    subprocess.run(
+        ["dvc", "queue", "start", "-j", str(workers)],
+        cwd=repo,
+        env=os.environ | {"PATH": path},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=120,
+    )
+
+
 def commit(repo: Path, message: str) -> None:
     run([*GIT, "add", "-A"], repo)
     run([*GIT, "commit", "-qm", message], repo)

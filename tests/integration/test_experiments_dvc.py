@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import SMALL_MODELS, commit, make_repo, run
+from helpers import SMALL_MODELS, commit, make_repo, run, start_queue
 
 from pipeline import model
 from pipeline.experiments import load_runs
@@ -39,7 +39,7 @@ def swept(repo) -> dict:
     queued = run(["dvc", "exp", "run", "--queue", *GRID], repo)
     assert queued.stdout.count("Queued experiment") == 4
     run(["dvc", "exp", "run", "--queue", "-n", "preset", "-S", "experiment=balanced_linear"], repo)
-    run(["dvc", "queue", "start", "-j", "2"], repo)
+    start_queue(repo, workers=2)
     deadline = time.monotonic() + 900
     while any(
         word in run(["dvc", "queue", "status"], repo).stdout for word in ("Queued", "Running")
