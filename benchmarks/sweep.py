@@ -37,6 +37,8 @@ def sh(*cmd: str, cwd: Path) -> str:
 
 def sweep(repo: Path, workers: int) -> float:
     """Seconds from `dvc queue start` until the four queued experiments have finished."""
+    # Without this, DVC's run cache would restore the previous sweep's results untrained.
+    shutil.rmtree(repo / ".dvc" / "cache" / "runs", ignore_errors=True)
     sh("dvc", "exp", "remove", "--all-commits", "--queue", cwd=repo)
     sh("dvc", "exp", "run", "--queue", *GRID, cwd=repo)
     started = time.perf_counter()

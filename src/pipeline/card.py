@@ -46,10 +46,19 @@ def render_card(
     slices: pd.DataFrame,
     importance: pd.DataFrame,
     current_batch: str,
+    search: dict,
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, features, split, data, threshold and seed."""
     model = {key: value for key, value in params["model"].items() if key != "name"}
+    searched = []
+    if search.get("method", "none") != "none":
+        model |= search["best_params"]
+        searched = [
+            f"- Chosen by a {search['method']} search: the best of {search['candidates']} "
+            f"settings by {search['cv_folds']}-fold CV {search['scoring']} "
+            f"({search['best_score']:.3f}); see `reports/search.json`.",
+        ]
     batches = pd.DataFrame(ingest["batches"])[["batch", "rows", "origin"]]
     measured = pd.DataFrame(
         [[name, metrics["holdout"][name], metrics["current"][name]] for name in METRIC_ROWS],
@@ -72,6 +81,7 @@ def render_card(
             "",
             f"- Estimator: `{params['model']['name']}` with "
             + ", ".join(f"`{key}={value}`" for key, value in model.items()),
+            *searched,
             f"- File: `{model_file}` (md5 `{md5(model_file)}`), saved with skops.",
             f"- Seed: {params['seed']}. Decision threshold: {params['threshold']}.",
             f"- Split: `{params['split']['method']}`, training window "

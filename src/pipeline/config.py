@@ -38,6 +38,7 @@ class PathsConfig:
     validation: str = "reports/validation"
     evaluation: str = "reports/evaluate"
     card: str = "reports/model_card.md"
+    search: str = "reports/search.json"
 
 
 @dataclass
@@ -181,6 +182,23 @@ MODEL_SCHEMAS: dict[str, type] = {
 }
 
 
+class SearchMethod(StrEnum):
+    none = "none"  # fit the configured model as it is
+    random = "random"  # randomized, cross-validated search over spaces[model.name]
+
+
+@dataclass
+class SearchConfig:
+    """Optional hyperparameter search inside the train stage."""
+
+    method: SearchMethod = SearchMethod.none
+    n_iter: int = 8
+    cv: int = 3
+    scoring: str = "roc_auc"
+    # Per model name: estimator param -> values to try.
+    spaces: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class EvaluateConfig:
     threshold: float = 0.5  # probability above which a flight is predicted late
@@ -201,6 +219,7 @@ class Config:
     split: SplitConfig = MISSING
     # One of MODEL_SCHEMAS; each group file in conf/model/ names its own schema.
     model: Any = MISSING
+    search: SearchConfig = MISSING
     evaluate: EvaluateConfig = MISSING
 
 

@@ -93,6 +93,11 @@ def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str
     differ in the last bits from run to run; one thread keeps every score reproducible.
     """
     pipeline.fit(frame[columns], frame[target])
+    return fit_done(pipeline)
+
+
+def fit_done(pipeline: Pipeline) -> Pipeline:
+    """A fitted model predicts on one thread (see `fit`)."""
     estimator = pipeline.named_steps["estimator"]
     if "n_jobs" in estimator.get_params():
         estimator.set_params(n_jobs=1)

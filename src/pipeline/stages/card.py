@@ -37,6 +37,7 @@ def main(params: DictConfig) -> str:
         slices=pd.read_csv(evaluation / "slices_current.csv"),
         importance=pd.read_csv(evaluation / "importance.csv"),
         current_batch=current,
+        search=json.loads(Path(paths.search).read_text()),
     )
     with atomic_path(paths.card) as tmp:
         tmp.write_text(card)

@@ -7,6 +7,8 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline import contracts, model, schemas
+from pipeline.config import SearchMethod
+from pipeline.errors import ConfigError
 from pipeline.features import TARGET
 from pipeline.io import write_json
 from pipeline.stages.common import run_stage
@@ -21,11 +23,37 @@ def main(params: DictConfig) -> str:
     )
     pipeline = model.build_pipeline(params.model, categorical, numeric, params.seed)
     started = time.perf_counter()
-    model.fit(pipeline, train, categorical + numeric, TARGET)
+    if params.search.method == SearchMethod.none:
+        model.fit(pipeline, train, categorical + numeric, TARGET)
+        searched = {"method": "none"}
+    else:
+        pipeline, searched = search_space(params, pipeline, train, categorical + numeric)
+        model.fit_done(pipeline)
     fit_seconds = time.perf_counter() - started
     model.save(pipeline, params.paths.model)
+    write_json(searched, params.paths.search)
     write_json(report, report_file)
-    return f"{params.model.name} fitted on {len(train):,} rows in {fit_seconds:.1f}s"
+    found = f", best of {searched['candidates']} by search" if "candidates" in searched else ""
+    return f"{params.model.name} fitted on {len(train):,} rows in {fit_seconds:.1f}s{found}"
+
+
+def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: list[str]):
+    from pipeline.search import random_search
+
+    spaces = params.search.spaces
+    if params.model.name not in spaces:
+        raise ConfigError(f"search.spaces has no space for model {params.model.name!r}")
+    return random_search(
+        pipeline,
+        train,
+        columns,
+        TARGET,
+        space={key: list(values) for key, values in spaces[params.model.name].items()},
+        n_iter=params.search.n_iter,
+        cv=params.search.cv,
+        scoring=params.search.scoring,
+        seed=params.seed,
+    )
 
 
 if __name__ == "__main__":
