@@ -47,6 +47,7 @@ def run_summary(repro_log: Path | None = None) -> str:
         f"reports:   {paths.evaluation}/ (metrics.json, slices_*.csv, importance.csv),"
         f" {paths.validation}/",
         "plots:     dvc plots show   then open dvc_plots/index.html",
-        "compare:   dvc exp run -S model=random_forest   then  dvc exp show",
+        "compare:   dvc exp run -S experiment=deep_forest   then  make exp-show",
+        f"card:      {paths.card}",
     ]
     return "\n".join(lines)
