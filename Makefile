@@ -70,8 +70,9 @@ test: setup ## Run the whole test suite, slow end-to-end tests included
 test-fast: setup ## Run the tests that need no dvc repository
 	pytest -n 2 --dist loadfile -m "not slow"
 
-bench: setup ## Benchmarks (not tests): a 2x2 sweep on one worker vs two -> reports/bench/
-	python benchmarks/sweep.py
+BENCH ?= report sweep
+bench: setup ## Benchmarks (not tests) -> reports/bench/; one of them: make bench BENCH=report
+	for name in $(BENCH); do python benchmarks/$$name.py; done
 
 push: setup ## Upload data and models to the DVC remote
 	dvc push

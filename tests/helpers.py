@@ -16,6 +16,19 @@ from pipeline.summary import stages_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_BATCHES = ["2013-01", "2013-02", "2013-03"]
+# Every stage of dvc.yaml, in the order a cold `dvc repro` runs them.
+ALL_STAGES = [
+    "ingest",
+    "validate",
+    "featurize",
+    "split",
+    "train",
+    "evaluate",
+    "card",
+    "data_report",
+    "model_report",
+    "report_index",
+]
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 

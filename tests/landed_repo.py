@@ -12,18 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from helpers import SMALL_MODELS, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, SMALL_MODELS, commit, make_repo, run, stages_ran
 
 from pipeline.sources import read_example
 
-STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate", "card"]
 BAD_BATCH = "2013-03"
 
 
 def make_landed_repo(dest: Path) -> Path:
     repo = make_repo(dest, SMALL_MODELS, {"source": "files"})
     run(["python", "-m", "pipeline.cli", "new-batch", "--month", "1", "2"], repo)
-    assert stages_ran(run(["dvc", "repro"], repo).stdout) == STAGES
+    assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
     commit(repo, "two good months")
     return repo
 
@@ -86,7 +85,7 @@ def assert_stopped_cleanly(repo: Path, result, stage: str, good: dict[str, str |
     """Non-zero exit at `stage`; its outputs and everything downstream untouched or absent."""
     assert result.returncode != 0
     assert f"failed to reproduce '{stage}'" in result.stderr + result.stdout
-    downstream = STAGES[STAGES.index(stage) :]
+    downstream = ALL_STAGES[ALL_STAGES.index(stage) :]
     produced = outputs(repo)
     for name in downstream:
         for out in produced[name]:

@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     promote = commands.add_parser("promote", help="assign a model version to a stage")
     promote.add_argument("--stage", required=True, help="dev | staging | prod")
     promote.add_argument("--version", help="e.g. v0.0.2 (default: the latest)")
+    commands.add_parser(
+        "check",
+        help="hold the drift and quality reports to conf/report/: exit 0 pass, 1 fail, 2 error",
+    )
     summary = commands.add_parser("summary", help="summarise the last pipeline run")
     summary.add_argument("--repro-log", type=Path, help="saved output of `dvc repro`")
     args = parser.parse_args(argv)
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return select_best_command(args.metric, args.min_improvement, args.dry_run)
     elif args.command in ("register", "promote"):
         return registry_command(args)
+    elif args.command == "check":
+        return check_command()
     elif args.command == "summary":
         from pipeline.summary import run_summary
 
@@ -128,6 +134,30 @@ def select_best_command(metric: str, min_improvement: float, dry_run: bool) -> i
     subprocess.run([sys.executable, "-m", "dvc", "exp", "apply", best.name], check=True)
     print("applied to the workspace: review, then `git add -A && git commit`, and `make register`")
     return 0
+
+
+def check_command() -> int:
+    """Exit 0 when every check passes, 1 when one crosses its limit, 2 when it cannot tell."""
+    from pipeline import gate
+    from pipeline.config import load_params
+    from pipeline.errors import PipelineError
+
+    try:
+        params = load_params()
+        data, model = gate.read_summaries(Path(params.paths.monitoring))
+        results = gate.checks(data, model, params.report.gate)
+    except (PipelineError, KeyError, TypeError) as error:
+        print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
+        return 2
+    failed = [check for check in results if not check.passed]
+    batches = ", ".join(data["current"]["batches"])
+    if failed:
+        print(f"check: FAIL, {len(failed)} of {len(results)} checks failed on {batches}")
+    else:
+        print(f"check: pass, all {len(results)} checks passed on {batches}")
+    for check in results:
+        print(f"  {'pass' if check.passed else 'FAIL'}  {check.describe()}")
+    return 1 if failed else 0
 
 
 def registry_command(args) -> int:

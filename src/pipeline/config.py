@@ -39,6 +39,8 @@ class PathsConfig:
     evaluation: str = "reports/evaluate"
     card: str = "reports/model_card.md"
     search: str = "reports/search.json"
+    monitoring: str = "reports/monitoring"
+    index: str = "reports/index.html"
 
 
 @dataclass
@@ -207,6 +209,30 @@ class EvaluateConfig:
 
 
 @dataclass
+class GateConfig:
+    """Limits of `python -m pipeline.cli check`: a check fails when its value crosses its limit."""
+
+    max_drifted_share: float = 0.3  # share of feature columns whose distribution drifted
+    max_target_drift: float = 0.1  # distance between the late shares (Jensen-Shannon)
+    max_missing_increase: float = 0.05  # worst column's missing share, newest minus reference
+    max_new_category_share: float = 0.01  # newest rows with a category the reference never had
+    min_roc_auc: float = 0.7  # on the newest labelled batch
+    max_roc_auc_drop: float = 0.05  # holdout ROC AUC minus the newest batch's
+
+
+@dataclass
+class ReportConfig:
+    """Evidently reports on the newest batch against the training window, and their gate."""
+
+    # Rows drawn (with `seed`) from each side for the Evidently reports; null: every row.
+    sample_rows: int | None = 50_000
+    # A column drifted when its distance (Wasserstein for numbers, Jensen-Shannon for
+    # categories) exceeds this.
+    drift_threshold: float = 0.1
+    gate: GateConfig = field(default_factory=GateConfig)
+
+
+@dataclass
 class Config:
     seed: int = 42
     paths: PathsConfig = field(default_factory=PathsConfig)
@@ -221,6 +247,7 @@ class Config:
     model: Any = MISSING
     search: SearchConfig = MISSING
     evaluate: EvaluateConfig = MISSING
+    report: ReportConfig = MISSING
 
 
 # Groups whose options have different keys: the key that names the option, and its schemas.

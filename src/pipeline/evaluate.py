@@ -14,6 +14,9 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+# Every scored row of the holdout and the current batch, under paths.evaluation.
+PREDICTIONS = "predictions.parquet"
+
 
 def classification_metrics(
     labels: np.ndarray, scores: np.ndarray, threshold: float
@@ -85,3 +88,17 @@ def permutation_importance_table(
     return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(
         drop=True
     )
+
+
+def calibration_error(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: the row-weighted gap between predicted and observed rates."""
+    if len(labels) == 0:
+        return float("nan")
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
+    gap = 0.0
+    for index in range(bins):
+        in_bin = which == index
+        if in_bin.any():
+            gap += in_bin.mean() * abs(scores[in_bin].mean() - labels[in_bin].mean())
+    return round(float(gap), 6)

@@ -44,10 +44,20 @@ def run_summary(repro_log: Path | None = None) -> str:
         shown = "  ".join(f"{name} {values[name]:.3f}" for name in KEY_METRICS)
         lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
     lines += [
-        f"reports:   {paths.evaluation}/ (metrics.json, slices_*.csv, importance.csv),"
-        f" {paths.validation}/",
-        "plots:     dvc plots show   then open dvc_plots/index.html",
+        gate_line(Path(paths.monitoring) / "gate.json"),
+        f"reports:   open {paths.index} (every report, the plots and the gate on one page)",
         "compare:   dvc exp run -S experiment=deep_forest   then  make exp-show",
         f"card:      {paths.card}",
     ]
     return "\n".join(lines)
+
+
+def gate_line(verdict_file: Path) -> str:
+    """One line: whether the newest batch passes the gate, and the first check that failed."""
+    if not verdict_file.exists():
+        return "gate:      not run yet"
+    verdict = json.loads(verdict_file.read_text())
+    if verdict["passed"]:
+        return "gate:      pass   (python -m pipeline.cli check for details)"
+    failed = [check["text"] for check in verdict["checks"] if not check["passed"]]
+    return f"gate:      FAIL   {failed[0]}" + (f" (+{len(failed) - 1} more)" if failed[1:] else "")

@@ -12,12 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from helpers import SMALL_MODELS, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, SMALL_MODELS, commit, make_repo, run, stages_ran
 from postgres import running_postgres, why_unavailable
 
 pytestmark = pytest.mark.slow
-
-ALL_STAGES = ["ingest", "validate", "featurize", "split", "train", "evaluate", "card"]
 
 
 def new_batch(repo: Path, *months: int, file_format: str = "parquet", env: dict | None = None):

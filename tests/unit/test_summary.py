@@ -1,5 +1,7 @@
 """The summary `make run` prints reads which stages ran from dvc's own output."""
 
+import json
+
 from pipeline.summary import stages_run
 
 REPRO_OUTPUT = """\
@@ -13,3 +15,21 @@ Running stage 'evaluate':
 
 def test_stages_run_and_skipped_are_read_from_repro_output():
     assert stages_run(REPRO_OUTPUT) == (["train", "evaluate"], ["ingest", "validate"])
+
+
+def test_gate_line_names_the_first_failed_check(tmp_path):
+    from pipeline.summary import gate_line
+
+    verdict = tmp_path / "gate.json"
+    assert gate_line(verdict) == "gate:      not run yet"
+    checks = [
+        {"passed": True, "text": "target drift: 0.050 <= 0.100"},
+        {"passed": False, "text": "drifted feature share: 0.500 > 0.300 (temp)"},
+        {"passed": False, "text": "ROC AUC on the newest batch: 0.600 < 0.700"},
+    ]
+    verdict.write_text(json.dumps({"passed": False, "checks": checks}))
+    assert gate_line(verdict) == (
+        "gate:      FAIL   drifted feature share: 0.500 > 0.300 (temp) (+1 more)"
+    )
+    verdict.write_text(json.dumps({"passed": True, "checks": checks[:1]}))
+    assert gate_line(verdict).startswith("gate:      pass")

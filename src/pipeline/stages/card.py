@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from pipeline.card import render_card
 from pipeline.config import DVC_FILE
+from pipeline.evaluate import PREDICTIONS
 from pipeline.io import atomic_path
 from pipeline.stages.common import run_stage
 
@@ -17,7 +18,7 @@ def main(params: DictConfig) -> str:
     paths = params.paths
     evaluation = Path(paths.evaluation)
     ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
-    predictions = pd.read_parquet(evaluation / "predictions.parquet", columns=["split", "batch"])
+    predictions = pd.read_parquet(evaluation / PREDICTIONS, columns=["split", "batch"])
     current = predictions.loc[predictions["split"] == "current", "batch"].iat[0]
     artifact = next(iter(yaml.safe_load(DVC_FILE.read_text())["artifacts"]))
     card = render_card(

@@ -10,7 +10,12 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline import contracts, model, schemas
-from pipeline.evaluate import classification_metrics, permutation_importance_table, slice_metrics
+from pipeline.evaluate import (
+    PREDICTIONS,
+    classification_metrics,
+    permutation_importance_table,
+    slice_metrics,
+)
 from pipeline.features import TARGET
 from pipeline.io import atomic_dir, write_json
 from pipeline.stages.common import run_stage
@@ -93,9 +98,6 @@ def main(params: DictConfig) -> str:
         scored.to_parquet(out / PREDICTIONS, index=False)
     write_json(contracts.combine(inputs, outputs), report_file)
     return ", ".join(summary)
-
-
-PREDICTIONS = "predictions.parquet"
 
 
 def prediction_table(frame: pd.DataFrame, split: str, scores, threshold: float) -> pd.DataFrame:

@@ -1,0 +1,93 @@
+"""Small inline SVG charts: the reports page must open from disk, with no script or network."""
+
+from __future__ import annotations
+
+from html import escape
+
+WIDTH, HEIGHT = 420, 300
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 34, 44
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+MAX_POINTS = 300  # a curve with thousands of points draws the same and weighs far more
+
+
+def _thin(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(points) <= MAX_POINTS:
+        return points
+    step = len(points) / MAX_POINTS
+    kept = [points[int(index * step)] for index in range(MAX_POINTS)]
+    return [*kept, points[-1]]
+
+
+def line_chart(
+    title: str,
+    series: dict[str, list[tuple[float, float]]],
+    x_label: str,
+    y_label: str,
+) -> str:
+    """Lines on a fixed 0..1 square (rates, probabilities), one per named series."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def at(x: float, y: float) -> str:
+        x = min(max(x, 0.0), 1.0)
+        y = min(max(y, 0.0), 1.0)
+        return f"{LEFT + x * plot_w:.1f},{TOP + (1 - y) * plot_h:.1f}"
+
+    parts = [_frame(title, x_label, y_label)]
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        x, y = LEFT + tick * plot_w, TOP + (1 - tick) * plot_h
+        parts.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" class="tick">{tick:g}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick end">{tick:g}</text>')
+    for index, (name, points) in enumerate(series.items()):
+        color = COLORS[index % len(COLORS)]
+        path = " ".join(at(x, y) for x, y in _thin(points))
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
+        legend_y = TOP + 14 + 16 * index
+        parts.append(
+            f'<rect x="{LEFT + 10}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{LEFT + 26}" y="{legend_y}">{escape(name)}</text>'
+        )
+    return _svg(title, parts)
+
+
+def bar_chart(title: str, bars: list[tuple[str, float]], x_label: str) -> str:
+    """Horizontal bars, largest first, scaled to the largest absolute value."""
+    bars = sorted(bars, key=lambda bar: bar[1], reverse=True)
+    row = 18
+    height = TOP + row * len(bars) + BOTTOM
+    label_w = 110
+    plot_w = WIDTH - label_w - RIGHT
+    top = max((abs(value) for _, value in bars), default=0) or 1.0
+    parts = [
+        f'<text x="{WIDTH / 2}" y="18" class="title">{escape(title)}</text>',
+        f'<text x="{label_w + plot_w / 2}" y="{height - 10}" class="label">'
+        f"{escape(x_label)}</text>",
+    ]
+    for index, (name, value) in enumerate(bars):
+        y = TOP + index * row
+        width = max(abs(value) / top * plot_w, 1)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" class="end">{escape(name)}</text>'
+            f'<rect x="{label_w}" y="{y + 2}" width="{width:.1f}" height="{row - 5}" '
+            f'fill="{COLORS[0]}"><title>{escape(name)}: {value:.4f}</title></rect>'
+        )
+    return _svg(title, parts, height)
+
+
+def _frame(title: str, x_label: str, y_label: str) -> str:
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    return (
+        f'<text x="{WIDTH / 2}" y="18" class="title">{escape(title)}</text>'
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" class="area"/>'
+        f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 8}" class="label">{escape(x_label)}</text>'
+        f'<text transform="translate(14,{TOP + plot_h / 2}) rotate(-90)" class="label">'
+        f"{escape(y_label)}</text>"
+    )
+
+
+def _svg(title: str, parts: list[str], height: int = HEIGHT) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">'
+        + "".join(parts)
+        + "</svg>"
+    )

@@ -1,0 +1,115 @@
+"""The monitoring gate: the report summaries held against the limits in conf/report/.
+
+Pure and fast (no Evidently): `python -m pipeline.cli check` and the reports page both use it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    value: float | None  # None: not measured (e.g. the newest batch has no labels yet)
+    limit: float
+    upper: bool  # True: the value must stay at or below the limit; False: at or above
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        if self.value is None:
+            return True
+        return self.value <= self.limit if self.upper else self.value >= self.limit
+
+    def describe(self) -> str:
+        if self.value is None:
+            return f"{self.name}: not measured ({self.detail})"
+        sign = ("<=" if self.upper else ">=") if self.passed else (">" if self.upper else "<")
+        text = f"{self.name}: {self.value:.3f} {sign} {self.limit:.3f}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+def checks(data: dict[str, Any], model: dict[str, Any], gate: Any) -> list[Check]:
+    """Every check of the gate, in a fixed order, from the two report summaries."""
+    drifted = data["drift"]["drifted_columns"]
+    missing_column = data["quality"]["worst_missing_column"]
+    unseen = data["quality"]["new_categories"]
+    current, holdout = model["current"], model["holdout"]
+    labelled = current.get("roc_auc") is not None
+    no_labels = "the newest batch has no labels yet"
+    return [
+        Check(
+            "drifted feature share",
+            data["drift"]["drifted_share"],
+            gate.max_drifted_share,
+            upper=True,
+            detail=", ".join(drifted) if drifted else "no column drifted",
+        ),
+        Check(
+            "target drift",
+            data["drift"]["target_distance"],
+            gate.max_target_drift,
+            upper=True,
+            detail="late share" if data["drift"]["target_distance"] is not None else no_labels,
+        ),
+        Check(
+            "missing share increase",
+            data["quality"]["worst_missing_increase"],
+            gate.max_missing_increase,
+            upper=True,
+            detail=f"worst column: {missing_column}" if missing_column else "",
+        ),
+        Check(
+            "rows with a new category",
+            data["quality"]["new_category_share"],
+            gate.max_new_category_share,
+            upper=True,
+            detail="; ".join(f"{col}: {', '.join(vals[:5])}" for col, vals in unseen.items()),
+        ),
+        Check(
+            "ROC AUC on the newest batch",
+            current.get("roc_auc"),
+            gate.min_roc_auc,
+            upper=False,
+            detail="" if labelled else no_labels,
+        ),
+        Check(
+            "ROC AUC drop from the holdout",
+            holdout["roc_auc"] - current["roc_auc"] if labelled else None,
+            gate.max_roc_auc_drop,
+            upper=True,
+            detail=f"holdout {holdout['roc_auc']:.3f}" if labelled else no_labels,
+        ),
+    ]
+
+
+def verdict(results: list[Check]) -> dict[str, Any]:
+    """The gate's outcome as plain data (for gate.json and the reports page)."""
+    failed = [check for check in results if not check.passed]
+    return {
+        "passed": not failed,
+        "failed": len(failed),
+        "checks": [
+            {**asdict(check), "passed": check.passed, "text": check.describe()} for check in results
+        ],
+    }
+
+
+def read_summaries(monitoring_dir: Path) -> tuple[dict, dict]:
+    """The data and model summaries the report stages wrote, or a clear error."""
+    summaries = []
+    for name in ("data.json", "model.json"):
+        path = monitoring_dir / name
+        try:
+            summaries.append(json.loads(path.read_text()))
+        except FileNotFoundError as error:
+            raise PipelineError(f"{path} is missing: run `dvc repro` first") from error
+        except json.JSONDecodeError as error:
+            raise PipelineError(f"{path} is not valid JSON: {error}") from error
+    return summaries[0], summaries[1]

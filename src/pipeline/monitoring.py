@@ -1,0 +1,151 @@
+"""Evidently reports: data quality, data drift and model quality, as HTML and plain numbers.
+
+The one module that imports evidently: it is slow to import (seconds) and its API changes
+between minor versions, so everything else sees only the dicts returned here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from evidently import BinaryClassification, DataDefinition, Dataset, Report
+from evidently.metrics import ValueDrift
+from evidently.presets import ClassificationPreset, DataDriftPreset, DataSummaryPreset
+
+# Distances, not p-values: with tens of thousands of rows every p-value test flags a trivial
+# shift, and Evidently would switch tests by sample size. Fixed methods keep "value above the
+# threshold" meaning "drifted" for every column and every size.
+NUMERIC_DRIFT = "wasserstein"
+CATEGORICAL_DRIFT = "jensenshannon"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What the reports look at: model features, and the label when the batch has one."""
+
+    categorical: list[str]
+    numeric: list[str]
+    target: str
+
+    def definition(self, with_target: bool) -> DataDefinition:
+        labels = [self.target] if with_target else []
+        return DataDefinition(
+            numerical_columns=list(self.numeric), categorical_columns=self.categorical + labels
+        )
+
+    def selected(self, with_target: bool) -> list[str]:
+        return self.categorical + self.numeric + ([self.target] if with_target else [])
+
+
+def sample(frame: pd.DataFrame, rows: int | None, seed: int) -> pd.DataFrame:
+    """At most `rows` rows drawn with `seed`, in their original order."""
+    if rows is None or len(frame) <= rows:
+        return frame
+    return frame.sample(n=rows, random_state=seed).sort_index()
+
+
+def data_reports(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Columns,
+    *,
+    threshold: float,
+    drift_share: float,
+    out_dir: Path,
+) -> dict[str, dict]:
+    """Write data_quality.html and data_drift.html; return the drift per column.
+
+    The report calls the dataset drifted when more than `drift_share` of the feature columns
+    drifted (the gate's limit, so page and gate agree). The label is compared on its own
+    (target drift) when the newest batch has labels.
+    """
+    with_target = columns.target in current and current[columns.target].notna().any()
+    selected = columns.selected(with_target)
+    definition = columns.definition(with_target)
+    newest = Dataset.from_pandas(current[selected], data_definition=definition)
+    baseline = Dataset.from_pandas(reference[selected], data_definition=definition)
+
+    quality = Report([DataSummaryPreset(columns=selected)]).run(newest, baseline)
+    save_html(quality, out_dir / "data_quality.html")
+    metrics = [
+        DataDriftPreset(
+            columns=columns.selected(with_target=False),
+            drift_share=drift_share,
+            num_method=NUMERIC_DRIFT,
+            cat_method=CATEGORICAL_DRIFT,
+            threshold=threshold,
+        )
+    ]
+    if with_target:
+        metrics.append(
+            ValueDrift(column=columns.target, method=CATEGORICAL_DRIFT, threshold=threshold)
+        )
+    drift = Report(metrics).run(newest, baseline)
+    save_html(drift, out_dir / "data_drift.html")
+    return column_drift(drift.dict(), threshold)
+
+
+def column_drift(snapshot: dict, threshold: float) -> dict[str, dict]:
+    """{column: {method, distance, drifted}} from a drift snapshot's ValueDrift metrics."""
+    found = {}
+    for metric in snapshot["metrics"]:
+        config = metric["config"]
+        if config["type"].rsplit(":", 1)[-1] != "ValueDrift":
+            continue
+        # Rounded: the last digits depend on the order Evidently sums categories in.
+        distance = round(float(metric["value"]), 6)
+        found[config["column"]] = {
+            "method": config["method"],
+            "distance": distance,
+            "drifted": distance >= threshold,
+        }
+    return found
+
+
+def model_report(
+    holdout: pd.DataFrame, current: pd.DataFrame, *, target: str, threshold: float, out: Path
+) -> None:
+    """Write model_quality.html: the newest batch's scores against the holdout's."""
+    classification = BinaryClassification(
+        target=target, prediction_probas="probability", pos_label=1
+    )
+    definition = DataDefinition(
+        numerical_columns=["probability"],
+        categorical_columns=[target],
+        classification=[classification],
+    )
+    columns = [target, "probability"]
+    report = Report([ClassificationPreset(probas_threshold=threshold)])
+    snapshot = report.run(
+        Dataset.from_pandas(current[columns], data_definition=definition),
+        Dataset.from_pandas(holdout[columns], data_definition=definition),
+    )
+    save_html(snapshot, out)
+
+
+# Evidently stamps each report with random ids and the time it ran; DVC would see a new output
+# on every run. Ids are renumbered in order of appearance and times fixed, so the same inputs
+# give the same bytes.
+_UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?")
+
+
+def save_html(snapshot, path: Path) -> None:
+    """Save a self-contained HTML report whose bytes depend only on its content."""
+    from pipeline.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        snapshot.save_html(str(tmp))  # a Path object silently writes nothing
+        tmp.write_text(canonical_html(tmp.read_text()))
+
+
+def canonical_html(html: str) -> str:
+    ids: dict[str, str] = {}
+
+    def renumber(match: re.Match) -> str:
+        return ids.setdefault(match.group(0), f"{len(ids):032x}")
+
+    return _TIMESTAMP.sub("1970-01-01T00:00:00", _UUID.sub(renumber, html))

@@ -1,0 +1,165 @@
+"""reports/index.html: one page with the gate's verdict, key metrics, plots and every report.
+
+Plain HTML with inline SVG, so it opens from disk, offline, with no server and no script.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from pipeline.charts import bar_chart, line_chart
+
+KEY_METRICS = ["roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "calibration_error"]
+
+STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:64rem;color:#222;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0}
+td,th{padding:.25rem .7rem;border-bottom:1px solid #ddd}
+th{text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.pass{color:#17692b}.fail{color:#b3261e;font-weight:600}
+#verdict{padding:.6rem 1rem;border-radius:6px;font-size:1.1rem}
+#verdict.pass{background:#e6f4ea}#verdict.fail{background:#fce8e6}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}svg{background:#fff;border:1px solid #eee}
+svg text{font:11px system-ui,sans-serif;fill:#333}svg .title{font-size:13px;font-weight:600}
+svg .title,svg .label,svg .tick{text-anchor:middle}svg .end{text-anchor:end}
+svg .area{fill:none;stroke:#bbb}code{background:#f4f4f4;padding:0 .2rem}
+"""
+
+
+def _records(data: Any) -> list[dict]:
+    """DVC plot files hold a list of rows, or one key whose value is that list."""
+    if isinstance(data, dict) and len(data) == 1:
+        data = next(iter(data.values()))
+    return list(data)
+
+
+def _interpolate(text: str, paths: dict[str, str]) -> str:
+    return re.sub(r"\$\{paths\.(\w+)\}", lambda match: paths[match.group(1)], text)
+
+
+def dvc_plots(plots: list, paths: dict[str, str]) -> list[str]:
+    """The plots dvc.yaml declares, drawn as the page shows them (like `dvc plots show`)."""
+    drawn = []
+    for entry in plots:
+        ((key, spec),) = entry.items()
+        spec = spec or {}
+        template = spec.get("template", "linear")
+        if isinstance(spec.get("y"), dict):
+            series = {}
+            for file, field in spec["y"].items():
+                rows = _records(json.loads(Path(_interpolate(file, paths)).read_text()))
+                name = Path(file).parent.name  # .../holdout/roc.json -> holdout
+                series[name] = [(float(row[spec["x"]]), float(row[field])) for row in rows]
+            drawn.append(
+                line_chart(key, series, spec.get("x_label", spec["x"]), spec.get("y_label", ""))
+            )
+            continue
+        rows = _records(json.loads(Path(_interpolate(key, paths)).read_text()))
+        title = spec.get("title", key)
+        if template == "confusion":
+            drawn.append(confusion_table(title, rows, spec["x"], spec["y"]))
+        elif template == "bar_horizontal":
+            bars = [(str(row[spec["y"]]), float(row[spec["x"]])) for row in rows]
+            drawn.append(bar_chart(title, bars, spec["x"]))
+    return drawn
+
+
+def confusion_table(title: str, rows: list[dict], actual: str, predicted: str) -> str:
+    counts = Counter((str(row[actual]), str(row[predicted])) for row in rows)
+    labels = sorted({label for pair in counts for label in pair})
+    head = "".join(f"<th>predicted {escape(label)}</th>" for label in labels)
+    body = "".join(
+        f"<tr><th>actual {escape(a)}</th>"
+        + "".join(f'<td class="num">{counts[(a, p)]:,}</td>' for p in labels)
+        + "</tr>"
+        for a in labels
+    )
+    return f"<div><b>{escape(title)}</b><table><tr><th></th>{head}</tr>{body}</table></div>"
+
+
+def _span(batches: list[str]) -> str:
+    return batches[0] if len(batches) == 1 else f"{batches[0]}..{batches[-1]}"
+
+
+def render_index(
+    *,
+    gate: dict,
+    data: dict,
+    columns: dict[str, dict],
+    model: dict,
+    model_name: str,
+    charts: list[str],
+    links: list[tuple[str, str, str]],
+) -> str:
+    """The whole page. `links` are (label, relative href, what it holds)."""
+    verdict = "pass" if gate["passed"] else "fail"
+    headline = (
+        "Gate passed: every check is within its limit"
+        if gate["passed"]
+        else f"Gate failed: {gate['failed']} of {len(gate['checks'])} checks crossed their limit"
+    )
+    checks = "".join(
+        f'<tr class="{"pass" if check["passed"] else "fail"}">'
+        f"<td>{'pass' if check['passed'] else 'FAIL'}</td><td>{escape(check['name'])}</td>"
+        f'<td class="num">{_number(check["value"])}</td>'
+        f'<td class="num">{"&le;" if check["upper"] else "&ge;"} {check["limit"]:g}</td>'
+        f"<td>{escape(check['detail'])}</td></tr>"
+        for check in gate["checks"]
+    )
+    metrics = "".join(
+        f"<tr><td>{name}</td><td class=num>{_number(model['holdout'].get(name))}</td>"
+        f"<td class=num>{_number(model['current'].get(name))}</td></tr>"
+        for name in KEY_METRICS
+    )
+    drift_rows = "".join(
+        f'<tr class="{"fail" if info["drifted"] else ""}"><td>{escape(column)}</td>'
+        f"<td>{escape(info['method'])}</td><td class=num>{info['distance']:.3f}</td>"
+        f"<td>{'drifted' if info['drifted'] else 'stable'}</td>"
+        f"<td class=num>{info['missing_reference']:.1%}</td>"
+        f"<td class=num>{info['missing_current']:.1%}</td></tr>"
+        for column, info in sorted(columns.items(), key=lambda item: -item[1]["distance"])
+    )
+    link_items = "".join(
+        f'<li><a href="{escape(href)}">{escape(label)}</a>: {escape(what)}</li>'
+        for label, href, what in links
+    )
+    current = _span(data["current"]["batches"])
+    reference = _span(data["reference"]["batches"])
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pipeline reports: {escape(current)}</title><style>{STYLE}</style></head>
+<body>
+<h1>Pipeline reports</h1>
+<p>Newest batch <b>{escape(current)}</b> ({data["current"]["rows"]:,} rows) against the
+training window <b>{escape(reference)}</b> ({data["reference"]["rows"]:,} rows).
+Model: <b>{escape(model_name)}</b>.</p>
+<p id="verdict" class="{verdict}">{escape(headline)}</p>
+<table id="checks"><tr><th></th><th>check</th><th>value</th><th>limit</th><th></th></tr>
+{checks}</table>
+<p>The same checks from a shell: <code>python -m pipeline.cli check</code> (exit 0 pass,
+1 fail, 2 error). Limits live in <code>conf/report/</code>.</p>
+<h2>Key metrics</h2>
+<table id="metrics">
+<tr><th>metric</th><th>holdout</th><th>newest batch ({escape(current)})</th></tr>
+{metrics}</table>
+<h2>Reports</h2>
+<ul id="reports">{link_items}</ul>
+<h2>Plots</h2>
+<div class="charts">{"".join(charts)}</div>
+<h2>Drift by column</h2>
+<table id="drift"><tr><th>column</th><th>method</th><th>distance</th><th></th>
+<th>missing (reference)</th><th>missing (newest)</th></tr>
+{drift_rows}</table>
+</body></html>
+"""
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -1,0 +1,59 @@
+"""Stage data_report: data quality and drift of the newest batch against the training window.
+
+Needs no model, so changing the model does not rerun it. Writes two Evidently HTML reports,
+the summary the gate reads (a DVC metric) and per-column details under reports/monitoring/.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from pipeline import monitoring
+from pipeline.features import TARGET
+from pipeline.io import write_json
+from pipeline.quality import data_summary
+from pipeline.sources import BATCH_COLUMN
+from pipeline.stages.common import run_stage
+
+
+def main(params: DictConfig) -> str:
+    paths, cfg = params.paths, params.report
+    columns = monitoring.Columns(
+        list(params.features.categorical), list(params.features.numeric), TARGET
+    )
+    wanted = [BATCH_COLUMN, *columns.selected(with_target=True)]
+    # The training window: the rows the model learned from plus the holdout drawn from them.
+    reference = pd.concat(
+        [pd.read_parquet(paths[split], columns=wanted) for split in ("train", "holdout")],
+        ignore_index=True,
+    )
+    current = pd.read_parquet(paths.current, columns=wanted)
+    out = Path(paths.monitoring)
+    drift = monitoring.data_reports(
+        monitoring.sample(reference, cfg.sample_rows, params.seed),
+        monitoring.sample(current, cfg.sample_rows, params.seed),
+        columns,
+        threshold=cfg.drift_threshold,
+        drift_share=cfg.gate.max_drifted_share,
+        out_dir=out,
+    )
+    summary, details = data_summary(
+        reference,
+        current,
+        drift,
+        categorical=columns.categorical,
+        numeric=columns.numeric,
+        target=TARGET,
+    )
+    write_json(summary, out / "data.json")
+    write_json(details, out / "data_columns.json")
+    found = summary["drift"]
+    return (
+        f"{found['drifted_count']} of {found['feature_count']} feature columns drifted "
+        f"in {len(current):,} newest rows against {len(reference):,} reference rows"
+    )
+
+
+if __name__ == "__main__":
+    run_stage("data_report", main)

@@ -1,0 +1,81 @@
+"""Stage report_index: reports/index.html and the gate's verdict (reports/monitoring/gate.json).
+
+The page links every report, shows the key metrics and the plots dvc.yaml declares, and says
+whether the newest batch passes the gate. It opens from disk with no server.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import yaml
+from omegaconf import DictConfig
+
+from pipeline import gate
+from pipeline.config import DVC_FILE
+from pipeline.io import atomic_path, write_json
+from pipeline.report_page import dvc_plots, render_index
+from pipeline.stages.common import run_stage
+
+VALIDATED_STAGES = ["ingest", "validate", "featurize", "train", "evaluate"]
+
+
+def main(params: DictConfig) -> str:
+    paths = params.paths
+    monitoring = Path(paths.monitoring)
+    data, model = gate.read_summaries(monitoring)
+    verdict = gate.verdict(gate.checks(data, model, params.report.gate))
+    write_json(verdict, monitoring / "gate.json")
+    plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
+    page = render_index(
+        gate=verdict,
+        data=data,
+        columns=json.loads((monitoring / "data_columns.json").read_text()),
+        model=model,
+        model_name=params.model.name,
+        charts=dvc_plots(plots, {key: paths[key] for key in paths}),
+        links=report_links(paths),
+    )
+    with atomic_path(paths.index) as tmp:
+        tmp.write_text(page)
+    return f"{paths.index}: gate {'passed' if verdict['passed'] else 'failed'}"
+
+
+def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
+    """(label, href relative to the page, what it holds) for every report the pipeline writes."""
+    monitoring, evaluation = Path(paths.monitoring), Path(paths.evaluation)
+    validation = Path(paths.validation)
+    targets = [
+        (
+            "Data quality",
+            monitoring / "data_quality.html",
+            "Evidently: every column of the newest batch",
+        ),
+        (
+            "Data drift",
+            monitoring / "data_drift.html",
+            "Evidently: newest batch vs training window",
+        ),
+        ("Model quality", monitoring / "model_quality.html", "Evidently: newest batch vs holdout"),
+        ("Model card", Path(paths.card), "data version, params, metrics and slices"),
+        ("Gate verdict", monitoring / "gate.json", "each check with its value and limit"),
+        ("Metrics", evaluation / "metrics.json", "holdout and newest batch"),
+        (
+            "Slices (newest batch)",
+            evaluation / "slices_current.csv",
+            "metrics per carrier and origin",
+        ),
+        ("Slices (holdout)", evaluation / "slices_holdout.csv", "metrics per slice"),
+        ("Feature importance", evaluation / "importance.csv", "permutation importance"),
+        ("Search", Path(paths.search), "hyperparameter search, when one ran"),
+    ]
+    targets += [
+        (f"Validation: {stage}", validation / f"{stage}.json", "contract counts and failures")
+        for stage in VALIDATED_STAGES
+    ]
+    page_dir = Path(paths.index).parent
+    return [(label, os.path.relpath(path, page_dir), what) for label, path, what in targets]
+
+
+if __name__ == "__main__":
+    run_stage("report_index", main)
