@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro new-batch exp-show select-best register promote params params-check lint format test test-fast bench push pull clean
+.PHONY: help setup run repro new-batch check exp-show select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ repro: run
 new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 	python -m pipeline.cli new-batch --month $(or $(MONTH),$(error set MONTH, e.g. make new-batch MONTH=7))
 
+check: setup ## The monitoring gate on the last run: exit 0 pass, 1 a check failed, 2 cannot tell
+	python -m pipeline.cli check
+
 exp-show: setup ## Experiments side by side: params that vary, key metrics, best first
 	python -m pipeline.cli exp-show $(if $(METRIC),--metric $(METRIC))
 
@@ -60,6 +63,12 @@ params-check: setup ## Fail if params.yaml is stale against conf/
 lint: setup ## ruff, formatting, params sync, large files (the pre-commit hooks)
 	pre-commit run --all-files --show-diff-on-failure
 
+dvc-check: setup ## dvc.yaml parses, its graph is sound, and dvc.lock matches its stages
+	dvc dag > /dev/null
+	dvc stage list > /dev/null
+	dvc status > /dev/null
+	@echo "dvc.yaml and dvc.lock are sound"
+
 format: setup ## Fix lint and formatting in place
 	ruff check --fix .
 	ruff format .
@@ -74,11 +83,32 @@ BENCH ?= report sweep
 bench: setup ## Benchmarks (not tests) -> reports/bench/; one of them: make bench BENCH=report
 	for name in $(BENCH); do python benchmarks/$$name.py; done
 
+remote: setup ## Point DVC at $$DVC_REMOTE_URL (+ $$DVC_REMOTE_ENDPOINT) in .dvc/config.local
+	@if [ -n "$${DVC_REMOTE_URL:-}" ]; then \
+		dvc remote add --local --default --force ci "$$DVC_REMOTE_URL"; \
+		if [ -n "$${DVC_REMOTE_ENDPOINT:-}" ]; then \
+			dvc remote modify --local ci endpointurl "$$DVC_REMOTE_ENDPOINT"; \
+		fi; \
+		echo "DVC remote: $$DVC_REMOTE_URL"; \
+	else \
+		echo "DVC_REMOTE_URL is not set: using the remote in .dvc/config"; \
+	fi
+
 push: setup ## Upload data and models to the DVC remote
 	dvc push
 
-pull: setup ## Download data and models from the DVC remote
-	dvc pull
+pull: setup ## Download data and models from the DVC remote (PULL_FLAGS=--allow-missing)
+	dvc pull $(PULL_FLAGS)
+
+RETRAIN_BRANCH ?= retrain/main
+retrain-branch: ## Commit the retrained dvc.lock to $$RETRAIN_BRANCH and push it (CI)
+	scripts/retrain-branch.sh "$(RETRAIN_BRANCH)"
+
+retrain-pr: ## Open or update the retrain pull request and its one comment (CI, GitHub API)
+	scripts/retrain-pr.sh "$(RETRAIN_BRANCH)" reports/retrain.md
+
+drift-alert: ## Open a drift-alert issue with the gate's output unless one is open (CI, GitHub API)
+	scripts/drift-alert.sh reports/check.txt
 
 clean: ## Remove the environment and tool folders (DVC outputs stay; dvc checkout restores them)
 	rm -rf .venv .tools .pytest_cache .ruff_cache

@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         "check",
         help="hold the drift and quality reports to conf/report/: exit 0 pass, 1 fail, 2 error",
     )
+    retrain = commands.add_parser(
+        "retrain-report", help="the retrain pull request's body: diffs against a base, the gate"
+    )
+    retrain.add_argument("--base", default="main", help="git revision to compare against")
+    retrain.add_argument("--output", type=Path, help="write here instead of printing")
     summary = commands.add_parser("summary", help="summarise the last pipeline run")
     summary.add_argument("--repro-log", type=Path, help="saved output of `dvc repro`")
     args = parser.parse_args(argv)
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return registry_command(args)
     elif args.command == "check":
         return check_command()
+    elif args.command == "retrain-report":
+        return retrain_report_command(args.base, args.output)
     elif args.command == "summary":
         from pipeline.summary import run_summary
 
@@ -158,6 +165,31 @@ def check_command() -> int:
     for check in results:
         print(f"  {'pass' if check.passed else 'FAIL'}  {check.describe()}")
     return 1 if failed else 0
+
+
+def retrain_report_command(base: str, output: Path | None) -> int:
+    import os
+
+    from pipeline.config import load_params
+    from pipeline.retrain import pr_body
+
+    run_url = None
+    if os.environ.get("GITHUB_RUN_ID") and not os.environ.get("ACT"):
+        run_url = "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}".format(
+            **os.environ
+        )
+    try:
+        body = pr_body(base, Path(load_params().paths.monitoring), run_url)
+    except FileNotFoundError as error:
+        print(
+            f"retrain-report: {error.filename} is missing: run `dvc repro` first", file=sys.stderr
+        )
+        return 2
+    if output:
+        output.write_text(body)
+    else:
+        print(body)
+    return 0
 
 
 def registry_command(args) -> int:

@@ -1,0 +1,72 @@
+"""The retrain pull request's body: what changed against the base branch, and the gate's verdict.
+
+Built from `dvc params diff` / `dvc metrics diff` and the monitoring summaries, so the same
+text can be produced locally: `python -m pipeline.cli retrain-report --base main`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# The comment's first line: the workflow finds its own comment by it and edits it in place.
+MARKER = "<!-- retrain-report -->"
+
+
+def dvc_diff(kind: str, base: str) -> str:
+    """`dvc params diff` or `dvc metrics diff` against `base`, as a Markdown table."""
+    command = [sys.executable, "-m", "dvc", kind, "diff", base, "--md"]
+    if kind == "metrics":
+        command += ["--precision", "3"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"(`dvc {kind} diff {base}` failed: {reason})"
+    rows = done.stdout.strip().splitlines()
+    if len(rows) <= 2:  # a header and its rule, no row
+        return f"(no {kind} changed against {base})"
+    return "\n".join(rows)
+
+
+def pr_body(base: str, monitoring: Path, run_url: str | None) -> str:
+    verdict = json.loads((monitoring / "gate.json").read_text())
+    data = json.loads((monitoring / "data.json").read_text())
+    batches = data["current"]["batches"]
+    reference = data["reference"]["batches"]
+    total = len(verdict["checks"])
+    state = "passed" if verdict["passed"] else f"FAILED ({verdict['failed']} of {total} checks)"
+    checks = "\n".join(
+        f"| {'pass' if check['passed'] else '**FAIL**'} | {check['text']} |"
+        for check in verdict["checks"]
+    )
+    drift = data["drift"]
+    drifted = ", ".join(drift["drifted_columns"]) or "none"
+    reports = (
+        f"HTML reports (index page, Evidently data quality, drift and model quality, model "
+        f"card): the `reports` artifact of [this run]({run_url})."
+        if run_url
+        else "HTML reports: `reports/index.html` after `dvc pull` on this branch."
+    )
+    return f"""{MARKER}
+## Retrained on {", ".join(batches)}: gate {state}
+
+Newest batch {", ".join(batches)} ({data["current"]["rows"]:,} rows) against the training
+window {reference[0]}..{reference[-1]} ({data["reference"]["rows"]:,} rows).
+Drifted feature columns: {drift["drifted_count"]} of {drift["feature_count"]} ({drifted}).
+
+| | check |
+|---|---|
+{checks}
+
+### Params against {base}
+
+{dvc_diff("params", base)}
+
+### Metrics against {base}
+
+{dvc_diff("metrics", base)}
+
+{reports}
+"""
