@@ -63,7 +63,7 @@ params-check: setup ## Fail if params.yaml is stale against conf/
 lint: setup ## ruff, formatting, params sync, large files (the pre-commit hooks)
 	pre-commit run --all-files --show-diff-on-failure
 
-dvc-check: setup ## dvc.yaml parses, its graph is sound, and dvc.lock matches its stages
+dvc-check: setup ## dvc.yaml and dvc.lock parse, the stage graph is sound, dvc status runs
 	dvc dag > /dev/null
 	dvc stage list > /dev/null
 	dvc status > /dev/null

@@ -99,7 +99,8 @@ def act(repo: Path, workflow: str, *extra: str, timeout: int = 1800):
     """Run one workflow with act on this machine; output is returned, never raised on."""
     command = ["act", "push", "-W", f".github/workflows/{workflow}"]
     command += ["-P", "ubuntu-latest=-self-hosted", *stand_ins(workflow, repo.parent / "actions")]
-    command += extra
+    # act's workspaces (each with its own .venv) go to the test's temp dir, not ~/.cache/act.
+    command += [f"--action-cache-path={repo.parent / 'act-cache'}", *extra]
     env = os.environ | {"PATH": f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(
         command, cwd=repo, capture_output=True, text=True, timeout=timeout, env=env
