@@ -50,7 +50,6 @@ def main() -> None:
 
     from pipeline import monitoring
     from pipeline.features import TARGET
-    from pipeline.quality import data_summary
 
     conf = yaml.safe_load((ROOT / "conf" / "features" / "default.yaml").read_text())
     report = yaml.safe_load((ROOT / "conf" / "report" / "default.yaml").read_text())
@@ -64,21 +63,15 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, rows in settings.items():
                 started = time.perf_counter()
-                drift = monitoring.data_reports(
-                    monitoring.sample(reference, rows, seed=42),
-                    monitoring.sample(current, rows, seed=42),
+                summary, _ = monitoring.data_report(
+                    reference,
+                    current,
                     columns,
+                    sample_rows=rows,
+                    seed=42,
                     threshold=report["drift_threshold"],
                     drift_share=report["gate"]["max_drifted_share"],
                     out_dir=Path(tmp),
-                )
-                summary, _ = data_summary(
-                    reference,
-                    current,
-                    drift,
-                    categorical=columns.categorical,
-                    numeric=columns.numeric,
-                    target=TARGET,
                 )
                 times[name].append(time.perf_counter() - started)
                 drifted[name] = summary["drift"]["drifted_columns"]

@@ -15,6 +15,8 @@ from evidently import BinaryClassification, DataDefinition, Dataset, Report
 from evidently.metrics import ValueDrift
 from evidently.presets import ClassificationPreset, DataDriftPreset, DataSummaryPreset
 
+from pipeline.quality import data_summary
+
 # Distances, not p-values: with tens of thousands of rows every p-value test flags a trivial
 # shift, and Evidently would switch tests by sample size. Fixed methods keep "value above the
 # threshold" meaning "drifted" for every column and every size.
@@ -86,6 +88,39 @@ def data_reports(
     drift = Report(metrics).run(newest, baseline)
     save_html(drift, out_dir / "data_drift.html")
     return column_drift(drift.dict(), threshold)
+
+
+def data_report(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Columns,
+    *,
+    sample_rows: int | None,
+    seed: int,
+    threshold: float,
+    drift_share: float,
+    out_dir: Path,
+) -> tuple[dict, dict]:
+    """Both data reports on samples of each side, then the summary (exact, on every row).
+
+    Returns the summary the gate reads and the per-column details.
+    """
+    drift = data_reports(
+        sample(reference, sample_rows, seed),
+        sample(current, sample_rows, seed),
+        columns,
+        threshold=threshold,
+        drift_share=drift_share,
+        out_dir=out_dir,
+    )
+    return data_summary(
+        reference,
+        current,
+        drift,
+        categorical=columns.categorical,
+        numeric=columns.numeric,
+        target=columns.target,
+    )
 
 
 def column_drift(snapshot: dict, threshold: float) -> dict[str, dict]:

@@ -11,7 +11,6 @@ from omegaconf import OmegaConf
 from pipeline import gate, monitoring
 from pipeline.cleaning import mask_impossible_readings
 from pipeline.features import TARGET, build_features
-from pipeline.quality import data_summary
 from pipeline.sources import read_example
 
 REPORT = OmegaConf.load(ROOT / "conf" / "report" / "default.yaml")
@@ -40,21 +39,15 @@ def july():
 
 
 def data_gate(reference, current, columns, out_dir):
-    drift = monitoring.data_reports(
-        monitoring.sample(reference, SAMPLE_ROWS, seed=0),
-        monitoring.sample(current, SAMPLE_ROWS, seed=0),
+    summary, _ = monitoring.data_report(
+        reference,
+        current,
         columns,
+        sample_rows=SAMPLE_ROWS,
+        seed=0,
         threshold=REPORT.drift_threshold,
         drift_share=REPORT.gate.max_drifted_share,
         out_dir=out_dir,
-    )
-    summary, _ = data_summary(
-        reference,
-        current,
-        drift,
-        categorical=columns.categorical,
-        numeric=columns.numeric,
-        target=TARGET,
     )
     results = {check.name: check for check in gate.checks(summary, HEALTHY_MODEL, REPORT.gate)}
     return summary, {name: results[name] for name in DATA_CHECKS}

@@ -12,7 +12,6 @@ from omegaconf import DictConfig
 from pipeline import monitoring
 from pipeline.features import TARGET
 from pipeline.io import write_json
-from pipeline.quality import data_summary
 from pipeline.sources import BATCH_COLUMN
 from pipeline.stages.common import run_stage
 
@@ -30,21 +29,15 @@ def main(params: DictConfig) -> str:
     )
     current = pd.read_parquet(paths.current, columns=wanted)
     out = Path(paths.monitoring)
-    drift = monitoring.data_reports(
-        monitoring.sample(reference, cfg.sample_rows, params.seed),
-        monitoring.sample(current, cfg.sample_rows, params.seed),
+    summary, details = monitoring.data_report(
+        reference,
+        current,
         columns,
+        sample_rows=cfg.sample_rows,
+        seed=params.seed,
         threshold=cfg.drift_threshold,
         drift_share=cfg.gate.max_drifted_share,
         out_dir=out,
-    )
-    summary, details = data_summary(
-        reference,
-        current,
-        drift,
-        categorical=columns.categorical,
-        numeric=columns.numeric,
-        target=TARGET,
     )
     write_json(summary, out / "data.json")
     write_json(details, out / "data_columns.json")
