@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro new-batch check exp-show select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup run repro new-batch check serve exp-show select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 
 check: setup ## The monitoring gate on the last run: exit 0 pass, 1 a check failed, 2 cannot tell
 	python -m pipeline.cli check
+
+serve: setup ## Serve the model on 127.0.0.1:8000 (docs at /docs); MODEL=file to pick one
+	python -m pipeline.cli serve $(if $(MODEL),--model $(MODEL))
 
 exp-show: setup ## Experiments side by side: params that vary, key metrics, best first
 	python -m pipeline.cli exp-show $(if $(METRIC),--metric $(METRIC))

@@ -66,6 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     retrain.add_argument("--base", default="main", help="git revision to compare against")
     retrain.add_argument("--output", type=Path, help="write here instead of printing")
+    serve = commands.add_parser("serve", help="serve the model over HTTP (conf/serve/)")
+    serve.add_argument(
+        "--model", type=Path, help="model file (default: serve.model or paths.model)"
+    )
+    serve.add_argument("--port", type=int, help="default: serve.port")
+    serve.add_argument("--request-log", type=Path, help="default: serve.request_log")
+    monitor = commands.add_parser(
+        "monitor", help="drift and live quality of served traffic, with the gate (exit 0/1/2)"
+    )
+    monitor.add_argument("--request-log", type=Path, help="default: serve.request_log")
+    monitor.add_argument("--labels", type=Path, help="default: serve.labels")
     summary = commands.add_parser("summary", help="summarise the last pipeline run")
     summary.add_argument("--repro-log", type=Path, help="saved output of `dvc repro`")
     args = parser.parse_args(argv)
@@ -89,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         return check_command()
     elif args.command == "retrain-report":
         return retrain_report_command(args.base, args.output)
+    elif args.command == "serve":
+        return serve_command(args.model, args.port, args.request_log)
+    elif args.command == "monitor":
+        return monitor_command(args.request_log, args.labels)
     elif args.command == "summary":
         from pipeline.summary import run_summary
 
@@ -156,15 +171,75 @@ def check_command() -> int:
     except (PipelineError, KeyError, TypeError) as error:
         print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
         return 2
+    return print_verdict("check", results, data)
+
+
+def print_verdict(command: str, results: list, data: dict) -> int:
     failed = [check for check in results if not check.passed]
     batches = ", ".join(data["current"]["batches"])
     if failed:
-        print(f"check: FAIL, {len(failed)} of {len(results)} checks failed on {batches}")
+        print(f"{command}: FAIL, {len(failed)} of {len(results)} checks failed on {batches}")
     else:
-        print(f"check: pass, all {len(results)} checks passed on {batches}")
+        print(f"{command}: pass, all {len(results)} checks passed on {batches}")
     for check in results:
         print(f"  {'pass' if check.passed else 'FAIL'}  {check.describe()}")
     return 1 if failed else 0
+
+
+def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
+    """The batch gate on served traffic: exit 0 pass, 1 a check failed, 2 cannot tell."""
+    import json
+
+    import pandas as pd
+
+    from pipeline import gate, live, monitoring
+    from pipeline.config import load_params
+    from pipeline.errors import PipelineError
+    from pipeline.features import TARGET
+    from pipeline.io import write_json
+    from pipeline.request_log import RequestLog
+
+    try:
+        params = load_params()
+        cfg, paths = params.serve, params.paths
+        columns = monitoring.Columns(
+            list(params.features.categorical), list(params.features.numeric), TARGET
+        )
+        wanted = ["batch", *columns.selected(with_target=True)]
+        reference = pd.concat(
+            [pd.read_parquet(paths[split], columns=wanted) for split in ("train", "holdout")],
+            ignore_index=True,
+        )
+        log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
+        traffic = live.traffic_frame(live.read_jsonl(log.files()), columns.selected(False))
+        labels = Path(labels_file or cfg.labels)
+        if labels.exists():
+            traffic = live.join_labels(traffic, live.read_jsonl([labels]))
+        out = Path(cfg.monitor_dir)
+        # Labels arrive for some rows only: they score the live model below, while the drift
+        # report compares inputs alone.
+        data, details = monitoring.data_report(
+            reference,
+            traffic.drop(columns=[TARGET], errors="ignore"),
+            columns,
+            sample_rows=params.report.sample_rows,
+            seed=params.seed,
+            threshold=params.report.drift_threshold,
+            drift_share=params.report.gate.max_drifted_share,
+            out_dir=out,
+        )
+        metrics_file = Path(paths.evaluation) / "metrics.json"
+        holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
+        model = live.live_model_summary(traffic, holdout, params.evaluate.threshold)
+        write_json(data, out / "data.json")
+        write_json(details, out / "data_columns.json")
+        write_json(model, out / "model.json")
+        results = gate.checks(data, model, params.report.gate)
+    except (PipelineError, FileNotFoundError, KeyError) as error:
+        print(f"monitor: cannot judge the traffic: {error}", file=sys.stderr)
+        return 2
+    print(f"monitor: {len(traffic):,} served predictions; reports in {out}/")
+    return print_verdict("monitor", results, data)
 
 
 def retrain_report_command(base: str, output: Path | None) -> int:
@@ -189,6 +264,33 @@ def retrain_report_command(base: str, output: Path | None) -> int:
         output.write_text(body)
     else:
         print(body)
+    return 0
+
+
+def serve_command(model_file: Path | None, port: int | None, log_file: Path | None) -> int:
+    import uvicorn
+
+    from pipeline.config import load_params
+    from pipeline.errors import PipelineError
+    from pipeline.request_log import RequestLog
+    from pipeline.serve import about_workspace, create_app
+
+    params = load_params()
+    cfg = params.serve
+    model_file = model_file or Path(cfg.model or params.paths.model)
+    try:
+        app = create_app(
+            model_file,
+            threshold=params.evaluate.threshold,
+            max_rows=cfg.max_rows,
+            max_body_bytes=cfg.max_body_bytes,
+            log=RequestLog(log_file or cfg.request_log, cfg.rotate_bytes),
+            about=about_workspace(params),
+        )
+    except (PipelineError, FileNotFoundError) as error:
+        print(f"serve: {error}", file=sys.stderr)
+        return 1
+    uvicorn.run(app, host=cfg.host, port=port or cfg.port, log_level="warning")
     return 0
 
 

@@ -233,6 +233,23 @@ class ReportConfig:
 
 
 @dataclass
+class ServeConfig:
+    """The prediction API (`make serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The model file to serve; null: the workspace model (paths.model).
+    model: str | None = None
+    max_rows: int = 1000  # rows in one /predict request
+    max_body_bytes: int = 1_000_000
+    request_log: str = "logs/requests.jsonl"  # one JSON line per prediction
+    rotate_bytes: int = 50_000_000  # a log file this large is rotated
+    # Outcomes that arrive later, one JSON line each: {"id": <prediction id>, "is_late": 0|1}.
+    labels: str = "logs/labels.jsonl"
+    monitor_dir: str = "reports/live"  # where `monitor` writes its reports
+
+
+@dataclass
 class Config:
     seed: int = 42
     paths: PathsConfig = field(default_factory=PathsConfig)
@@ -248,6 +265,7 @@ class Config:
     search: SearchConfig = MISSING
     evaluate: EvaluateConfig = MISSING
     report: ReportConfig = MISSING
+    serve: ServeConfig = MISSING
 
 
 # Groups whose options have different keys: the key that names the option, and its schemas.

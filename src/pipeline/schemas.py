@@ -122,12 +122,22 @@ FEATURES = pa.DataFrameSchema(
         "sched_dep_hour": pa.Column(float, pa.Check.in_range(0, 24)),
         "sched_arr_hour": pa.Column(float, pa.Check.in_range(0, 24)),
         "day_of_week": pa.Column(int, pa.Check.in_range(0, 6)),
-        "distance": pa.Column(float, pa.Check.gt(0)),
-        **{name: pa.Column(float, nullable=True) for name in WEATHER_FEATURES},
+        # Half the earth's circumference: no flight is longer (the longest here is 4,983).
+        "distance": pa.Column(float, pa.Check.in_range(0, 12_450, include_min=False)),
+        # The validated readings' rules, with physical ceilings where raw data had none: the
+        # prediction API takes its limits from here, and an absurd value (1e308) must not
+        # pass into the request log and break the drift report.
+        **{name: INTERIM_WEATHER.columns[name] for name in WEATHER_FEATURES},
         "is_late": pa.Column(int, pa.Check.isin([0, 1])),
     },
     strict=True,
-).update_column("wind_speed", checks=[PHYSICAL_WIND_SPEED])
+).update_columns(
+    {
+        "wind_gust": {"checks": [PHYSICAL_WIND_SPEED]},
+        # inches in the hour; the world record is about 12
+        "precip": {"checks": [pa.Check.in_range(0, 20)]},
+    }
+)
 
 
 def model_input(columns: list[str]) -> pa.DataFrameSchema:

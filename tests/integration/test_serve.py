@@ -1,0 +1,287 @@
+"""The prediction API as a real server on 127.0.0.1, driven over real HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import ROOT
+from omegaconf import OmegaConf
+from sklearn.preprocessing import FunctionTransformer
+
+from pipeline import model as models
+from pipeline.features import TARGET
+from pipeline.serve import model_categories
+
+pytestmark = pytest.mark.slow
+
+SERVE = OmegaConf.load(ROOT / "conf" / "serve" / "default.yaml")
+MAX_ROWS, MAX_BODY_BYTES = SERVE.max_rows, SERVE.max_body_bytes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(base: str, path: str, body: bytes | None = None, content_type="application/json"):
+    """(status, parsed JSON) of one request; HTTP errors are answers too."""
+    request = urllib.request.Request(base + path, data=body, headers={"content-type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def serve_command(model_file: Path, port: int, log_file: Path) -> list[str]:
+    return [
+        *(sys.executable, "-m", "pipeline.cli", "serve", "--model", str(model_file)),
+        *("--port", str(port), "--request-log", str(log_file)),
+    ]
+
+
+def start_server(model_file: Path, log_file: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        serve_command(model_file, port, log_file),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):  # up to two minutes on a loaded machine
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stdout.read()}")
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            return process, base
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError("server did not answer /health in time")
+
+
+@pytest.fixture(scope="module")
+def trained(features_small, feature_config, tmp_path_factory):
+    """A small real model trained on three real months, saved through the allow-list."""
+    categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
+    config = OmegaConf.create({"name": "hist_gbm", "max_iter": 30})
+    pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
+    models.fit(pipeline, features_small, categorical + numeric, TARGET)
+    model_file = tmp_path_factory.mktemp("model") / "model.skops"
+    models.save(pipeline, model_file)
+    return models.load(model_file), model_file
+
+
+@pytest.fixture(scope="module")
+def server(trained, tmp_path_factory):
+    _, model_file = trained
+    log_file = tmp_path_factory.mktemp("log") / "requests.jsonl"
+    process, base = start_server(model_file, log_file)
+    yield base, log_file
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def request_rows(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows as a client sends them: plain JSON values, missing readings as null."""
+    rows = frame[columns].astype(object).to_dict(orient="records")
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in rows]
+
+
+def test_predictions_match_the_batch_model_exactly(server, trained, features_small):
+    base, _ = server
+    pipeline, _ = trained
+    columns = list(pipeline.feature_names_in_)
+    sample = features_small.sample(300, random_state=1)
+    assert sample[columns].isna().any().any(), "the sample should hold missing readings"
+    status, answer = call(
+        base, "/predict", json.dumps({"rows": request_rows(sample, columns)}).encode()
+    )
+    assert status == 200, answer
+    served = np.array([p["probability"] for p in answer["predictions"]])
+    batch = pipeline.predict_proba(sample[columns])[:, 1]
+    assert np.array_equal(served, batch)
+    assert answer["model_version"] == call(base, "/health")[1]["model_version"]
+
+
+def test_every_prediction_lands_in_the_request_log(server, features_small, trained):
+    base, log_file = server
+    columns = list(trained[0].feature_names_in_)
+    before = len(log_file.read_text().splitlines()) if log_file.exists() else 0
+    rows = request_rows(features_small.head(7), columns)
+    status, answer = call(base, "/predict", json.dumps({"rows": rows}).encode())
+    assert status == 200
+    records = [json.loads(line) for line in log_file.read_text().splitlines()[before:]]
+    assert len(records) == 7
+    assert records[0]["inputs"] == rows[0]
+    assert records[0]["model_version"] == answer["model_version"]
+    assert records[0]["probability"] == answer["predictions"][0]["probability"]
+
+
+def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, features_small, trained):
+    base, _ = server
+    columns = list(trained[0].feature_names_in_)
+    good = request_rows(features_small.head(1), columns)[0]
+
+    def body(*rows) -> bytes:
+        return json.dumps({"rows": list(rows)}).encode()
+
+    cases = {
+        "wrong type": (body(good | {"distance": "far"}), 422, "distance"),
+        "missing field": (body({k: v for k, v in good.items() if k != "origin"}), 422, "origin"),
+        "unknown category": (body(good | {"dest": "ZZZ"}), 422, "dest"),
+        "out of range": (body(good | {"day_of_week": 9}), 422, "day_of_week"),
+        "unexpected field": (body(good | {"arr_delay": 12}), 422, "arr_delay"),
+        "no rows": (body(), 422, "rows"),
+        "too many rows": (body(*[good] * (MAX_ROWS + 1)), 422, "rows"),
+        "empty body": (b"", 422, "body"),
+        "malformed JSON": (b'{"rows": [', 422, "JSON"),
+    }
+    for name, (payload, status, mention) in cases.items():
+        got, answer = call(base, "/predict", payload)
+        assert got == status, f"{name}: {got} {answer}"
+        assert mention in json.dumps(answer), f"{name}: the answer should name {mention}: {answer}"
+    # An oversized body is refused from its declared length, before it is read (the server
+    # answers at once, so the client sends only the headers here).
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.putrequest("POST", "/predict")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(MAX_BODY_BYTES + 1))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413
+    assert f"over {MAX_BODY_BYTES} bytes" in response.read().decode()
+    connection.close()
+    assert call(base, "/health") == (
+        200,
+        {"status": "ok", "model_version": call(base, "/health")[1]["model_version"]},
+    )
+    assert call(base, "/predict", body(good))[0] == 200
+
+
+def test_openapi_fuzzing_finds_no_server_error(server, tmp_path):
+    base, _ = server
+    result = subprocess.run(
+        [
+            *(str(Path(sys.executable).parent / "schemathesis"), "run", f"{base}/openapi.json"),
+            *("--checks", "not_a_server_error", "--max-examples", "40", "--seed", "1"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,  # schemathesis keeps its state in ./.schemathesis
+        env=os.environ | {"NO_COLOR": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_a_tampered_model_file_is_refused_at_start(trained, tmp_path):
+    pipeline = models.load(trained[1])  # a copy: the fixture's model stays as it is
+    # The same model with a step that would call os.getcwd when it runs: not on the allow-list.
+    pipeline.steps.insert(0, ("tampered", FunctionTransformer(func=os.getcwd)))
+    tampered = tmp_path / "tampered.skops"
+    models.save(pipeline, tampered)
+    result = subprocess.run(
+        serve_command(tampered, free_port(), tmp_path / "log.jsonl"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "refusing to load types outside the allow-list" in result.stderr
+    assert "getcwd" in result.stderr
+    corrupt = tmp_path / "corrupt.skops"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "serve", "--model", str(corrupt)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "not a readable skops model file" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def july():
+    from pipeline.cleaning import mask_impossible_readings
+    from pipeline.features import build_features
+    from pipeline.sources import read_example
+
+    flights, weather = read_example(["2013-07"])
+    weather, _ = mask_impossible_readings(weather)
+    return build_features(flights, weather, late_after_minutes=15)
+
+
+def monitor_workdir(root: Path, features: pd.DataFrame) -> Path:
+    """A folder with this repo's params and a training window of three real months."""
+    (root / "data/processed").mkdir(parents=True)
+    (root / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    holdout = features.sample(frac=0.2, random_state=0)
+    features.drop(holdout.index).to_parquet(root / "data/processed/train.parquet")
+    holdout.to_parquet(root / "data/processed/holdout.parquet")
+    (root / "reports/evaluate").mkdir(parents=True)
+    (root / "reports/evaluate/metrics.json").write_text(json.dumps({"holdout": {"roc_auc": 0.75}}))
+    return root
+
+
+def test_monitor_flags_summer_traffic_and_scores_it_once_labels_arrive(
+    server, trained, features_small, july, tmp_path
+):
+    base, log_file = server
+    columns = list(trained[0].feature_names_in_)
+    # The API refuses categories the model never saw (a new destination), so send known ones.
+    known = model_categories(trained[0])
+    servable = july[july["dest"].isin(known["dest"]) & july["carrier"].isin(known["carrier"])]
+    sent = servable.sample(2 * MAX_ROWS, random_state=2)
+    answers = []
+    for chunk in (sent.iloc[:MAX_ROWS], sent.iloc[MAX_ROWS:]):
+        status, answer = call(
+            base, "/predict", json.dumps({"rows": request_rows(chunk, columns)}).encode()
+        )
+        assert status == 200
+        answers += answer["predictions"]
+    workdir = monitor_workdir(tmp_path, features_small)
+    command = [sys.executable, "-m", "pipeline.cli", "monitor", "--request-log", str(log_file)]
+    labels = tmp_path / "labels.jsonl"
+    command += ["--labels", str(labels)]
+
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "monitor: FAIL" in result.stdout, result.stdout + result.stderr
+    drift = next(line for line in result.stdout.splitlines() if "drifted feature share" in line)
+    assert drift.strip().startswith("FAIL") and "temp" in drift
+    assert "ROC AUC on the newest batch: not measured" in result.stdout
+    assert (workdir / "reports/live/data_drift.html").stat().st_size > 0
+
+    # Outcomes arrive later, keyed by the ids the API returned: live quality is measured.
+    labels.write_text(
+        "".join(
+            json.dumps({"id": answer["id"], "is_late": int(late)}) + "\n"
+            for answer, late in zip(answers, sent[TARGET], strict=True)
+        )
+    )
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1 and "monitor: FAIL" in result.stdout, result.stderr
+    live = json.loads((workdir / "reports/live/model.json").read_text())
+    assert live["current"]["rows"] == len(sent)
+    assert 0.5 < live["current"]["roc_auc"] < 1
+    assert f"ROC AUC on the newest batch: {live['current']['roc_auc']:.3f}" in result.stdout
