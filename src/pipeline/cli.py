@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--port", type=int, help="default: serve.port")
     serve.add_argument("--request-log", type=Path, help="default: serve.request_log")
+    serve.add_argument("--candidate", type=Path, help="A/B: a second model file")
+    serve.add_argument("--candidate-share", type=float, help="its share of requests (0..1)")
     monitor = commands.add_parser(
         "monitor", help="drift and live quality of served traffic, with the gate (exit 0/1/2)"
     )
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "retrain-report":
         return retrain_report_command(args.base, args.output)
     elif args.command == "serve":
-        return serve_command(args.model, args.port, args.request_log)
+        return serve_command(args)
     elif args.command == "monitor":
         return monitor_command(args.request_log, args.labels)
     elif args.command == "summary":
@@ -190,14 +192,13 @@ def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
     """The batch gate on served traffic: exit 0 pass, 1 a check failed, 2 cannot tell."""
     import json
 
-    import pandas as pd
-
     from pipeline import gate, live, monitoring
     from pipeline.config import load_params
     from pipeline.errors import PipelineError
     from pipeline.features import TARGET
     from pipeline.io import write_json
     from pipeline.request_log import RequestLog
+    from pipeline.split import read_training_window
 
     try:
         params = load_params()
@@ -206,10 +207,7 @@ def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
             list(params.features.categorical), list(params.features.numeric), TARGET
         )
         wanted = ["batch", *columns.selected(with_target=True)]
-        reference = pd.concat(
-            [pd.read_parquet(paths[split], columns=wanted) for split in ("train", "holdout")],
-            ignore_index=True,
-        )
+        reference = read_training_window(paths, wanted)
         log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
         traffic = live.traffic_frame(live.read_jsonl(log.files()), columns.selected(False))
         labels = Path(labels_file or cfg.labels)
@@ -267,30 +265,32 @@ def retrain_report_command(base: str, output: Path | None) -> int:
     return 0
 
 
-def serve_command(model_file: Path | None, port: int | None, log_file: Path | None) -> int:
+def serve_command(args) -> int:
     import uvicorn
 
     from pipeline.config import load_params
     from pipeline.errors import PipelineError
     from pipeline.request_log import RequestLog
-    from pipeline.serve import about_workspace, create_app
+    from pipeline.serve import ModelSet, about_workspace, create_app
 
     params = load_params()
     cfg = params.serve
-    model_file = model_file or Path(cfg.model or params.paths.model)
+    candidate = args.candidate or (Path(cfg.candidate) if cfg.candidate else None)
+    share = cfg.candidate_share if args.candidate_share is None else args.candidate_share
     try:
+        served = ModelSet(args.model or Path(cfg.model or params.paths.model), candidate, share)
         app = create_app(
-            model_file,
+            served,
             threshold=params.evaluate.threshold,
             max_rows=cfg.max_rows,
             max_body_bytes=cfg.max_body_bytes,
-            log=RequestLog(log_file or cfg.request_log, cfg.rotate_bytes),
+            log=RequestLog(args.request_log or cfg.request_log, cfg.rotate_bytes),
             about=about_workspace(params),
         )
     except (PipelineError, FileNotFoundError) as error:
         print(f"serve: {error}", file=sys.stderr)
         return 1
-    uvicorn.run(app, host=cfg.host, port=port or cfg.port, log_level="warning")
+    uvicorn.run(app, host=cfg.host, port=args.port or cfg.port, log_level="warning")
     return 0
 
 

@@ -240,6 +240,9 @@ class ServeConfig:
     port: int = 8000
     # The model file to serve; null: the workspace model (paths.model).
     model: str | None = None
+    # A/B: a second model file and the share of requests it answers (0: none).
+    candidate: str | None = None
+    candidate_share: float = 0.0
     max_rows: int = 1000  # rows in one /predict request
     max_body_bytes: int = 1_000_000
     request_log: str = "logs/requests.jsonl"  # one JSON line per prediction

@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 
 from pipeline import model as models
+from pipeline.errors import ConfigError, PipelineError
 from pipeline.request_log import RequestLog
 from pipeline.request_schema import row_model
 
@@ -41,8 +43,71 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+@dataclass(frozen=True)
+class Served:
+    """One loaded model and what identifies it."""
+
+    pipeline: Any
+    version: str  # the first 12 hex digits of the file's SHA-256
+    file: Path
+
+    @property
+    def inputs(self) -> tuple:
+        return list(self.pipeline.feature_names_in_), model_categories(self.pipeline)
+
+
+def load_served(model_file: Path) -> Served:
+    """Load through the allow-list (UntrustedModelError otherwise)."""
+    version = hashlib.sha256(model_file.read_bytes()).hexdigest()[:12]
+    return Served(models.load(model_file), version, model_file)
+
+
+class ModelSet:
+    """The primary model and an optional A/B candidate, swapped as a whole on reload.
+
+    A request is routed by its id, so all its rows get one version; in-flight requests keep
+    the models they started with while a reload swaps in new ones.
+    """
+
+    def __init__(self, primary: Path, candidate: Path | None = None, candidate_share: float = 0):
+        if not 0 <= candidate_share <= 1:
+            raise ConfigError(f"serve.candidate_share={candidate_share} must be within 0..1")
+        self.files = (primary, candidate)
+        self.candidate_share = candidate_share if candidate else 0.0
+        self.current = self._load()
+
+    def _load(self) -> tuple[Served, Served | None]:
+        primary, candidate = self.files
+        loaded = (load_served(primary), load_served(candidate) if candidate else None)
+        if loaded[1] and loaded[1].inputs != loaded[0].inputs:
+            raise ConfigError(f"{candidate}: its input columns or categories differ from {primary}")
+        return loaded
+
+    def reload(self) -> tuple[Served, Served | None]:
+        """Load the files again; keep serving the old models if the new ones are refused."""
+        fresh = self._load()
+        if fresh[0].inputs != self.current[0].inputs:
+            raise ConfigError("the new model's inputs differ from the served one: restart instead")
+        self.current = fresh  # one reference assignment: requests see old or new, never a mix
+        return fresh
+
+    def pick(self, request_id: str) -> Served:
+        primary, candidate = self.current
+        if candidate and int(request_id[:8], 16) / 16**8 < self.candidate_share:
+            return candidate
+        return primary
+
+    def versions(self) -> dict[str, Any]:
+        primary, candidate = self.current
+        return {
+            "model_version": primary.version,
+            "candidate_version": candidate.version if candidate else None,
+            "candidate_share": self.candidate_share,
+        }
+
+
 def create_app(
-    model_file: Path,
+    served: ModelSet,
     *,
     threshold: float,
     max_rows: int,
@@ -50,11 +115,9 @@ def create_app(
     log: RequestLog,
     about: dict[str, Any] | None = None,
 ) -> FastAPI:
-    """An app serving one model file; refuses (UntrustedModelError) a file off the allow-list."""
-    pipeline = models.load(model_file)
-    columns = list(pipeline.feature_names_in_)
-    flight = row_model(columns, model_categories(pipeline))
-    version = hashlib.sha256(model_file.read_bytes()).hexdigest()[:12]
+    """The API over a model set; the request schema follows the primary model's inputs."""
+    columns, categories = served.current[0].inputs
+    flight = row_model(columns, categories)
     predict_request = create_model(
         "PredictRequest", rows=(list[flight], Field(..., min_length=1, max_length=max_rows))
     )
@@ -63,7 +126,7 @@ def create_app(
     )
     app = FastAPI(
         title="Flight delay prediction",
-        version=version,
+        version=served.current[0].version,
         description="Probability that a New York departure arrives more than 15 minutes late.",
     )
 
@@ -78,19 +141,21 @@ def create_app(
 
     @app.post("/predict", response_model=predict_response)
     def predict(request: predict_request):  # type: ignore[valid-type]
+        ids = [uuid.uuid4().hex for _ in request.rows]
+        model = served.pick(ids[0])
         rows = [row.model_dump() for row in request.rows]
         frame = pd.DataFrame(rows, columns=columns)
-        scores = [float(p) for p in pipeline.predict_proba(frame)[:, 1]]
-        ids = [uuid.uuid4().hex for _ in rows]
+        scores = [float(p) for p in model.pipeline.predict_proba(frame)[:, 1]]
         now = time.time()
         log.append(
             [
-                {"id": id_, "time": now, "model_version": version, "inputs": row, "probability": p}
+                {"id": id_, "time": now, "model_version": model.version, "inputs": row}
+                | {"probability": p}
                 for id_, row, p in zip(ids, rows, scores, strict=True)
             ]
         )
         return {
-            "model_version": version,
+            "model_version": model.version,
             "predictions": [
                 {"id": id_, "probability": p, "late": p >= threshold}
                 for id_, p in zip(ids, scores, strict=True)
@@ -99,11 +164,20 @@ def create_app(
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "model_version": version}
+        return {"status": "ok", **served.versions()}
 
     @app.get("/model")
     def model_info():
-        return {"model_version": version, "model_file": str(model_file), **(about or {})}
+        return {**served.versions(), "model_file": str(served.files[0]), **(about or {})}
+
+    @app.post("/reload")
+    def reload():
+        """Pick up a newly promoted model file without dropping a request."""
+        try:
+            served.reload()
+        except (PipelineError, FileNotFoundError) as error:
+            return JSONResponse({"detail": f"kept the served model: {error}"}, status_code=409)
+        return served.versions()
 
     return app
 

@@ -75,3 +75,11 @@ def split_batches(
         holdout=in_window[is_holdout].reset_index(drop=True),
         current=current_rows,
     )
+
+
+def read_training_window(paths, columns: list[str]) -> pd.DataFrame:
+    """The rows the model learned from plus the holdout drawn from them: the reference."""
+    return pd.concat(
+        [pd.read_parquet(paths[split], columns=columns) for split in ("train", "holdout")],
+        ignore_index=True,
+    )

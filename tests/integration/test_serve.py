@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,10 +54,10 @@ def serve_command(model_file: Path, port: int, log_file: Path) -> list[str]:
     ]
 
 
-def start_server(model_file: Path, log_file: Path) -> tuple[subprocess.Popen, str]:
+def start_server(model_file: Path, log_file: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        serve_command(model_file, port, log_file),
+        [*serve_command(model_file, port, log_file), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -168,10 +169,8 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, featu
     assert response.status == 413
     assert f"over {MAX_BODY_BYTES} bytes" in response.read().decode()
     connection.close()
-    assert call(base, "/health") == (
-        200,
-        {"status": "ok", "model_version": call(base, "/health")[1]["model_version"]},
-    )
+    status, health = call(base, "/health")
+    assert status == 200 and health["status"] == "ok"
     assert call(base, "/predict", body(good))[0] == 200
 
 
@@ -191,33 +190,31 @@ def test_openapi_fuzzing_finds_no_server_error(server, tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
+def refused(model_file: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """Start the server on `model_file`; it must exit 1 at once instead of serving."""
+    result = subprocess.run(
+        serve_command(model_file, free_port(), tmp_path / "log.jsonl"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    return result
+
+
 def test_a_tampered_model_file_is_refused_at_start(trained, tmp_path):
     pipeline = models.load(trained[1])  # a copy: the fixture's model stays as it is
     # The same model with a step that would call os.getcwd when it runs: not on the allow-list.
     pipeline.steps.insert(0, ("tampered", FunctionTransformer(func=os.getcwd)))
     tampered = tmp_path / "tampered.skops"
     models.save(pipeline, tampered)
-    result = subprocess.run(
-        serve_command(tampered, free_port(), tmp_path / "log.jsonl"),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 1
+    result = refused(tampered, tmp_path)
     assert "refusing to load types outside the allow-list" in result.stderr
     assert "getcwd" in result.stderr
     corrupt = tmp_path / "corrupt.skops"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "serve", "--model", str(corrupt)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 1
-    assert "not a readable skops model file" in result.stderr
+    assert "not a readable skops model file" in refused(corrupt, tmp_path).stderr
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +282,91 @@ def test_monitor_flags_summer_traffic_and_scores_it_once_labels_arrive(
     assert live["current"]["rows"] == len(sent)
     assert 0.5 < live["current"]["roc_auc"] < 1
     assert f"ROC AUC on the newest batch: {live['current']['roc_auc']:.3f}" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def second_model(features_small, feature_config, tmp_path_factory) -> Path:
+    """Another real model of the same inputs: a newer version to promote, or an A/B candidate."""
+    categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
+    config = OmegaConf.create({"name": "hist_gbm", "max_iter": 10})
+    pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
+    models.fit(pipeline, features_small, categorical + numeric, TARGET)
+    model_file = tmp_path_factory.mktemp("second") / "model.skops"
+    models.save(pipeline, model_file)
+    return model_file
+
+
+def test_reload_swaps_in_a_promoted_model_without_dropping_a_request(
+    trained, second_model, features_small, tmp_path
+):
+    served_file = tmp_path / "serving.skops"
+    served_file.write_bytes(trained[1].read_bytes())
+    process, base = start_server(served_file, tmp_path / "log.jsonl")
+    body = json.dumps(
+        {"rows": request_rows(features_small.head(5), list(trained[0].feature_names_in_))}
+    )
+    answers: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            status, answer = call(base, "/predict", body.encode())
+            answers.append((status, answer.get("model_version") if status == 200 else str(answer)))
+
+    try:
+        old = call(base, "/health")[1]["model_version"]
+        worker = threading.Thread(target=client)
+        worker.start()
+        time.sleep(2)
+        tmp = tmp_path / ".serving.skops.tmp"
+        tmp.write_bytes(second_model.read_bytes())
+        tmp.replace(served_file)  # promotion: the new file appears whole
+        status, reloaded = call(base, "/reload", b"")
+        time.sleep(2)
+        stop.set()
+        worker.join(timeout=60)
+        # A refused file keeps the served model.
+        served_file.write_bytes(b"PK\x03\x04 broken")
+        refused_status, refusal = call(base, "/reload", b"")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert status == 200 and reloaded["model_version"] != old
+    assert [s for s, _ in answers if s != 200] == [], answers[:3]
+    versions = [v for _, v in answers]
+    assert versions[0] == old and versions[-1] == reloaded["model_version"]
+    switch = versions.index(reloaded["model_version"])
+    assert set(versions[:switch]) == {old} and set(versions[switch:]) == {reloaded["model_version"]}
+    assert refused_status == 409 and "kept the served model" in refusal["detail"]
+
+
+def test_ab_split_answers_from_both_models_and_says_which(
+    trained, second_model, features_small, tmp_path
+):
+    log_file = tmp_path / "log.jsonl"
+    process, base = start_server(
+        trained[1], log_file, "--candidate", str(second_model), "--candidate-share", "0.5"
+    )
+    row = request_rows(features_small.head(1), list(trained[0].feature_names_in_))
+    try:
+        health = call(base, "/health")[1]
+        answers = [
+            call(base, "/predict", json.dumps({"rows": row}).encode())[1] for _ in range(120)
+        ]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    versions = [answer["model_version"] for answer in answers]
+    primary, candidate = health["model_version"], health["candidate_version"]
+    assert set(versions) == {primary, candidate}
+    assert 0.25 < versions.count(candidate) / len(versions) < 0.75
+    # Each model gives its own score; the log says which version produced each prediction.
+    scores = {
+        answer["model_version"]: answer["predictions"][0]["probability"] for answer in answers
+    }
+    assert scores[primary] != scores[candidate]
+    logged = {
+        json.loads(line)["id"]: json.loads(line)["model_version"]
+        for line in log_file.read_text().splitlines()
+    }
+    assert all(logged[a["predictions"][0]["id"]] == a["model_version"] for a in answers)

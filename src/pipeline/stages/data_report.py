@@ -13,6 +13,7 @@ from pipeline import monitoring
 from pipeline.features import TARGET
 from pipeline.io import write_json
 from pipeline.sources import BATCH_COLUMN
+from pipeline.split import read_training_window
 from pipeline.stages.common import run_stage
 
 
@@ -22,11 +23,7 @@ def main(params: DictConfig) -> str:
         list(params.features.categorical), list(params.features.numeric), TARGET
     )
     wanted = [BATCH_COLUMN, *columns.selected(with_target=True)]
-    # The training window: the rows the model learned from plus the holdout drawn from them.
-    reference = pd.concat(
-        [pd.read_parquet(paths[split], columns=wanted) for split in ("train", "holdout")],
-        ignore_index=True,
-    )
+    reference = read_training_window(paths, wanted)
     current = pd.read_parquet(paths.current, columns=wanted)
     out = Path(paths.monitoring)
     summary, details = monitoring.data_report(
