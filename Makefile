@@ -82,7 +82,7 @@ test: setup ## Run the whole test suite, slow end-to-end tests included
 test-fast: setup ## Run the tests that need no dvc repository
 	pytest -n 2 --dist loadfile -m "not slow"
 
-BENCH ?= report sweep
+BENCH ?= report serve sweep
 bench: setup ## Benchmarks (not tests) -> reports/bench/; one of them: make bench BENCH=report
 	for name in $(BENCH); do python benchmarks/$$name.py; done
 
