@@ -265,6 +265,22 @@ def retrain_report_command(base: str, output: Path | None) -> int:
     return 0
 
 
+def serving_model(given: Path | None, cfg, workspace_model: str) -> Path:
+    """--model, else serve.model, else the registry's serve.stage version, else the workspace's."""
+    from pipeline import registry
+
+    if given or cfg.model:
+        return Path(given or cfg.model)
+    if cfg.stage:
+        fetched = Path("models/serving") / f"{cfg.stage}.skops"
+        version = registry.fetch_stage(cfg.stage, fetched)
+        if version:
+            print(f"serve: {registry.artifact_name()} {version} (stage {cfg.stage})", flush=True)
+            return fetched
+    print(f"serve: no version in stage {cfg.stage!r}: serving the workspace model", flush=True)
+    return Path(workspace_model)
+
+
 def serve_command(args) -> int:
     import uvicorn
 
@@ -278,7 +294,7 @@ def serve_command(args) -> int:
     candidate = args.candidate or (Path(cfg.candidate) if cfg.candidate else None)
     share = cfg.candidate_share if args.candidate_share is None else args.candidate_share
     try:
-        served = ModelSet(args.model or Path(cfg.model or params.paths.model), candidate, share)
+        served = ModelSet(serving_model(args.model, cfg, params.paths.model), candidate, share)
         app = create_app(
             served,
             threshold=params.evaluate.threshold,

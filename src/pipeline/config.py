@@ -238,8 +238,10 @@ class ServeConfig:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # The model file to serve; null: the workspace model (paths.model).
+    # The model file to serve; null: the version in registry stage `stage`, fetched from the
+    # DVC remote, or the workspace model (paths.model) when no version has that stage.
     model: str | None = None
+    stage: str | None = "prod"
     # A/B: a second model file and the share of requests it answers (0: none).
     candidate: str | None = None
     candidate_share: float = 0.0

@@ -70,3 +70,26 @@ def promote(stage: str, version: str | None = None) -> str:
         ".", name, stage, version=version, message=f"promote {name} {version} to {stage}"
     )
     return version
+
+
+def fetch_stage(stage: str, dest: Path) -> str | None:
+    """Fetch the version assigned to `stage` to `dest` and return it; None if none is."""
+    import gto.api
+    from gto.exceptions import ArtifactNotFound
+    from scmrepo.exceptions import SCMError
+
+    name = artifact_name()
+    try:
+        found = gto.api.find_versions_in_stage(".", name, stage)
+    except (ArtifactNotFound, SCMError):  # nothing registered yet, or not a git repository
+        return None
+    if not found:
+        return None
+    first = found[0] if isinstance(found, list) else found
+    version = getattr(first, "version", str(first))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "dvc", "artifacts", "get", ".", name, "--stage", stage]
+    done = subprocess.run([*command, "-o", str(dest), "--force"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PipelineError(f"cannot fetch {name} {version} ({stage}): {done.stderr.strip()}")
+    return version

@@ -3,6 +3,7 @@ and the model registry (GTO tags, then `dvc artifacts get --stage prod`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers import SMALL_MODELS, commit, make_repo, run, start_queue
+from server import call, start_server
 
 from pipeline import model
 from pipeline.experiments import load_runs
@@ -129,3 +131,14 @@ def test_register_promote_and_fetch_the_production_model(repo, tmp_path):
     columns = list(prod.feature_names_in_)
     assert (prod.predict_proba(holdout[columns]) == workspace.predict_proba(holdout[columns])).all()
     assert "## Metrics" in (repo / "reports/model_card.md").read_text()
+
+    # `make serve` with no model named serves the production version, fetched the same way.
+    process, base = start_server(None, tmp_path / "requests.jsonl", cwd=repo)
+    try:
+        status, about = call(base, "/model")
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "flight-delay-model v0.0.1 (stage prod)" in output
+    assert status == 200 and about["model_file"] == "models/serving/prod.skops"
+    assert about["model_version"] == hashlib.sha256(fetched.read_bytes()).hexdigest()[:12]

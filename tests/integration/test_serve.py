@@ -5,13 +5,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ import pandas as pd
 import pytest
 from helpers import ROOT
 from omegaconf import OmegaConf
+from server import call, free_port, serve_command, start_server
 from sklearn.preprocessing import FunctionTransformer
 
 from pipeline import model as models
@@ -29,51 +27,6 @@ pytestmark = pytest.mark.slow
 
 SERVE = OmegaConf.load(ROOT / "conf" / "serve" / "default.yaml")
 MAX_ROWS, MAX_BODY_BYTES = SERVE.max_rows, SERVE.max_body_bytes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def call(base: str, path: str, body: bytes | None = None, content_type="application/json"):
-    """(status, parsed JSON) of one request; HTTP errors are answers too."""
-    request = urllib.request.Request(base + path, data=body, headers={"content-type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def serve_command(model_file: Path, port: int, log_file: Path) -> list[str]:
-    return [
-        *(sys.executable, "-m", "pipeline.cli", "serve", "--model", str(model_file)),
-        *("--port", str(port), "--request-log", str(log_file)),
-    ]
-
-
-def start_server(model_file: Path, log_file: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [*serve_command(model_file, port, log_file), *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(240):  # up to two minutes on a loaded machine
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read()}")
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            return process, base
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise AssertionError("server did not answer /health in time")
 
 
 @pytest.fixture(scope="module")
