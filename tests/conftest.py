@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from helpers import ROOT, SMALL_BATCHES
@@ -10,6 +12,11 @@ from omegaconf import DictConfig, OmegaConf
 from pipeline.cleaning import mask_impossible_readings
 from pipeline.features import build_features
 from pipeline.sources import read_example
+
+# `make test` runs two workers on two cores. Gradient boosting's OpenMP threads spin while they
+# wait, and two processes of two spinning threads each slowed one fit from 1.4 s to over 60 s
+# here: one thread per worker (inherited by every dvc and stage process a test starts).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    average_precision_score,
-    brier_score_loss,
-    f1_score,
-    log_loss,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-)
 
 # Every scored row of the holdout and the current batch, under paths.evaluation.
 PREDICTIONS = "predictions.parquet"
@@ -22,6 +13,18 @@ def classification_metrics(
     labels: np.ndarray, scores: np.ndarray, threshold: float
 ) -> dict[str, float]:
     """Ranking, thresholded and probabilistic quality of predicted probabilities."""
+    # Imported here, not at the top: the card stage reads this module's constants and must
+    # not pay for scikit-learn's import (a second per process).
+    from sklearn.metrics import (
+        average_precision_score,
+        brier_score_loss,
+        f1_score,
+        log_loss,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
     predicted = scores >= threshold
     both_classes = len(np.unique(labels)) == 2
     return {

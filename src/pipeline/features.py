@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.schemas import WEATHER_FEATURES, WEATHER_KEY
-
 CATEGORICAL = ["carrier", "origin", "dest"]
 TARGET = "is_late"
+WEATHER_KEY = ["origin", "time_hour"]
+WEATHER_FEATURES = [
+    "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
+]  # fmt: skip
 
 
 def clock_hours(hhmm: pd.Series) -> pd.Series:

@@ -11,17 +11,14 @@ import pandera.pandas as pa
 
 from pipeline.contracts import row_rule
 from pipeline.errors import ConfigError
+from pipeline.features import WEATHER_FEATURES, WEATHER_KEY
 
 BATCH_PATTERN = r"^\d{4}-\d{2}$"
 ORIGINS = ["EWR", "JFK", "LGA"]
 FLIGHT_KEY = ["year", "month", "day", "carrier", "flight", "origin", "sched_dep_time"]
-WEATHER_KEY = ["origin", "time_hour"]
 UTC_HOUR_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z$"
 # Physically possible wind speeds (mph); validate masks readings above this as missing.
 MAX_WIND_SPEED = 250.0
-WEATHER_FEATURES = [
-    "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
-]  # fmt: skip
 
 
 def is_clock_time(hhmm: pd.Series) -> pd.Series:
