@@ -21,7 +21,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from pipeline import model as models
 from pipeline.features import TARGET
-from pipeline.serve import model_categories
+from pipeline.serve import model_categories, scorer
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +71,30 @@ def test_predictions_match_the_batch_model_exactly(server, trained, features_sma
     batch = pipeline.predict_proba(sample[columns])[:, 1]
     assert np.array_equal(served, batch)
     assert answer["model_version"] == call(base, "/health")[1]["model_version"]
+
+
+def test_one_row_requests_match_the_batch_model_exactly(server, trained, features_small):
+    base, _ = server
+    pipeline, _ = trained
+    columns = list(pipeline.feature_names_in_)
+    sample = features_small.sample(40, random_state=3)
+    served = []
+    for row in request_rows(sample, columns):
+        status, answer = call(base, "/predict", json.dumps({"rows": [row]}).encode())
+        assert status == 200, answer
+        served.append(answer["predictions"][0]["probability"])
+    assert np.array_equal(np.array(served), pipeline.predict_proba(sample[columns])[:, 1])
+
+
+def test_other_models_are_served_with_the_scores_of_their_pipeline(features_small, feature_config):
+    categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
+    config = OmegaConf.create({"name": "random_forest", "n_estimators": 5, "max_depth": 4})
+    pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
+    models.fit(pipeline, features_small, categorical + numeric, TARGET)
+    sample = features_small.sample(200, random_state=4)
+    rows = request_rows(sample, categorical + numeric)
+    expected = pipeline.predict_proba(sample[categorical + numeric])[:, 1]
+    assert np.array_equal(scorer(pipeline)(rows), expected)
 
 
 def test_every_prediction_lands_in_the_request_log(server, features_small, trained):
