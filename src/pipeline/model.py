@@ -97,10 +97,18 @@ def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str
 
 
 def fit_done(pipeline: Pipeline) -> Pipeline:
-    """A fitted model predicts on one thread (see `fit`)."""
+    """A fitted model predicts on one thread (see `fit`), and its file is the same on any machine.
+
+    Gradient boosting's fitted binner keeps the number of OpenMP threads it was fitted with;
+    that number would make the saved file, and its hash in dvc.lock, differ between machines
+    with different core counts. Binning is done by then and predictions do not read it.
+    """
     estimator = pipeline.named_steps["estimator"]
     if "n_jobs" in estimator.get_params():
         estimator.set_params(n_jobs=1)
+    binner = getattr(estimator, "_bin_mapper", None)
+    if binner is not None:
+        binner.n_threads = None
     return pipeline
 
 

@@ -10,6 +10,7 @@ import skops.io as sio
 from helpers import compose
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import FunctionTransformer
+from threadpoolctl import threadpool_limits
 
 from pipeline import model
 from pipeline.errors import UntrustedModelError
@@ -64,6 +65,16 @@ def test_same_seed_gives_byte_identical_model_files(name, splits, feature_config
         pipeline, _ = _fitted(name, splits, feature_config)
         model.save(pipeline, tmp_path / f"{run}.skops")
     assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+
+
+def test_the_model_file_is_the_same_on_machines_with_other_core_counts(
+    splits, feature_config, tmp_path
+):
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            pipeline, _ = _fitted("hist_gbm", splits, feature_config)
+        model.save(pipeline, tmp_path / f"{threads}.skops")
+    assert (tmp_path / "1.skops").read_bytes() == (tmp_path / "2.skops").read_bytes()
 
 
 def test_a_file_with_a_type_outside_the_allow_list_is_refused(tmp_path):
