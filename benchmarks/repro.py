@@ -180,7 +180,7 @@ def scale(tmp: Path, factors: list[int], repeat: int, seed: int) -> dict:
             pipeline.append(timed("dvc", "repro", *force, cwd=repo)[0])
             limit_run = in_process(repo)
             limit.append(limit_run["wall"])
-        stages = [json.loads(line) for line in log.read_text().splitlines()]
+        stages = [json.loads(line) for line in log.read_text().splitlines()]  # the last run
         result[f"x{factor}"] = {
             "flights": rows,
             "dvc_repro_seconds": statistics.median(pipeline),
@@ -198,8 +198,8 @@ def scale(tmp: Path, factors: list[int], repeat: int, seed: int) -> dict:
 
 def growth(scaled: dict) -> dict:
     """How time and memory grow from x1 to the largest factor, against rows."""
-    first, last = scaled[min(scaled, key=lambda k: int(k[1:]))], None
-    last = scaled[max(scaled, key=lambda k: int(k[1:]))]
+    factors = sorted(scaled, key=lambda name: int(name[1:]))  # "x1", "x4", "x10"
+    first, last = scaled[factors[0]], scaled[factors[-1]]
     rows = last["flights"] / first["flights"]
     return {
         "rows": round(rows, 2),
