@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,20 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "reports" / "bench" / "sweep.json"
+from workspace import BENCH_DIR, ROOT, sh
+
+OUT = BENCH_DIR / "sweep.json"
 GRID = [
     "-S", "model=random_forest", "-S", "model.n_jobs=1",
     "-S", "model.n_estimators=100,200", "-S", "model.max_depth=8,16",
 ]  # fmt: skip
-
-
-def sh(*cmd: str, cwd: Path) -> str:
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 def workers_alive() -> bool:

@@ -54,36 +54,22 @@ Rows = list[dict[str, Any]]
 Scorer = Callable[[Rows], np.ndarray]
 
 
-def full_scorer(pipeline: Pipeline) -> Scorer:
-    """Any model: a frame of the rows through the whole pipeline, as in batch scoring."""
-    columns = list(pipeline.feature_names_in_)
-
-    def score(rows: Rows) -> np.ndarray:
-        return pipeline.predict_proba(pd.DataFrame(rows, columns=columns))[:, 1]
-
-    return score
-
-
 def scorer(pipeline: Pipeline) -> Scorer:
-    """The probability of being late for JSON rows, exactly as `pipeline.predict_proba` gives."""
-    return _on_one_thread(full_scorer(pipeline))
+    """The probability of being late for JSON rows, exactly as `pipeline.predict_proba` gives.
 
-
-def _on_one_thread(score: Scorer) -> Scorer:
-    """Score without OpenMP helper threads.
-
-    hist_gbm predicts tree by tree, each tree a parallel region; on a busy two-core machine
-    every region waits for a descheduled helper, and one row took seconds. Requests run side
-    by side instead. Scores do not depend on the thread count (each row is summed alone).
-    The limit is per thread in OpenMP, so concurrent requests do not disturb each other.
+    Scored without OpenMP helper threads: hist_gbm predicts tree by tree, each tree a parallel
+    region, and on a busy two-core machine every region waited for a descheduled helper (one
+    row took seconds). Requests run side by side instead. The limit is per thread in OpenMP,
+    so concurrent requests do not disturb each other, and scores do not depend on it.
     """
+    columns = list(pipeline.feature_names_in_)
     openmp = ThreadpoolController().select(user_api="openmp")
 
-    def limited(rows: Rows) -> np.ndarray:
+    def score(rows: Rows) -> np.ndarray:
         with openmp.limit(limits=1):
-            return score(rows)
+            return pipeline.predict_proba(pd.DataFrame(rows, columns=columns))[:, 1]
 
-    return limited
+    return score
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def test_one_row_requests_match_the_batch_model_exactly(server, trained, feature
     assert np.array_equal(np.array(served), pipeline.predict_proba(sample[columns])[:, 1])
 
 
-def test_other_models_are_served_with_the_scores_of_their_pipeline(features_small, feature_config):
+def test_a_random_forest_is_served_with_its_pipelines_exact_scores(features_small, feature_config):
     categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
     config = OmegaConf.create({"name": "random_forest", "n_estimators": 5, "max_depth": 4})
     pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
