@@ -24,9 +24,9 @@ OUT = ROOT / "reports" / "bench" / "report.json"
 
 
 def features(batches: list[str]):
-    from pipeline.cleaning import mask_impossible_readings
-    from pipeline.features import build_features
-    from pipeline.sources import read_example
+    from pipeline.data.sources import read_example
+    from pipeline.examples.flights.cleaning import mask_impossible_readings
+    from pipeline.examples.flights.features import build_features
 
     flights, weather = read_example(batches)
     weather, _ = mask_impossible_readings(weather)
@@ -34,7 +34,7 @@ def features(batches: list[str]):
 
 
 def import_seconds() -> float:
-    code = "import time; t = time.perf_counter(); import pipeline.monitoring; "
+    code = "import time; t = time.perf_counter(); import pipeline.monitoring.evidently_reports; "
     code += "print(time.perf_counter() - t)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(done.stdout)
@@ -48,8 +48,8 @@ def main() -> None:
 
     import yaml
 
-    from pipeline import monitoring
-    from pipeline.features import TARGET
+    from pipeline.examples.flights.features import TARGET
+    from pipeline.monitoring import evidently_reports as monitoring
 
     conf = yaml.safe_load((ROOT / "conf" / "features" / "default.yaml").read_text())
     report = yaml.safe_load((ROOT / "conf" / "report" / "default.yaml").read_text())

@@ -31,7 +31,7 @@ import pandas as pd
 import yaml
 from workspace import BENCH_DIR, ROOT, code_version, commit, fresh_repo, sh, stage_names, timed
 
-from pipeline.summary import stages_run
+from pipeline.reporting.summary import stages_run
 
 OUT = BENCH_DIR / "repro.json"
 MODEL_PARAM = "model.l2_regularization"
@@ -133,7 +133,7 @@ def upsample(flights: pd.DataFrame, factor: int, seed: int) -> pd.DataFrame:
 
 def land_upsampled(repo: Path, factor: int, seed: int) -> int:
     """Write the upsampled months as Parquet files in data/landing and switch to that source."""
-    from pipeline.sources import read_example
+    from pipeline.data.sources import read_example
 
     batches = yaml.safe_load((repo / "params.yaml").read_text())["source"]["batches"]
     flights, weather = read_example(batches)

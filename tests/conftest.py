@@ -9,9 +9,9 @@ import pytest
 from helpers import ROOT, SMALL_BATCHES
 from omegaconf import DictConfig, OmegaConf
 
-from pipeline.cleaning import mask_impossible_readings
-from pipeline.features import build_features
-from pipeline.sources import read_example
+from pipeline.data.sources import read_example
+from pipeline.examples.flights.cleaning import mask_impossible_readings
+from pipeline.examples.flights.features import build_features
 
 # `make test` runs two workers on two cores. Gradient boosting's OpenMP threads spin while they
 # wait, and two processes of two spinning threads each slowed one fit from 1.4 s to over 60 s

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig
 
-from pipeline.summary import stages_run
+from pipeline.reporting.summary import stages_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_BATCHES = ["2013-01", "2013-02", "2013-03"]
@@ -34,8 +34,7 @@ GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 def compose(*overrides: str) -> DictConfig:
     """Compose conf/ the way `make params` and `dvc exp run` do, and return it as loaded."""
-    from pipeline.cli import compose_params
-    from pipeline.config import load_params
+    from pipeline.config import compose_params, load_params
 
     out = ROOT / ".pytest_cache" / f"params-{os.getpid()}.yaml"
     out.parent.mkdir(exist_ok=True)

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 from helpers import ALL_STAGES, SMALL_MODELS, commit, make_repo, run, stages_ran
 
-from pipeline.sources import read_example
+from pipeline.data.sources import read_example
 
 BAD_BATCH = "2013-03"
 

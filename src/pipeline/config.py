@@ -7,6 +7,7 @@ stage only the keys dvc.yaml declares for it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from pipeline.errors import ConfigError
 
 PARAMS_FILE = Path("params.yaml")
+CONF_DIR = Path("conf")
 DVC_FILE = Path("dvc.yaml")
 
 
@@ -338,3 +340,26 @@ def select_params(cfg: DictConfig, keys: list[str]) -> DictConfig:
 def stage_params(stage: str) -> DictConfig:
     """The params one stage may read: exactly what dvc.yaml declares for it (plus paths)."""
     return select_params(load_params(), declared_params(stage))
+
+
+def compose_params(overrides: list[str], output: Path = PARAMS_FILE) -> None:
+    """Compose conf/ into params.yaml exactly as `dvc exp run` does: same function, same plugins."""
+    from dvc.utils.hydra import compose_and_dump
+
+    compose_and_dump(output, str(CONF_DIR.resolve()), None, "config", str(Path.cwd()), overrides)
+
+
+def check_params(committed: Path) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "params.yaml"
+        compose_params([], fresh)
+        if fresh.read_text() == committed.read_text():
+            print(f"{committed} is in sync with conf/")
+            return 0
+    print(
+        f"{committed} is stale: conf/ composes to something else. Run `make params` and commit it.",
+        file=sys.stderr,
+    )
+    return 1

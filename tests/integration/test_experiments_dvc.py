@@ -13,8 +13,8 @@ import pytest
 from helpers import SMALL_MODELS, commit, make_repo, run, start_queue
 from server import call, start_server
 
-from pipeline import model
-from pipeline.experiments import load_runs
+from pipeline.lifecycle.experiments import load_runs
+from pipeline.modeling import model_file
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +127,7 @@ def test_register_promote_and_fetch_the_production_model(repo, tmp_path):
     get = ["dvc", "artifacts", "get", str(repo), "flight-delay-model", "--stage", "prod"]
     run([*get, "-o", str(fetched)], tmp_path)
     holdout = pd.read_parquet(repo / "data/processed/holdout.parquet")
-    prod, workspace = model.load(fetched), model.load(repo / "models/model.skops")
+    prod, workspace = model_file.load(fetched), model_file.load(repo / "models/model.skops")
     columns = list(prod.feature_names_in_)
     assert (prod.predict_proba(holdout[columns]) == workspace.predict_proba(holdout[columns])).all()
     assert "## Metrics" in (repo / "reports/model_card.md").read_text()

@@ -19,9 +19,11 @@ from omegaconf import OmegaConf
 from server import call, free_port, serve_command, start_server
 from sklearn.preprocessing import FunctionTransformer
 
-from pipeline import model as models
-from pipeline.features import TARGET
-from pipeline.serve import model_categories, scorer
+from pipeline.examples.flights.features import TARGET
+from pipeline.modeling import estimators as models
+from pipeline.modeling.model_file import load as load_model
+from pipeline.modeling.model_file import save as save_model
+from pipeline.serving.app import model_categories, scorer
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +39,8 @@ def trained(features_small, feature_config, tmp_path_factory):
     pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
     models.fit(pipeline, features_small, categorical + numeric, TARGET)
     model_file = tmp_path_factory.mktemp("model") / "model.skops"
-    models.save(pipeline, model_file)
-    return models.load(model_file), model_file
+    save_model(pipeline, model_file)
+    return load_model(model_file), model_file
 
 
 @pytest.fixture(scope="module")
@@ -181,11 +183,11 @@ def refused(model_file: Path, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_tampered_model_file_is_refused_at_start(trained, tmp_path):
-    pipeline = models.load(trained[1])  # a copy: the fixture's model stays as it is
+    pipeline = load_model(trained[1])  # a copy: the fixture's model stays as it is
     # The same model with a step that would call os.getcwd when it runs: not on the allow-list.
     pipeline.steps.insert(0, ("tampered", FunctionTransformer(func=os.getcwd)))
     tampered = tmp_path / "tampered.skops"
-    models.save(pipeline, tampered)
+    save_model(pipeline, tampered)
     result = refused(tampered, tmp_path)
     assert "refusing to load types outside the allow-list" in result.stderr
     assert "getcwd" in result.stderr
@@ -196,9 +198,9 @@ def test_a_tampered_model_file_is_refused_at_start(trained, tmp_path):
 
 @pytest.fixture(scope="module")
 def july():
-    from pipeline.cleaning import mask_impossible_readings
-    from pipeline.features import build_features
-    from pipeline.sources import read_example
+    from pipeline.data.sources import read_example
+    from pipeline.examples.flights.cleaning import mask_impossible_readings
+    from pipeline.examples.flights.features import build_features
 
     flights, weather = read_example(["2013-07"])
     weather, _ = mask_impossible_readings(weather)
@@ -269,7 +271,7 @@ def second_model(features_small, feature_config, tmp_path_factory) -> Path:
     pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
     models.fit(pipeline, features_small, categorical + numeric, TARGET)
     model_file = tmp_path_factory.mktemp("second") / "model.skops"
-    models.save(pipeline, model_file)
+    save_model(pipeline, model_file)
     return model_file
 
 

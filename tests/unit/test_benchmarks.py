@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from repro import FLIGHT_OFFSET, upsample
 
-from pipeline import contracts, schemas
-from pipeline.schemas import FLIGHT_KEY
+from pipeline.contracts import apply as contracts
+from pipeline.examples.flights import schemas
+from pipeline.examples.flights.schemas import FLIGHT_KEY
 
 
 def test_upsampling_keeps_the_real_rows_and_adds_seeded_draws(raw_small):

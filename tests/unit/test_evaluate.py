@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluate import classification_metrics, slice_metrics
+from pipeline.modeling.metrics import classification_metrics, slice_metrics
 
 
 def test_metrics_of_a_known_case():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.experiments import Run, choose, param_changes, table, varying_params
+from pipeline.lifecycle.experiments import Run, choose, param_changes, table, varying_params
 
 
 def run(label, roc, brier, is_experiment=True, **model) -> Run:

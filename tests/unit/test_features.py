@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.cleaning import mask_impossible_readings
-from pipeline.contracts import check
-from pipeline.features import TARGET, build_features, clock_hours
-from pipeline.schemas import FEATURES, MAX_WIND_SPEED
+from pipeline.contracts.apply import check
+from pipeline.examples.flights.cleaning import mask_impossible_readings
+from pipeline.examples.flights.features import TARGET, build_features, clock_hours
+from pipeline.examples.flights.schemas import FEATURES, MAX_WIND_SPEED
 
 LEAKY = ["dep_time", "dep_delay", "arr_time", "air_time", "arr_delay"]
 

@@ -8,8 +8,8 @@ import pytest
 from helpers import ROOT
 from omegaconf import OmegaConf
 
-from pipeline import gate
 from pipeline.errors import PipelineError
+from pipeline.monitoring import gate
 
 LIMITS = OmegaConf.load(ROOT / "conf" / "report" / "default.yaml").gate
 

@@ -12,10 +12,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
-from pipeline import model
+from pipeline.data.batches import split_batches
 from pipeline.errors import UntrustedModelError
-from pipeline.features import TARGET
-from pipeline.split import split_batches
+from pipeline.examples.flights.features import TARGET
+from pipeline.modeling import estimators as model
+from pipeline.modeling import model_file
 
 SMALL = {
     "logistic_regression": ["model.max_iter=300"],
@@ -49,8 +50,8 @@ def test_model_learns_saves_and_loads_with_identical_predictions(
 ):
     pipeline, columns = _fitted(name, splits, feature_config)
     path = tmp_path / "model.skops"
-    model.save(pipeline, path)
-    loaded = model.load(path)
+    model_file.save(pipeline, path)
+    loaded = model_file.load(path)
     before = pipeline.predict_proba(splits.holdout[columns])[:, 1]
     after = loaded.predict_proba(splits.holdout[columns])[:, 1]
     np.testing.assert_array_equal(before, after)
@@ -63,7 +64,7 @@ def test_model_learns_saves_and_loads_with_identical_predictions(
 def test_same_seed_gives_byte_identical_model_files(name, splits, feature_config, tmp_path):
     for run in ("a", "b"):
         pipeline, _ = _fitted(name, splits, feature_config)
-        model.save(pipeline, tmp_path / f"{run}.skops")
+        model_file.save(pipeline, tmp_path / f"{run}.skops")
     assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
 
 
@@ -73,7 +74,7 @@ def test_the_model_file_is_the_same_on_machines_with_other_core_counts(
     for threads in (1, 2):
         with threadpool_limits(limits=threads, user_api="openmp"):
             pipeline, _ = _fitted("hist_gbm", splits, feature_config)
-        model.save(pipeline, tmp_path / f"{threads}.skops")
+        model_file.save(pipeline, tmp_path / f"{threads}.skops")
     assert (tmp_path / "1.skops").read_bytes() == (tmp_path / "2.skops").read_bytes()
 
 
@@ -81,20 +82,20 @@ def test_a_file_with_a_type_outside_the_allow_list_is_refused(tmp_path):
     path = tmp_path / "evil.skops"
     path.write_bytes(sio.dumps(FunctionTransformer(func=np.frompyfunc)))
     with pytest.raises(UntrustedModelError, match="outside the allow-list"):
-        model.load(path)
+        model_file.load(path)
 
 
 def test_a_corrupt_model_file_is_refused(tmp_path, splits, feature_config):
     pipeline, _ = _fitted("hist_gbm", splits, feature_config)
     path = tmp_path / "model.skops"
-    model.save(pipeline, path)
+    model_file.save(pipeline, path)
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(UntrustedModelError, match="not a readable skops model"):
-        model.load(path)
+        model_file.load(path)
 
 
 def test_saved_model_is_a_zip_with_fixed_timestamps(tmp_path, splits, feature_config):
     pipeline, _ = _fitted("logistic_regression", splits, feature_config)
-    model.save(pipeline, tmp_path / "m.skops")
+    model_file.save(pipeline, tmp_path / "m.skops")
     with zipfile.ZipFile(tmp_path / "m.skops") as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}

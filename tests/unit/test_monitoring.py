@@ -8,10 +8,11 @@ import pytest
 from helpers import ROOT
 from omegaconf import OmegaConf
 
-from pipeline import gate, monitoring
-from pipeline.cleaning import mask_impossible_readings
-from pipeline.features import TARGET, build_features
-from pipeline.sources import read_example
+from pipeline.data.sources import read_example
+from pipeline.examples.flights.cleaning import mask_impossible_readings
+from pipeline.examples.flights.features import TARGET, build_features
+from pipeline.monitoring import evidently_reports as monitoring
+from pipeline.monitoring import gate
 
 REPORT = OmegaConf.load(ROOT / "conf" / "report" / "default.yaml")
 SAMPLE_ROWS = 10_000  # smaller than the default, to keep the test quick; same code path

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pipeline.data.privacy import protect
 from pipeline.errors import ConfigError
-from pipeline.privacy import protect
 
 PRIVACY = {"drop": [], "hash": ["tailnum"], "salt_env": "TEST_PIPELINE_SALT"}
 

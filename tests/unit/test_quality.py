@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.quality import data_summary, missing_increase, new_categories, new_category_share
+from pipeline.monitoring.quality import (
+    data_summary,
+    missing_increase,
+    new_categories,
+    new_category_share,
+)
 
 
 def test_missing_increase_is_the_change_not_the_level():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from pipeline.request_log import RequestLog
+from pipeline.serving.request_log import RequestLog
 
 
 def test_concurrent_appends_keep_every_line_whole_across_rotations(tmp_path):

@@ -7,10 +7,16 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline.contracts import check, enforce
+from pipeline.contracts.apply import check, enforce
+from pipeline.data.sources import read_example
 from pipeline.errors import ConfigError, ContractError
-from pipeline.schemas import INTERIM_WEATHER, RAW_FLIGHTS, RAW_WEATHER, model_input, predictions
-from pipeline.sources import read_example
+from pipeline.examples.flights.schemas import (
+    INTERIM_WEATHER,
+    RAW_FLIGHTS,
+    RAW_WEATHER,
+    model_input,
+    predictions,
+)
 
 
 def failures_of(schema, frame, **options) -> dict[tuple[str, str], dict]:

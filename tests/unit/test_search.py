@@ -7,9 +7,9 @@ from omegaconf import OmegaConf
 
 from pipeline.config import HistGradientBoostingConfig
 from pipeline.errors import ConfigError
-from pipeline.features import CATEGORICAL, TARGET
-from pipeline.model import build_pipeline
-from pipeline.search import random_search
+from pipeline.examples.flights.features import CATEGORICAL, TARGET
+from pipeline.modeling.estimators import build_pipeline
+from pipeline.modeling.search import random_search
 
 NUMERIC = ["sched_dep_hour", "distance", "temp", "visib"]
 

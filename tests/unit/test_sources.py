@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from pipeline.data.sources import read_file, read_landed, read_source
 from pipeline.errors import ConfigError, InputError
-from pipeline.sources import read_file, read_landed, read_source
 
 CSV = {"delimiter": ",", "encoding": "utf-8"}
 TABLES = {"flights": "flights/*", "weather": "weather/*"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.features import TARGET
-from pipeline.split import split_batches, training_window
+from pipeline.data.batches import split_batches, training_window
+from pipeline.examples.flights.features import TARGET
 
 BATCHES = ["2013-03", "2013-01", "2013-02", "2013-04"]
 

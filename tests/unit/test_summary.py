@@ -2,7 +2,7 @@
 
 import json
 
-from pipeline.summary import stages_run
+from pipeline.reporting.summary import stages_run
 
 REPRO_OUTPUT = """\
 Stage 'ingest' didn't change, skipping
@@ -18,7 +18,7 @@ def test_stages_run_and_skipped_are_read_from_repro_output():
 
 
 def test_gate_line_names_the_first_failed_check(tmp_path):
-    from pipeline.summary import gate_line
+    from pipeline.reporting.summary import gate_line
 
     verdict = tmp_path / "gate.json"
     assert gate_line(verdict) == "gate:      not run yet"

@@ -7,10 +7,10 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig
 
-from pipeline.card import render_card
 from pipeline.config import DVC_FILE
-from pipeline.evaluate import PREDICTIONS
 from pipeline.io import atomic_path
+from pipeline.modeling.metrics import PREDICTIONS
+from pipeline.reporting.model_card import render_card
 from pipeline.stages.common import run_stage
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import monitoring
-from pipeline.features import TARGET
+from pipeline.data.batches import read_training_window
+from pipeline.data.sources import BATCH_COLUMN
+from pipeline.examples.flights.features import TARGET
 from pipeline.io import write_json
-from pipeline.sources import BATCH_COLUMN
-from pipeline.split import read_training_window
+from pipeline.monitoring import evidently_reports as monitoring
 from pipeline.stages.common import run_stage
 
 

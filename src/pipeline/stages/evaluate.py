@@ -9,22 +9,24 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import contracts, model, schemas
-from pipeline.evaluate import (
+from pipeline.contracts import apply as contracts
+from pipeline.examples.flights import schemas
+from pipeline.examples.flights.features import TARGET
+from pipeline.io import atomic_dir, write_json
+from pipeline.modeling import model_file
+from pipeline.modeling.metrics import (
     PREDICTIONS,
     classification_metrics,
     permutation_importance_table,
     slice_metrics,
 )
-from pipeline.features import TARGET
-from pipeline.io import atomic_dir, write_json
 from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
     from dvclive import Live
 
-    pipeline = model.load(params.paths.model)
+    pipeline = model_file.load(params.paths.model)
     columns = list(pipeline.feature_names_in_)
     cfg = params.evaluate
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}

@@ -5,8 +5,9 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import contracts, schemas
-from pipeline.features import TARGET, build_features
+from pipeline.contracts import apply as contracts
+from pipeline.examples.flights import schemas
+from pipeline.examples.flights.features import TARGET, build_features
 from pipeline.io import write_json, write_parquet
 from pipeline.stages.common import run_stage
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.data.privacy import protect
+from pipeline.data.sources import BATCH_COLUMN, read_source
 from pipeline.errors import PipelineError
 from pipeline.io import write_json, write_parquet
-from pipeline.privacy import protect
-from pipeline.sources import BATCH_COLUMN, read_source
 from pipeline.stages.common import run_stage
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import monitoring
-from pipeline.evaluate import PREDICTIONS, calibration_error, classification_metrics
-from pipeline.features import TARGET
+from pipeline.examples.flights.features import TARGET
 from pipeline.io import write_json
+from pipeline.modeling.metrics import PREDICTIONS, calibration_error, classification_metrics
+from pipeline.monitoring import evidently_reports as monitoring
 from pipeline.stages.common import run_stage
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig
 
-from pipeline import gate
 from pipeline.config import DVC_FILE
 from pipeline.io import atomic_path, write_json
-from pipeline.report_page import dvc_plots, render_index
+from pipeline.monitoring import gate
+from pipeline.reporting.index_page import dvc_plots, render_index
 from pipeline.stages.common import run_stage
 
 VALIDATED_STAGES = ["ingest", "validate", "featurize", "train", "evaluate"]

@@ -3,9 +3,9 @@
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.data.batches import split_batches
+from pipeline.data.sources import BATCH_COLUMN
 from pipeline.io import write_parquet
-from pipeline.sources import BATCH_COLUMN
-from pipeline.split import split_batches
 from pipeline.stages.common import run_stage
 
 

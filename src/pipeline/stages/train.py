@@ -6,11 +6,14 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import contracts, model, schemas
 from pipeline.config import SearchMethod
+from pipeline.contracts import apply as contracts
 from pipeline.errors import ConfigError
-from pipeline.features import TARGET
+from pipeline.examples.flights import schemas
+from pipeline.examples.flights.features import TARGET
 from pipeline.io import write_json
+from pipeline.modeling import estimators as model
+from pipeline.modeling import model_file
 from pipeline.stages.common import run_stage
 
 
@@ -30,7 +33,7 @@ def main(params: DictConfig) -> str:
         pipeline, searched = search_space(params, pipeline, train, categorical + numeric)
         model.fit_done(pipeline)
     fit_seconds = time.perf_counter() - started
-    model.save(pipeline, params.paths.model)
+    model_file.save(pipeline, params.paths.model)
     write_json(searched, params.paths.search)
     write_json(report, report_file)
     found = f", best of {searched['candidates']} by search" if "candidates" in searched else ""
@@ -38,7 +41,7 @@ def main(params: DictConfig) -> str:
 
 
 def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: list[str]):
-    from pipeline.search import random_search
+    from pipeline.modeling.search import random_search
 
     spaces = params.search.spaces
     if params.model.name not in spaces:

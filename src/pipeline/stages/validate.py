@@ -6,9 +6,10 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import contracts, schemas
-from pipeline.cleaning import mask_impossible_readings
 from pipeline.config import ExtraColumns
+from pipeline.contracts import apply as contracts
+from pipeline.examples.flights import schemas
+from pipeline.examples.flights.cleaning import mask_impossible_readings
 from pipeline.io import write_json, write_parquet
 from pipeline.stages.common import run_stage
 

@@ -7,9 +7,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from pipeline.data.sources import BATCH_COLUMN
 from pipeline.errors import ConfigError
-from pipeline.features import TARGET
-from pipeline.sources import BATCH_COLUMN
+from pipeline.examples.flights.features import TARGET
 
 
 class Splits(NamedTuple):

@@ -25,10 +25,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import ThreadpoolController
 
-from pipeline import model as models
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.request_log import RequestLog
-from pipeline.request_schema import row_model
+from pipeline.modeling.model_file import load as load_model
+from pipeline.serving.request_log import RequestLog
+from pipeline.serving.request_schema import row_model
 
 
 def model_categories(pipeline) -> dict[str, list[str]]:
@@ -89,7 +89,7 @@ class Served:
 def load_served(model_file: Path) -> Served:
     """Load through the allow-list (UntrustedModelError otherwise)."""
     version = hashlib.sha256(model_file.read_bytes()).hexdigest()[:12]
-    pipeline = models.load(model_file)
+    pipeline = load_model(model_file)
     return Served(pipeline, version, model_file, scorer(pipeline))
 
 

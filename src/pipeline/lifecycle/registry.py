@@ -93,3 +93,25 @@ def fetch_stage(stage: str, dest: Path) -> str | None:
     if done.returncode != 0:
         raise PipelineError(f"cannot fetch {name} {version} ({stage}): {done.stderr.strip()}")
     return version
+
+
+def registry_command(
+    command: str, message: str | None, stage: str | None, version: str | None
+) -> int:
+    """`register` or `promote`: exit 0 when done, 1 with the reason when not."""
+    from pipeline.errors import PipelineError
+
+    try:
+        if command == "register":
+            version = register(message or "")
+            print(f"registered {artifact_name()} {version}")
+            print(f"next: make promote STAGE=prod VERSION={version}")
+        else:
+            version = promote(stage, version)
+            name = artifact_name()
+            print(f"{name} {version} is now in stage {stage}")
+            print(f"fetch it with: dvc artifacts get . {name} --stage {stage}")
+    except PipelineError as error:
+        print(f"{command}: {error}", file=sys.stderr)
+        return 1
+    return 0

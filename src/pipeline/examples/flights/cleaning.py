@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.schemas import MAX_WIND_SPEED
+from pipeline.examples.flights.schemas import MAX_WIND_SPEED
 
 
 def mask_impossible_readings(weather: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -6,6 +6,7 @@ Pure and fast (no Evidently): `python -m pipeline.cli check` and the reports pag
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,30 @@ def read_summaries(monitoring_dir: Path) -> tuple[dict, dict]:
         except json.JSONDecodeError as error:
             raise PipelineError(f"{path} is not valid JSON: {error}") from error
     return summaries[0], summaries[1]
+
+
+def check_command() -> int:
+    """Exit 0 when every check passes, 1 when one crosses its limit, 2 when it cannot tell."""
+    from pipeline.config import load_params
+    from pipeline.errors import PipelineError
+
+    try:
+        params = load_params()
+        data, model = read_summaries(Path(params.paths.monitoring))
+        results = checks(data, model, params.report.gate)
+    except (PipelineError, KeyError, TypeError) as error:
+        print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
+        return 2
+    return print_verdict("check", results, data)
+
+
+def print_verdict(command: str, results: list, data: dict) -> int:
+    failed = [check for check in results if not check.passed]
+    batches = ", ".join(data["current"]["batches"])
+    if failed:
+        print(f"{command}: FAIL, {len(failed)} of {len(results)} checks failed on {batches}")
+    else:
+        print(f"{command}: pass, all {len(results)} checks passed on {batches}")
+    for check in results:
+        print(f"  {'pass' if check.passed else 'FAIL'}  {check.describe()}")
+    return 1 if failed else 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline.contracts import row_rule
+from pipeline.contracts.apply import row_rule
 from pipeline.errors import ConfigError
-from pipeline.features import WEATHER_FEATURES, WEATHER_KEY
+from pipeline.examples.flights.features import WEATHER_FEATURES, WEATHER_KEY
 
 BATCH_PATTERN = r"^\d{4}-\d{2}$"
 ORIGINS = ["EWR", "JFK", "LGA"]

@@ -70,3 +70,28 @@ Drifted feature columns: {drift["drifted_count"]} of {drift["feature_count"]} ({
 
 {reports}
 """
+
+
+def retrain_report_command(base: str, output: Path | None) -> int:
+    import os
+
+    from pipeline.config import load_params
+    from pipeline.lifecycle.retrain import pr_body
+
+    run_url = None
+    if os.environ.get("GITHUB_RUN_ID") and not os.environ.get("ACT"):
+        run_url = "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}".format(
+            **os.environ
+        )
+    try:
+        body = pr_body(base, Path(load_params().paths.monitoring), run_url)
+    except FileNotFoundError as error:
+        print(
+            f"retrain-report: {error.filename} is missing: run `dvc repro` first", file=sys.stderr
+        )
+        return 2
+    if output:
+        output.write_text(body)
+    else:
+        print(body)
+    return 0

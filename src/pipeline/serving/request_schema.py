@@ -13,7 +13,7 @@ from typing import Any
 import pandera.pandas as pa
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from pipeline.schemas import FEATURES
+from pipeline.examples.flights.schemas import FEATURES
 
 
 def _bounds(column: pa.Column) -> dict[str, Any]:

@@ -158,3 +158,35 @@ def param_changes(before: Run, after: Run) -> list[str]:
         for key in keys
         if not key.startswith(HIDDEN_PARAMS) and before.params.get(key) != after.params.get(key)
     ]
+
+
+def select_best_command(metric: str, min_improvement: float, dry_run: bool) -> int:
+    """Exit 0 when an experiment was applied, 1 when none beats the guard, 2 on an error."""
+    import subprocess
+
+    from pipeline.lifecycle.experiments import choose, param_changes, read_runs
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        choice = choose(read_runs(), metric, head)
+    except (LookupError, KeyError, subprocess.CalledProcessError) as error:
+        print(f"select-best: {error}", file=sys.stderr)
+        return 2
+    best, baseline = choice.best, choice.baseline
+    verdict = (
+        f"{best.name}: {metric} {best.metrics[metric]:.4f} vs {baseline.metrics[metric]:.4f} "
+        f"for the committed model ({choice.improvement:+.4f}; "
+        f"the guard asks {min_improvement:+.4f})"
+    )
+    if choice.improvement < min_improvement:
+        print(f"select-best: no experiment beats the committed model. Best is {verdict}")
+        return 1
+    print(f"best: {verdict}")
+    print("changes:\n  " + "\n  ".join(param_changes(baseline, best) or ["(no param changes)"]))
+    if dry_run:
+        return 0
+    subprocess.run([sys.executable, "-m", "dvc", "exp", "apply", best.name], check=True)
+    print("applied to the workspace: review, then `git add -A && git commit`, and `make register`")
+    return 0

@@ -15,7 +15,7 @@ from evidently import BinaryClassification, DataDefinition, Dataset, Report
 from evidently.metrics import ValueDrift
 from evidently.presets import ClassificationPreset, DataDriftPreset, DataSummaryPreset
 
-from pipeline.quality import data_summary
+from pipeline.monitoring.quality import data_summary
 
 # Distances, not p-values: with tens of thousands of rows every p-value test flags a trivial
 # shift, and Evidently would switch tests by sample size. Fixed methods keep "value above the

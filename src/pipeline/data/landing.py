@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.data.sources import BATCH_COLUMN, read_example, sql_url
 from pipeline.errors import ConfigError
 from pipeline.io import atomic_path
-from pipeline.sources import BATCH_COLUMN, read_example, sql_url
 
 EXAMPLE_YEAR = 2013
 
@@ -105,3 +105,18 @@ def append_to_sql(source: DictConfig, tables: dict[str, pd.DataFrame], batch: st
 def dvc_add(folder: Path) -> None:
     """Version the landing folder: data/landing.dvc changes, and git stages it."""
     subprocess.run([sys.executable, "-m", "dvc", "add", str(folder)], check=True)
+
+
+def new_batch_command(months: list[int], file_format: str) -> int:
+    from pipeline.config import load_params
+    from pipeline.data.landing import land_months
+    from pipeline.errors import PipelineError
+
+    try:
+        written = land_months(load_params(), months, file_format)
+    except PipelineError as error:
+        print(f"new-batch: {error}", file=sys.stderr)
+        return 1
+    print("landed: " + ", ".join(written))
+    print("next:   dvc repro   (then commit dvc.lock and data/landing.dvc)")
+    return 0

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from pipeline.charts import bar_chart, line_chart
+from pipeline.reporting.charts import bar_chart, line_chart
 
 KEY_METRICS = ["roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "calibration_error"]
 

@@ -1,0 +1,119 @@
+"""Monitoring of served traffic: the request log against the training window, with the gate.
+
+The request log is read back as a batch of "current" rows; labels that arrive later (a JSON
+line per prediction id: {"id": ..., "is_late": 0 or 1}) are joined to score the live model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.data.sources import BATCH_COLUMN
+from pipeline.errors import PipelineError
+from pipeline.examples.flights.features import TARGET
+from pipeline.modeling.metrics import calibration_error, classification_metrics
+
+
+def read_jsonl(files: list[Path]) -> list[dict]:
+    records = []
+    for path in files:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise PipelineError(f"{path}:{number}: not a JSON line ({error})") from error
+    return records
+
+
+def traffic_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    """One row per served prediction: its inputs, id, probability, and the day as its batch."""
+    if not records:
+        raise PipelineError("the request log holds no predictions yet")
+    frame = pd.DataFrame([record["inputs"] for record in records]).reindex(columns=columns)
+    frame["id"] = [record["id"] for record in records]
+    frame["probability"] = [record["probability"] for record in records]
+    days = pd.to_datetime([record["time"] for record in records], unit="s", utc=True)
+    frame[BATCH_COLUMN] = days.strftime("%Y-%m-%d")
+    return frame
+
+
+def join_labels(traffic: pd.DataFrame, labels: list[dict]) -> pd.DataFrame:
+    """Traffic with the labels known so far (missing where none arrived yet)."""
+    known = pd.DataFrame(labels, columns=["id", TARGET]).drop_duplicates("id", keep="last")
+    return traffic.merge(known, on="id", how="left")
+
+
+def live_model_summary(traffic: pd.DataFrame, holdout: dict, threshold: float) -> dict:
+    """model.json's shape for live traffic: measured only where labels are in."""
+    labelled = traffic[traffic[TARGET].notna()] if TARGET in traffic else traffic.iloc[:0]
+    labels = labelled[TARGET].to_numpy(dtype=int) if len(labelled) else np.array([], dtype=int)
+    if len(np.unique(labels)) < 2:
+        current = {"rows": len(labelled), "roc_auc": None}
+    else:
+        scores = labelled["probability"].to_numpy()
+        current = {
+            **classification_metrics(labels, scores, threshold),
+            "calibration_error": calibration_error(labels, scores),
+        }
+    return {"holdout": holdout, "current": current}
+
+
+def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
+    """The batch gate on served traffic: exit 0 pass, 1 a check failed, 2 cannot tell."""
+    import json
+
+    from pipeline.config import load_params
+    from pipeline.data.batches import read_training_window
+    from pipeline.errors import PipelineError
+    from pipeline.examples.flights.features import TARGET
+    from pipeline.io import write_json
+    from pipeline.monitoring import evidently_reports as monitoring
+    from pipeline.monitoring import gate
+    from pipeline.monitoring.gate import print_verdict
+    from pipeline.serving.request_log import RequestLog
+
+    try:
+        params = load_params()
+        cfg, paths = params.serve, params.paths
+        columns = monitoring.Columns(
+            list(params.features.categorical), list(params.features.numeric), TARGET
+        )
+        wanted = ["batch", *columns.selected(with_target=True)]
+        reference = read_training_window(paths, wanted)
+        log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
+        traffic = traffic_frame(read_jsonl(log.files()), columns.selected(False))
+        labels = Path(labels_file or cfg.labels)
+        if labels.exists():
+            traffic = join_labels(traffic, read_jsonl([labels]))
+        out = Path(cfg.monitor_dir)
+        # Labels arrive for some rows only: they score the live model below, while the drift
+        # report compares inputs alone.
+        data, details = monitoring.data_report(
+            reference,
+            traffic.drop(columns=[TARGET], errors="ignore"),
+            columns,
+            sample_rows=params.report.sample_rows,
+            seed=params.seed,
+            threshold=params.report.drift_threshold,
+            drift_share=params.report.gate.max_drifted_share,
+            out_dir=out,
+        )
+        metrics_file = Path(paths.evaluation) / "metrics.json"
+        holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
+        model = live_model_summary(traffic, holdout, params.evaluate.threshold)
+        write_json(data, out / "data.json")
+        write_json(details, out / "data_columns.json")
+        write_json(model, out / "model.json")
+        results = gate.checks(data, model, params.report.gate)
+    except (PipelineError, FileNotFoundError, KeyError) as error:
+        print(f"monitor: cannot judge the traffic: {error}", file=sys.stderr)
+        return 2
+    print(f"monitor: {len(traffic):,} served predictions; reports in {out}/")
+    return print_verdict("monitor", results, data)
