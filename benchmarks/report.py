@@ -23,14 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports" / "bench" / "report.json"
 
 
-def features(batches: list[str]):
-    from pipeline.data.sources import read_example
+def features(batches: list[str], dataset: dict):
+    """The example's features as the estimator sees them (derived columns included)."""
     from pipeline.examples.flights.cleaning import mask_impossible_readings
-    from pipeline.examples.flights.features import build_features
+    from pipeline.examples.flights.features import join_weather_and_label
+    from pipeline.examples.flights.package import read_months
+    from pipeline.monitoring.evidently_reports import model_view
 
-    flights, weather = read_example(batches)
-    weather, _ = mask_impossible_readings(weather)
-    return build_features(flights, weather, late_after_minutes=15)
+    tables, _ = mask_impossible_readings(read_months(batches), dataset["options"])
+    joined = join_weather_and_label(tables, dataset["options"])
+    return model_view(joined[joined[dataset["target"]].notna()], dataset["derived"])
 
 
 def import_seconds() -> float:
@@ -48,14 +50,14 @@ def main() -> None:
 
     import yaml
 
-    from pipeline.examples.flights.features import TARGET
     from pipeline.monitoring import evidently_reports as monitoring
 
-    conf = yaml.safe_load((ROOT / "conf" / "features" / "default.yaml").read_text())
+    dataset = yaml.safe_load((ROOT / "params.yaml").read_text())["dataset"]
     report = yaml.safe_load((ROOT / "conf" / "report" / "default.yaml").read_text())
-    columns = monitoring.Columns(conf["categorical"], conf["numeric"], TARGET)
-    reference = features([f"2013-{month:02d}" for month in range(1, 7)])
-    current = features(["2013-07"])
+    conf = dataset["features"]
+    columns = monitoring.Columns(conf["categorical"], conf["numeric"], dataset["target"])
+    reference = features([f"2013-{month:02d}" for month in range(1, 7)], dataset)
+    current = features(["2013-07"], dataset)
     settings = {"sampled": args.sample_rows, "every row": None}
     times: dict[str, list[float]] = {name: [] for name in settings}
     drifted: dict[str, list[str]] = {}

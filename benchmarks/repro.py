@@ -133,10 +133,11 @@ def upsample(flights: pd.DataFrame, factor: int, seed: int) -> pd.DataFrame:
 
 def land_upsampled(repo: Path, factor: int, seed: int) -> int:
     """Write the upsampled months as Parquet files in data/landing and switch to that source."""
-    from pipeline.data.sources import read_example
+    from pipeline.examples.flights.package import read_months
 
     batches = yaml.safe_load((repo / "params.yaml").read_text())["source"]["batches"]
-    flights, weather = read_example(batches)
+    tables = read_months(batches)
+    flights, weather = tables["flights"], tables["weather"]
     flights = upsample(flights, factor, seed)
     landing = repo / "data" / "landing"
     (landing / "flights").mkdir(parents=True, exist_ok=True)

@@ -51,8 +51,11 @@ def rows(count: int) -> list[dict]:
     import pandas as pd
     import yaml
 
-    features = yaml.safe_load((ROOT / "conf/features/default.yaml").read_text())
-    columns = features["categorical"] + features["numeric"]
+    from pipeline.modeling.derived import input_columns
+
+    dataset = yaml.safe_load((ROOT / "params.yaml").read_text())["dataset"]
+    features = dataset["features"]
+    columns = input_columns(features["categorical"], features["numeric"], dataset["derived"])
     frame = pd.read_parquet(ROOT / "data/processed/holdout.parquet", columns=columns).head(count)
     records = frame.astype(object).to_dict(orient="records")
     return [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in records]

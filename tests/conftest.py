@@ -1,4 +1,4 @@
-"""Shared fixtures: the real config composed by Hydra, and small slices of the real data."""
+"""Shared fixtures: the framework's fixture dataset (tests/data/shop), composed by Hydra."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ import os
 
 import pandas as pd
 import pytest
-from helpers import ROOT, SMALL_BATCHES
-from omegaconf import DictConfig, OmegaConf
-
-from pipeline.data.sources import read_example
-from pipeline.examples.flights.cleaning import mask_impossible_readings
-from pipeline.examples.flights.features import build_features
+from helpers import FIXTURE_FILES, compose
+from omegaconf import DictConfig
 
 # `make test` runs two workers on two cores. Gradient boosting's OpenMP threads spin while they
 # wait, and two processes of two spinning threads each slowed one fit from 1.4 s to over 60 s
@@ -20,18 +16,30 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
-def raw_small() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Three real months of flights and weather."""
-    return read_example(SMALL_BATCHES)
+def shop_params() -> DictConfig:
+    """The real config composed with the fixture dataset."""
+    return compose()
 
 
 @pytest.fixture(scope="session")
-def features_small(raw_small) -> pd.DataFrame:
-    flights, weather = raw_small
-    weather, _ = mask_impossible_readings(weather)
-    return build_features(flights, weather, late_after_minutes=15)
+def shop_raw() -> pd.DataFrame:
+    """Every row of the fixture table, oldest batch first, as the files source reads it."""
+    return pd.concat(
+        [pd.read_csv(path) for path in sorted(FIXTURE_FILES.glob("*.csv"))], ignore_index=True
+    )
 
 
 @pytest.fixture(scope="session")
-def feature_config() -> DictConfig:
-    return OmegaConf.load(ROOT / "conf" / "features" / "default.yaml")
+def shop_features(shop_raw, shop_params) -> pd.DataFrame:
+    """The fixture's features table, built by featurize's core."""
+    from pipeline.data.feature_table import feature_table
+    from pipeline.modeling.derived import input_columns
+
+    dataset = shop_params.dataset
+    inputs = input_columns(
+        list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
+    )
+    features, _ = feature_table(
+        shop_raw, batch_column="year", target="churned", columns=[*inputs, *dataset.slices]
+    )
+    return features

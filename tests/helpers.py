@@ -15,7 +15,12 @@ from omegaconf import DictConfig
 from pipeline.reporting.summary import stages_run
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL_BATCHES = ["2013-01", "2013-02", "2013-03"]
+# The framework's fixture dataset (config alone, one table): tests/data/shop/generate.py.
+FIXTURE_CONF = ROOT / "tests" / "data" / "conf"
+FIXTURE_FILES = ROOT / "tests" / "data" / "shop" / "customers"
+FIXTURE_BATCHES = sorted(path.stem for path in FIXTURE_FILES.glob("*.csv"))
+# Selects the fixture instead of the built-in example.
+FIXTURE = ("dataset=shop", "source=files")
 # Every stage of dvc.yaml, in the order a cold `dvc repro` runs them.
 ALL_STAGES = [
     "ingest",
@@ -32,8 +37,25 @@ ALL_STAGES = [
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
-def compose(*overrides: str) -> DictConfig:
-    """Compose conf/ the way `make params` and `dvc exp run` do, and return it as loaded."""
+_fixture_conf: list[Path] = []
+
+
+def fixture_conf_dir() -> Path:
+    """conf/ with the fixture dataset's config added: a copy made once per test process."""
+    if not _fixture_conf:
+        conf = ROOT / ".pytest_cache" / f"conf-{os.getpid()}"
+        shutil.rmtree(conf, ignore_errors=True)  # a process of an earlier run had this pid
+        shutil.copytree(ROOT / "conf", conf, ignore=shutil.ignore_patterns("local"))
+        shutil.copytree(FIXTURE_CONF, conf, dirs_exist_ok=True)
+        _fixture_conf.append(conf)
+    return _fixture_conf[0]
+
+
+def compose(*overrides: str, example: bool = False) -> DictConfig:
+    """Compose conf/ the way `make params` and `dvc exp run` do, and return it as loaded.
+
+    The fixture dataset unless `example`: the framework's tests never need the example.
+    """
     from pipeline.config import compose_params, load_params
 
     out = ROOT / ".pytest_cache" / f"params-{os.getpid()}.yaml"
@@ -41,7 +63,10 @@ def compose(*overrides: str) -> DictConfig:
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
-        compose_params(list(overrides), out)
+        if example:
+            compose_params(list(overrides), out)
+        else:
+            compose_params([*FIXTURE, *overrides], out, fixture_conf_dir())
         return load_params(out)
     finally:
         os.chdir(cwd)
@@ -64,16 +89,24 @@ SMALL_MODELS = {
     "model/hist_gbm.yaml": {"max_iter": 40},
     "model/random_forest.yaml": {"n_estimators": 20, "max_depth": 8},
 }
+# The fixture has 400 rows a batch: slices of 30 rows are worth reporting there.
+FIXTURE_EDITS = {**SMALL_MODELS, "evaluate/default.yaml": {"min_slice_rows": 30}}
 
 
 def make_repo(
-    dest: Path, conf_edits: dict[str, dict] | None = None, choices: dict[str, str] | None = None
+    dest: Path,
+    conf_edits: dict[str, dict] | None = None,
+    choices: dict[str, str] | None = None,
+    *,
+    example: bool = False,
+    landed: int | None = None,
 ) -> Path:
     """A fresh git repository holding the working tree's files (what a clone would get).
 
-    `conf_edits` maps a file under conf/ to keys to overwrite, to shrink the example;
-    `choices` picks group options in conf/config.yaml ({"source": "files"}). The params are
-    then recomposed and everything is committed.
+    The fixture dataset with the files source, its first `landed` batches (default: all)
+    landed and `dvc add`-ed, unless `example`. `conf_edits` maps a file under conf/ to keys
+    to overwrite (to shrink a run); `choices` picks group options in conf/config.yaml
+    ({"source": "sql"}). The params are then recomposed and everything is committed.
     """
     listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.splitlines()
     for name in listed:
@@ -81,6 +114,10 @@ def make_repo(
         if source.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
+    if not example:
+        shutil.copytree(FIXTURE_CONF, dest / "conf", dirs_exist_ok=True)
+        choices = {"dataset": "shop", "source": "files", **(choices or {})}
+        conf_edits = FIXTURE_EDITS | (conf_edits or {})
     for name, edits in (conf_edits or {}).items():
         path = dest / "conf" / name
         path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | edits, sort_keys=False))
@@ -94,8 +131,19 @@ def make_repo(
     run(["python", "-m", "pipeline.cli", "params"], dest)
     (dest / "data" / "landing").mkdir(parents=True, exist_ok=True)  # as `make setup` does
     run(["git", "init", "-q", "-b", "main"], dest)
+    if not example:
+        land_fixture(dest, FIXTURE_BATCHES[:landed])
     commit(dest, "initial")
     return dest
+
+
+def land_fixture(repo: Path, batches: list[str]) -> None:
+    """Land fixture batches (one CSV per year) in the repository and `dvc add` them."""
+    folder = repo / "data" / "landing" / "customers"
+    folder.mkdir(parents=True, exist_ok=True)
+    for batch in batches:
+        shutil.copy2(FIXTURE_FILES / f"{batch}.csv", folder / f"{batch}.csv")
+    run(["dvc", "add", "data/landing"], repo)
 
 
 def start_queue(repo: Path, workers: int) -> None:

@@ -1,7 +1,8 @@
-"""A repository whose files source already ran on two good months, for bad-input tests.
+"""A repository whose files source already ran on two good years, for bad-input tests.
 
-Every bad-input test lands a third month that is broken in one way, runs real `dvc repro`,
-and then restores the last good state with `git checkout` + `dvc checkout`.
+The framework's fixture dataset (tests/data/shop): every bad-input test lands a third year
+that is broken in one way, runs real `dvc repro`, and then restores the last good state with
+`git checkout` + `dvc checkout`.
 """
 
 from __future__ import annotations
@@ -12,33 +13,29 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from helpers import ALL_STAGES, SMALL_MODELS, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, FIXTURE_BATCHES, FIXTURE_FILES, commit, make_repo, run, stages_ran
 
-from pipeline.data.sources import read_example
-
-BAD_BATCH = "2013-03"
+GOOD_BATCHES = FIXTURE_BATCHES[:2]  # 2019, 2020
+BAD_BATCH = FIXTURE_BATCHES[2]  # 2021
+TABLE = "customers"  # the fixture's one table
+LANDED = f"data/landing/{TABLE}"
 
 
 def make_landed_repo(dest: Path) -> Path:
-    repo = make_repo(dest, SMALL_MODELS, {"source": "files"})
-    run(["python", "-m", "pipeline.cli", "new-batch", "--month", "1", "2"], repo)
+    repo = make_repo(dest, landed=len(GOOD_BATCHES))
     assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
-    commit(repo, "two good months")
+    commit(repo, "two good years")
     return repo
 
 
-def march() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The real March flights (without batch ids: the file name gives them) and weather."""
-    flights, weather = read_example([BAD_BATCH])
-    return flights.drop(columns="batch"), weather
+def good_year() -> pd.DataFrame:
+    """The real rows of the year that a test lands broken, as they are when good."""
+    return pd.read_csv(FIXTURE_FILES / f"{BAD_BATCH}.csv")
 
 
-def land(repo: Path, flights_file: str, write: Callable[[Path], None]) -> None:
-    """Land March: good weather, and flights written by `write`; then `dvc add` it."""
-    _, weather = march()
-    landing = repo / "data" / "landing"
-    weather.to_parquet(landing / "weather" / f"{BAD_BATCH}.parquet", index=False)
-    write(landing / "flights" / flights_file)
+def land(repo: Path, file_name: str, write: Callable[[Path], None]) -> None:
+    """Land the third year as `file_name`, written by `write`; then `dvc add` it."""
+    write(repo / LANDED / file_name)
     run(["dvc", "add", "data/landing"], repo)
 
 
@@ -101,7 +98,7 @@ def assert_stopped_cleanly(repo: Path, result, stage: str, good: dict[str, str |
 
 def assert_restored(repo: Path, good: dict[str, str | None]) -> None:
     assert snapshot(repo) == good
-    landed = sorted(p.name for p in (repo / "data/landing/flights").iterdir())
-    assert landed == ["2013-01.parquet", "2013-02.parquet"]
+    landed = sorted(p.name for p in (repo / LANDED).iterdir())
+    assert landed == [f"{batch}.csv" for batch in GOOD_BATCHES]
     assert run(["dvc", "status"], repo).stdout.strip().endswith("up to date.")
     assert run(["git", "status", "--porcelain"], repo).stdout == ""

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 USER = "pipeline"
-DATABASE = "flights"
+DATABASE = "pipeline"
 
 
 def server_binaries() -> Path | None:

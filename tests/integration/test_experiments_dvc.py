@@ -1,5 +1,9 @@
 """Experiments under real dvc: a queued grid on two workers, presets, choosing the best,
-and the model registry (GTO tags, then `dvc artifacts get --stage prod`)."""
+and the model registry (GTO tags, then `dvc artifacts get --stage prod`).
+
+On the framework's fixture dataset (tests/data/shop), whose model is `churn-model` in the
+registry (dataset.artifact.name).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import SMALL_MODELS, commit, make_repo, run, start_queue
+from helpers import commit, make_repo, run, start_queue
 from server import call, start_server
 
 from pipeline.lifecycle.experiments import load_runs
@@ -18,13 +22,13 @@ from pipeline.modeling import model_file
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]}, **SMALL_MODELS}
+ARTIFACT = "churn-model"  # the fixture's dataset.artifact.name
 GRID = ["-S", "model=random_forest", "-S", "model.n_estimators=10,30", "-S", "model.max_depth=2,4"]
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("experiments") / "repo", SMALL)
+    repo = make_repo(tmp_path_factory.mktemp("experiments") / "repo")
     run(["dvc", "repro"], repo)
     commit(repo, "baseline: hist_gbm")
     return repo
@@ -85,11 +89,13 @@ def test_exp_show_table_sorts_the_best_first(repo, swept):
     assert "model.max_depth" in shown[0] and "paths.model" not in shown[0]
 
 
-def test_select_best_refuses_when_nothing_beats_the_committed_model(repo, swept):
-    # Forests of depth 2-4 and a linear model cannot beat gradient boosting here.
-    result = run(["python", "-m", "pipeline.cli", "select-best"], repo, check=False)
+def test_select_best_refuses_when_nothing_beats_the_committed_model_by_the_guard(repo, swept):
+    # No ROC AUC can beat the committed model's by a whole 1.0.
+    select = ["python", "-m", "pipeline.cli", "select-best", "--min-improvement", "1"]
+    result = run(select, repo, check=False)
     assert result.returncode == 1
     assert "no experiment beats the committed model" in result.stdout
+    assert "the guard asks +1.0000" in result.stdout
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
 
 
@@ -103,8 +109,16 @@ def test_select_best_applies_the_best_and_says_what_changed(repo, swept):
         assert "model.name: hist_gbm -> " in result.stdout
         metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
         assert metrics["holdout"]["roc_auc"] == best.metrics["holdout.roc_auc"]
+        # The choice is written into conf/ too: a preset, picked by the root config, so that
+        # conf/ composes to the applied params.yaml.
+        assert "wrote conf/experiment/selected.yaml" in result.stdout
+        preset = (repo / "conf/experiment/selected.yaml").read_text()
+        assert f"from experiment {best.name}" in preset
+        assert "  - experiment: selected" in (repo / "conf/config.yaml").read_text()
+        assert run(["python", "-m", "pipeline.cli", "params", "--check"], repo).returncode == 0
     finally:
         run(["git", "checkout", "HEAD", "--", "."], repo)
+        run(["git", "clean", "-fdq", "conf/experiment"], repo)
         run(["dvc", "checkout", "--force"], repo)
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
 
@@ -117,14 +131,14 @@ def test_register_promote_and_fetch_the_production_model(repo, tmp_path):
     run(["git", "checkout", "HEAD", "--", "params.yaml"], repo)
 
     registered = run(["python", "-m", "pipeline.cli", "register"], repo)
-    assert "registered flight-delay-model v0.0.1" in registered.stdout
+    assert f"registered {ARTIFACT} v0.0.1" in registered.stdout
     promoted = run(["python", "-m", "pipeline.cli", "promote", "--stage", "prod"], repo)
     assert "v0.0.1 is now in stage prod" in promoted.stdout
-    assert "flight-delay-model#prod#1" in run(["git", "tag"], repo).stdout
+    assert f"{ARTIFACT}#prod#1" in run(["git", "tag"], repo).stdout
 
     # Fetched the way a server or another team would: from the registry, by stage.
     fetched = tmp_path / "prod.skops"
-    get = ["dvc", "artifacts", "get", str(repo), "flight-delay-model", "--stage", "prod"]
+    get = ["dvc", "artifacts", "get", str(repo), ARTIFACT, "--stage", "prod"]
     run([*get, "-o", str(fetched)], tmp_path)
     holdout = pd.read_parquet(repo / "data/processed/holdout.parquet")
     prod, workspace = model_file.load(fetched), model_file.load(repo / "models/model.skops")
@@ -139,6 +153,6 @@ def test_register_promote_and_fetch_the_production_model(repo, tmp_path):
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0]
-    assert "flight-delay-model v0.0.1 (stage prod)" in output
+    assert f"{ARTIFACT} v0.0.1 (stage prod)" in output
     assert status == 200 and about["model_file"] == "models/serving/prod.skops"
     assert about["model_version"] == hashlib.sha256(fetched.read_bytes()).hexdigest()[:12]

@@ -8,17 +8,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import SMALL_MODELS, commit, make_repo, run
+from helpers import commit, make_repo, run
 from s3 import CREDENTIALS, s3_server, use_s3_remote
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"source/example.yaml": {"batches": ["2013-01", "2013-02"]}, **SMALL_MODELS}
-
 
 def test_push_to_s3_then_a_fresh_clone_pulls_and_is_up_to_date(tmp_path):
     env = os.environ | CREDENTIALS
-    repo = make_repo(tmp_path / "repo", SMALL)
+    repo = make_repo(tmp_path / "repo", landed=3)  # the fixture dataset, three years
     run(["dvc", "repro"], repo)
     commit(repo, "first run")
     with s3_server() as s3:
@@ -33,8 +31,8 @@ def test_push_to_s3_then_a_fresh_clone_pulls_and_is_up_to_date(tmp_path):
         run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
         use_s3_remote(run, clone, s3)
         run(["dvc", "pull"], clone, env=env)
-        model = "models/model.skops"
-        assert (clone / model).read_bytes() == (repo / model).read_bytes()
+        for data in ("models/model.skops", "data/landing/customers/2021.csv"):
+            assert (clone / data).read_bytes() == (repo / data).read_bytes()
         repro = run(["dvc", "repro"], clone, env=env)
         assert "Data and pipelines are up to date" in repro.stdout
 

@@ -1,7 +1,8 @@
-"""Drift and quality reports, the gate and the reports page, under real dvc on real months.
+"""Drift and quality reports, the gate and the reports page, under real dvc.
 
-The repository trains on January-March; `new-batch --month 7` lands July, a summer month whose
-weather the model never saw. The reports must show that shift and the gate must say so.
+The framework's fixture dataset (tests/data/shop): the model trains on 2019-2023, and 2024
+lands as the newest batch, in which customers spend more and call support more often than the
+model ever saw. The reports must show that shift and the gate must say so.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 from browser import chromium_missing, visit
-from helpers import SMALL_MODELS, commit, make_repo, run, stages_ran
+from helpers import FIXTURE_BATCHES, commit, land_fixture, make_repo, run, stages_ran
 
 pytestmark = pytest.mark.slow
 
-SMALL = {
-    "source/example.yaml": {"batches": ["2013-01", "2013-02", "2013-03"]},
-    **SMALL_MODELS,
-}
+NEWEST = FIXTURE_BATCHES[-1]  # 2024
+SHIFTED = ["monthly_spend", "support_calls"]  # what drifts in it
 MONITORING = "reports/monitoring"
 REPORT_FILES = [
     "data_quality.html",
@@ -35,10 +34,10 @@ REPORT_FILES = [
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("reports") / "repo", SMALL)
-    run(["python", "-m", "pipeline.cli", "new-batch", "--month", "7"], repo)
+    repo = make_repo(tmp_path_factory.mktemp("reports") / "repo", landed=5)
+    land_fixture(repo, [NEWEST])
     run(["dvc", "repro"], repo)
-    commit(repo, "July landed")
+    commit(repo, f"{NEWEST} landed")
     return repo
 
 
@@ -46,11 +45,20 @@ def check(repo: Path):
     return run(["python", "-m", "pipeline.cli", "check"], repo, check=False)
 
 
+# The model-quality limits depend on the problem: they are the dataset's (dataset.gate).
+DATASET_LIMITS = {"min_roc_auc", "max_roc_auc_drop"}
+
+
 def set_gate_limits(repo: Path, **limits: float) -> None:
-    path = repo / "conf" / "report" / "default.yaml"
-    config = yaml.safe_load(path.read_text())
-    config["gate"] |= limits
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    for name, keys in [
+        ("report/default.yaml", set(limits) - DATASET_LIMITS),
+        ("dataset/shop.yaml", set(limits) & DATASET_LIMITS),
+    ]:
+        if keys:
+            path = repo / "conf" / name
+            config = yaml.safe_load(path.read_text())
+            config["gate"] |= {key: limits[key] for key in keys}
+            path.write_text(yaml.safe_dump(config, sort_keys=False))
     run(["python", "-m", "pipeline.cli", "params"], repo)
 
 
@@ -65,18 +73,18 @@ def test_report_stages_write_every_file_with_the_fields_the_gate_needs(repo):
         assert (repo / MONITORING / name).stat().st_size > 0, name
     assert (repo / "reports/index.html").exists()
     data = json.loads((repo / MONITORING / "data.json").read_text())
-    assert data["current"] == {"batches": ["2013-07"], "rows": data["current"]["rows"]}
-    assert data["reference"]["batches"] == ["2013-01", "2013-02", "2013-03"]
+    assert data["current"] == {"batches": [NEWEST], "rows": 400}
+    assert data["reference"]["batches"] == FIXTURE_BATCHES[:-1]
     assert set(data["drift"]) >= {"drifted_share", "drifted_columns", "target_distance"}
     assert set(data["quality"]) >= {"worst_missing_increase", "new_category_share"}
     model = json.loads((repo / MONITORING / "model.json").read_text())
-    assert model["current_batch"] == "2013-07"
+    assert model["current_batch"] == NEWEST
     assert {"roc_auc", "precision", "recall", "calibration_error"} <= set(model["current"])
     shown = run(["dvc", "metrics", "show", "--json"], repo).stdout
     assert "drifted_share" in shown and "calibration_error" in shown
 
 
-def test_gate_fails_on_july_and_says_which_check_and_why(repo):
+def test_gate_fails_on_the_newest_batch_and_says_which_check_and_why(repo):
     result = check(repo)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "check: FAIL" in result.stdout
@@ -84,13 +92,13 @@ def test_gate_fails_on_july_and_says_which_check_and_why(repo):
         line for line in result.stdout.splitlines() if "drifted feature share" in line
     )
     assert drift_line.strip().startswith("FAIL")
-    assert "> 0.300" in drift_line and "temp" in drift_line
+    assert "> 0.300" in drift_line and all(column in drift_line for column in SHIFTED)
     verdict = json.loads((repo / MONITORING / "gate.json").read_text())
     assert verdict["passed"] is False
 
 
 def test_gate_passes_when_the_limits_allow_the_shift(repo):
-    # July fails more than drift (summer has fewer wind gusts, so more missing values): open all.
+    # Open every limit, whichever checks the newest batch fails.
     set_gate_limits(
         repo,
         max_drifted_share=1.0,
@@ -103,17 +111,19 @@ def test_gate_passes_when_the_limits_allow_the_shift(repo):
     try:
         result = check(repo)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "check: pass, all 6 checks passed on 2013-07" in result.stdout
+        assert f"check: pass, all 6 checks passed on {NEWEST}" in result.stdout
     finally:
         restore(repo)
 
 
 def test_a_gate_limit_change_reruns_only_the_page(repo):
-    set_gate_limits(repo, min_roc_auc=0.99)
+    set_gate_limits(repo, max_target_drift=0.01)
     try:
         ran = stages_ran(run(["dvc", "repro"], repo).stdout)
         assert ran == ["report_index"]
-        assert "ROC AUC on the newest batch" in check(repo).stdout.split("FAIL", 2)[2]
+        lines = check(repo).stdout.splitlines()
+        target_line = next(line for line in lines if "target drift" in line)
+        assert target_line.strip().startswith("FAIL") and "> 0.010" in target_line
     finally:
         restore(repo)
 
@@ -151,7 +161,7 @@ def test_reports_page_in_a_real_browser(repo, tmp_path):
     assert "drifted feature share" in seen.texts["checks"]
     for split in ("holdout", "current"):
         assert f"{model[split]['roc_auc']:.3f}" in seen.texts["metrics"]
-    assert "temp" in seen.texts["drift"]
+    assert all(column in seen.texts["drift"] for column in SHIFTED)
     targets = [Path(unquote(urlparse(link).path)) for link in seen.links]
     assert len(targets) >= 10
     missing = [str(target) for target in targets if not target.is_file()]

@@ -1,4 +1,9 @@
-"""The prediction API as a real server on 127.0.0.1, driven over real HTTP."""
+"""The prediction API as a real server on 127.0.0.1, driven over real HTTP.
+
+It serves the model a real `dvc repro` trained on the framework's fixture dataset
+(tests/data/shop). The model starts with its derived columns, so a request row holds the raw
+input columns a client has (signup_hhmm, not the signup_hour computed from it).
+"""
 
 from __future__ import annotations
 
@@ -14,119 +19,183 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT
+from helpers import ROOT, commit, make_repo, run
 from omegaconf import OmegaConf
 from server import call, free_port, serve_command, start_server
 from sklearn.preprocessing import FunctionTransformer
 
-from pipeline.examples.flights.features import TARGET
+from pipeline.config import load_params
 from pipeline.modeling import estimators as models
 from pipeline.modeling.model_file import load as load_model
 from pipeline.modeling.model_file import save as save_model
-from pipeline.serving.app import model_categories, scorer
+from pipeline.serving.app import scorer
 
 pytestmark = pytest.mark.slow
 
 SERVE = OmegaConf.load(ROOT / "conf" / "serve" / "default.yaml")
 MAX_ROWS, MAX_BODY_BYTES = SERVE.max_rows, SERVE.max_body_bytes
+RAW_INPUTS = ["region", "plan", "tenure_months", "monthly_spend", "support_calls", "signup_hhmm"]
+TARGET = "churned"
 
 
 @pytest.fixture(scope="module")
-def trained(features_small, feature_config, tmp_path_factory):
-    """A small real model trained on three real months, saved through the allow-list."""
-    categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
-    config = OmegaConf.create({"name": "hist_gbm", "max_iter": 30})
-    pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
-    models.fit(pipeline, features_small, categorical + numeric, TARGET)
-    model_file = tmp_path_factory.mktemp("model") / "model.skops"
-    save_model(pipeline, model_file)
+def repo(tmp_path_factory) -> Path:
+    """A repository where `dvc repro` trained and evaluated the model on the fixture."""
+    repo = make_repo(tmp_path_factory.mktemp("serve") / "repo")
+    run(["dvc", "repro"], repo)
+    commit(repo, "trained")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def dataset(repo):
+    return load_params(repo / "params.yaml").dataset
+
+
+@pytest.fixture(scope="module")
+def trained(repo):
+    """The pipeline's own model file, and the model loaded through the allow-list."""
+    model_file = repo / "models/model.skops"
     return load_model(model_file), model_file
 
 
 @pytest.fixture(scope="module")
-def server(trained, tmp_path_factory):
+def frames(repo) -> dict[str, pd.DataFrame]:
+    """The rows the batch model scored: the training window's holdout and the newest batch."""
+    return {
+        split: pd.read_parquet(repo / f"data/processed/{split}.parquet")
+        for split in ("train", "holdout", "current")
+    }
+
+
+@pytest.fixture(scope="module")
+def server(repo, trained, tmp_path_factory):
     _, model_file = trained
     log_file = tmp_path_factory.mktemp("log") / "requests.jsonl"
-    process, base = start_server(model_file, log_file)
+    process, base = start_server(model_file, log_file, cwd=repo)
     yield base, log_file
     process.terminate()
     process.wait(timeout=30)
 
 
-def request_rows(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
-    """Rows as a client sends them: plain JSON values, missing readings as null."""
+def request_rows(frame: pd.DataFrame, columns: list[str] = RAW_INPUTS) -> list[dict]:
+    """Rows as a client sends them: plain JSON values, missing values as null."""
     rows = frame[columns].astype(object).to_dict(orient="records")
     return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in rows]
 
 
-def test_predictions_match_the_batch_model_exactly(server, trained, features_small):
-    base, _ = server
+def predict(base: str, rows: list[dict]) -> tuple[int, dict]:
+    return call(base, "/predict", json.dumps({"rows": rows}).encode())
+
+
+def test_the_model_takes_the_raw_input_columns(trained):
     pipeline, _ = trained
-    columns = list(pipeline.feature_names_in_)
-    sample = features_small.sample(300, random_state=1)
-    assert sample[columns].isna().any().any(), "the sample should hold missing readings"
-    status, answer = call(
-        base, "/predict", json.dumps({"rows": request_rows(sample, columns)}).encode()
-    )
+    assert list(pipeline.feature_names_in_) == RAW_INPUTS
+    assert pipeline.steps[0][0] == "derive"
+
+
+def test_every_row_of_the_newest_batch_gets_exactly_the_batch_models_score(
+    server, trained, frames, repo
+):
+    base, _ = server
+    current = frames["current"]
+    assert current[RAW_INPUTS].isna().any().any(), "the batch should hold missing values"
+    status, answer = predict(base, request_rows(current))
     assert status == 200, answer
     served = np.array([p["probability"] for p in answer["predictions"]])
-    batch = pipeline.predict_proba(sample[columns])[:, 1]
+    # The scores evaluate wrote for this batch in `dvc repro`, bit for bit.
+    scored = pd.read_parquet(repo / "reports/evaluate/predictions.parquet")
+    batch = scored.loc[scored["split"] == "current", "probability"].to_numpy()
     assert np.array_equal(served, batch)
+    assert np.array_equal(served, trained[0].predict_proba(current[RAW_INPUTS])[:, 1])
     assert answer["model_version"] == call(base, "/health")[1]["model_version"]
+    # A response row is {id, probability, predicted}; predicted applies the threshold.
+    for row, probability in zip(answer["predictions"], served, strict=True):
+        assert set(row) == {"id", "probability", "predicted"}
+        assert row["predicted"] == (probability >= 0.5)
 
 
-def test_one_row_requests_match_the_batch_model_exactly(server, trained, features_small):
+def test_one_row_requests_match_the_batch_model_exactly(server, trained, frames):
     base, _ = server
     pipeline, _ = trained
-    columns = list(pipeline.feature_names_in_)
-    sample = features_small.sample(40, random_state=3)
+    sample = frames["holdout"].sample(40, random_state=3)
     served = []
-    for row in request_rows(sample, columns):
-        status, answer = call(base, "/predict", json.dumps({"rows": [row]}).encode())
+    for row in request_rows(sample):
+        status, answer = predict(base, [row])
         assert status == 200, answer
         served.append(answer["predictions"][0]["probability"])
-    assert np.array_equal(np.array(served), pipeline.predict_proba(sample[columns])[:, 1])
+    assert np.array_equal(np.array(served), pipeline.predict_proba(sample[RAW_INPUTS])[:, 1])
 
 
-def test_a_random_forest_is_served_with_its_pipelines_exact_scores(features_small, feature_config):
-    categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
+def test_the_api_docs_name_the_row_after_the_dataset_and_list_its_raw_columns(server):
+    base, _ = server
+    status, spec = call(base, "/openapi.json")
+    assert status == 200
+    assert spec["info"]["title"] == "Churn prediction"
+    assert "cancels within the year" in spec["info"]["description"]
+    assert "joined" not in spec["info"]["description"]  # one table: nothing is joined
+    row = spec["components"]["schemas"]["Customer"]
+    assert list(row["properties"]) == RAW_INPUTS
+    assert set(row["required"]) == set(RAW_INPUTS)
+    assert row["additionalProperties"] is False
+    # The contract's ranges and the model's categories are the API's limits.
+    assert row["properties"]["signup_hhmm"]["maximum"] == 2359
+    assert row["properties"]["tenure_months"]["minimum"] == 0
+    plans = spec["components"]["schemas"]["plan_value"]["enum"]
+    assert sorted(plans) == ["basic", "pro", "team"]
+
+
+def test_a_random_forest_is_served_with_its_pipelines_exact_scores(frames, dataset):
+    categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
     config = OmegaConf.create({"name": "random_forest", "n_estimators": 5, "max_depth": 4})
-    pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
-    models.fit(pipeline, features_small, categorical + numeric, TARGET)
-    sample = features_small.sample(200, random_state=4)
-    rows = request_rows(sample, categorical + numeric)
-    expected = pipeline.predict_proba(sample[categorical + numeric])[:, 1]
-    assert np.array_equal(scorer(pipeline)(rows), expected)
+    pipeline = models.build_pipeline(config, categorical, numeric, 0, dataset.derived)
+    models.fit(pipeline, frames["train"], RAW_INPUTS, TARGET)
+    sample = frames["holdout"].sample(200, random_state=4)
+    expected = pipeline.predict_proba(sample[RAW_INPUTS])[:, 1]
+    assert np.array_equal(scorer(pipeline)(request_rows(sample)), expected)
 
 
-def test_every_prediction_lands_in_the_request_log(server, features_small, trained):
+def test_every_prediction_lands_in_the_request_log(server, frames):
     base, log_file = server
-    columns = list(trained[0].feature_names_in_)
     before = len(log_file.read_text().splitlines()) if log_file.exists() else 0
-    rows = request_rows(features_small.head(7), columns)
-    status, answer = call(base, "/predict", json.dumps({"rows": rows}).encode())
+    rows = request_rows(frames["holdout"].head(7))
+    status, answer = predict(base, rows)
     assert status == 200
     records = [json.loads(line) for line in log_file.read_text().splitlines()[before:]]
     assert len(records) == 7
     assert records[0]["inputs"] == rows[0]
+    assert records[0]["id"] == answer["predictions"][0]["id"]
     assert records[0]["model_version"] == answer["model_version"]
     assert records[0]["probability"] == answer["predictions"][0]["probability"]
 
 
-def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, features_small, trained):
+def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, frames):
     base, _ = server
-    columns = list(trained[0].feature_names_in_)
-    good = request_rows(features_small.head(1), columns)[0]
+    good = request_rows(frames["holdout"].head(1))[0]
 
     def body(*rows) -> bytes:
         return json.dumps({"rows": list(rows)}).encode()
 
     cases = {
-        "wrong type": (body(good | {"distance": "far"}), 422, "distance"),
-        "missing field": (body({k: v for k, v in good.items() if k != "origin"}), 422, "origin"),
-        "unknown category": (body(good | {"dest": "ZZZ"}), 422, "dest"),
-        "out of range": (body(good | {"day_of_week": 9}), 422, "day_of_week"),
-        "unexpected field": (body(good | {"arr_delay": 12}), 422, "arr_delay"),
+        "wrong type": (body(good | {"tenure_months": "long"}), 422, "tenure_months"),
+        "missing field": (body({k: v for k, v in good.items() if k != "region"}), 422, "region"),
+        "unknown category": (body(good | {"plan": "gold"}), 422, "plan"),
+        "out of range": (body(good | {"signup_hhmm": 2400}), 422, "signup_hhmm"),
+        "negative count": (body(good | {"support_calls": -1}), 422, "support_calls"),
+        "unexpected field": (body(good | {TARGET: 1}), 422, TARGET),
+        # derived inside the model: a client sends signup_hhmm, never signup_hour
+        "derived column": (body(good | {"signup_hour": 13.5}), 422, "signup_hour"),
+        # Python's JSON reader takes these; the API does not
+        "infinite number": (
+            json.dumps({"rows": [good | {"monthly_spend": float("inf")}]}).encode(),
+            422,
+            "monthly_spend",
+        ),
+        "NaN": (
+            json.dumps({"rows": [good | {"monthly_spend": float("nan")}]}).encode(),
+            422,
+            "finite",
+        ),
         "no rows": (body(), 422, "rows"),
         "too many rows": (body(*[good] * (MAX_ROWS + 1)), 422, "rows"),
         "empty body": (b"", 422, "body"),
@@ -169,11 +238,11 @@ def test_openapi_fuzzing_finds_no_server_error(server, tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
-def refused(model_file: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+def refused(model_file: Path, repo: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     """Start the server on `model_file`; it must exit 1 at once instead of serving."""
     result = subprocess.run(
         serve_command(model_file, free_port(), tmp_path / "log.jsonl"),
-        cwd=ROOT,
+        cwd=repo,
         capture_output=True,
         text=True,
         timeout=300,
@@ -182,108 +251,86 @@ def refused(model_file: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     return result
 
 
-def test_a_tampered_model_file_is_refused_at_start(trained, tmp_path):
+def test_a_tampered_model_file_is_refused_at_start(trained, repo, tmp_path):
     pipeline = load_model(trained[1])  # a copy: the fixture's model stays as it is
     # The same model with a step that would call os.getcwd when it runs: not on the allow-list.
     pipeline.steps.insert(0, ("tampered", FunctionTransformer(func=os.getcwd)))
     tampered = tmp_path / "tampered.skops"
     save_model(pipeline, tampered)
-    result = refused(tampered, tmp_path)
+    result = refused(tampered, repo, tmp_path)
     assert "refusing to load types outside the allow-list" in result.stderr
     assert "getcwd" in result.stderr
     corrupt = tmp_path / "corrupt.skops"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    assert "not a readable skops model file" in refused(corrupt, tmp_path).stderr
+    assert "not a readable skops model file" in refused(corrupt, repo, tmp_path).stderr
 
 
-@pytest.fixture(scope="module")
-def july():
-    from pipeline.data.sources import read_example
-    from pipeline.examples.flights.cleaning import mask_impossible_readings
-    from pipeline.examples.flights.features import build_features
-
-    flights, weather = read_example(["2013-07"])
-    weather, _ = mask_impossible_readings(weather)
-    return build_features(flights, weather, late_after_minutes=15)
-
-
-def monitor_workdir(root: Path, features: pd.DataFrame) -> Path:
-    """A folder with this repo's params and a training window of three real months."""
-    (root / "data/processed").mkdir(parents=True)
-    (root / "params.yaml").write_text((ROOT / "params.yaml").read_text())
-    holdout = features.sample(frac=0.2, random_state=0)
-    features.drop(holdout.index).to_parquet(root / "data/processed/train.parquet")
-    holdout.to_parquet(root / "data/processed/holdout.parquet")
-    (root / "reports/evaluate").mkdir(parents=True)
-    (root / "reports/evaluate/metrics.json").write_text(json.dumps({"holdout": {"roc_auc": 0.75}}))
-    return root
-
-
-def test_monitor_flags_summer_traffic_and_scores_it_once_labels_arrive(
-    server, trained, features_small, july, tmp_path
+def test_monitor_flags_drifted_traffic_and_scores_it_once_labels_arrive(
+    repo, trained, frames, tmp_path
 ):
-    base, log_file = server
-    columns = list(trained[0].feature_names_in_)
-    # The API refuses categories the model never saw (a new destination), so send known ones.
-    known = model_categories(trained[0])
-    servable = july[july["dest"].isin(known["dest"]) & july["carrier"].isin(known["carrier"])]
-    sent = servable.sample(2 * MAX_ROWS, random_state=2)
+    """Traffic like the newest batch (customers who spend more and call support more) is
+    served from a fresh log, then held to the gate against the training window."""
+    log_file = tmp_path / "requests.jsonl"
+    process, base = start_server(trained[1], log_file, cwd=repo)
+    sent = frames["current"]
     answers = []
-    for chunk in (sent.iloc[:MAX_ROWS], sent.iloc[MAX_ROWS:]):
-        status, answer = call(
-            base, "/predict", json.dumps({"rows": request_rows(chunk, columns)}).encode()
-        )
-        assert status == 200
-        answers += answer["predictions"]
-    workdir = monitor_workdir(tmp_path, features_small)
-    command = [sys.executable, "-m", "pipeline.cli", "monitor", "--request-log", str(log_file)]
+    try:
+        for chunk in (sent.iloc[:200], sent.iloc[200:]):
+            status, answer = predict(base, request_rows(chunk))
+            assert status == 200, answer
+            answers += answer["predictions"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
     labels = tmp_path / "labels.jsonl"
+    command = [sys.executable, "-m", "pipeline.cli", "monitor", "--request-log", str(log_file)]
     command += ["--labels", str(labels)]
 
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=600)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "monitor: FAIL" in result.stdout, result.stdout + result.stderr
     drift = next(line for line in result.stdout.splitlines() if "drifted feature share" in line)
-    assert drift.strip().startswith("FAIL") and "temp" in drift
+    assert drift.strip().startswith("FAIL") and "monthly_spend" in drift
     assert "ROC AUC on the newest batch: not measured" in result.stdout
-    assert (workdir / "reports/live/data_drift.html").stat().st_size > 0
+    assert (repo / "reports/live/data_drift.html").stat().st_size > 0
 
     # Outcomes arrive later, keyed by the ids the API returned: live quality is measured.
     labels.write_text(
         "".join(
-            json.dumps({"id": answer["id"], "is_late": int(late)}) + "\n"
-            for answer, late in zip(answers, sent[TARGET], strict=True)
+            json.dumps({"id": answer["id"], TARGET: int(label)}) + "\n"
+            for answer, label in zip(answers, sent[TARGET], strict=True)
         )
     )
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=600)
     assert result.returncode == 1 and "monitor: FAIL" in result.stdout, result.stderr
-    live = json.loads((workdir / "reports/live/model.json").read_text())
+    live = json.loads((repo / "reports/live/model.json").read_text())
     assert live["current"]["rows"] == len(sent)
     assert 0.5 < live["current"]["roc_auc"] < 1
+    # The same rows, the same scores: live ROC AUC is the batch's own.
+    batch = json.loads((repo / "reports/evaluate/metrics.json").read_text())["current"]
+    assert live["current"]["roc_auc"] == pytest.approx(batch["roc_auc"], abs=1e-6)
     assert f"ROC AUC on the newest batch: {live['current']['roc_auc']:.3f}" in result.stdout
 
 
 @pytest.fixture(scope="module")
-def second_model(features_small, feature_config, tmp_path_factory) -> Path:
+def second_model(frames, dataset, tmp_path_factory) -> Path:
     """Another real model of the same inputs: a newer version to promote, or an A/B candidate."""
-    categorical, numeric = list(feature_config.categorical), list(feature_config.numeric)
+    categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
     config = OmegaConf.create({"name": "hist_gbm", "max_iter": 10})
-    pipeline = models.build_pipeline(config, categorical, numeric, seed=0)
-    models.fit(pipeline, features_small, categorical + numeric, TARGET)
+    pipeline = models.build_pipeline(config, categorical, numeric, 0, dataset.derived)
+    models.fit(pipeline, frames["train"], RAW_INPUTS, TARGET)
     model_file = tmp_path_factory.mktemp("second") / "model.skops"
     save_model(pipeline, model_file)
     return model_file
 
 
 def test_reload_swaps_in_a_promoted_model_without_dropping_a_request(
-    trained, second_model, features_small, tmp_path
+    repo, trained, second_model, frames, tmp_path
 ):
     served_file = tmp_path / "serving.skops"
     served_file.write_bytes(trained[1].read_bytes())
-    process, base = start_server(served_file, tmp_path / "log.jsonl")
-    body = json.dumps(
-        {"rows": request_rows(features_small.head(5), list(trained[0].feature_names_in_))}
-    )
+    process, base = start_server(served_file, tmp_path / "log.jsonl", cwd=repo)
+    body = json.dumps({"rows": request_rows(frames["holdout"].head(5))})
     answers: list[tuple[int, str]] = []
     stop = threading.Event()
 
@@ -320,18 +367,22 @@ def test_reload_swaps_in_a_promoted_model_without_dropping_a_request(
 
 
 def test_ab_split_answers_from_both_models_and_says_which(
-    trained, second_model, features_small, tmp_path
+    repo, trained, second_model, frames, tmp_path
 ):
     log_file = tmp_path / "log.jsonl"
     process, base = start_server(
-        trained[1], log_file, "--candidate", str(second_model), "--candidate-share", "0.5"
+        trained[1],
+        log_file,
+        "--candidate",
+        str(second_model),
+        "--candidate-share",
+        "0.5",
+        cwd=repo,
     )
-    row = request_rows(features_small.head(1), list(trained[0].feature_names_in_))
+    row = request_rows(frames["holdout"].head(1))
     try:
         health = call(base, "/health")[1]
-        answers = [
-            call(base, "/predict", json.dumps({"rows": row}).encode())[1] for _ in range(120)
-        ]
+        answers = [predict(base, row)[1] for _ in range(120)]
     finally:
         process.terminate()
         process.wait(timeout=30)

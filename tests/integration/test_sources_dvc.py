@@ -1,7 +1,8 @@
-"""Every source through real `dvc repro`, and new data arriving with `new-batch`.
+"""Every source through real `dvc repro`, and new data arriving as the next landed batch.
 
-Each test builds a fresh git repository from the working tree, picks a source, lands real
-months of the example with `python -m pipeline.cli new-batch`, and runs the same pipeline.
+Each test builds a fresh git repository from the working tree with the framework's fixture
+dataset (tests/data/shop: one CSV per year), picks a source, lands years of it where that
+source reads them, and runs the same pipeline.
 """
 
 from __future__ import annotations
@@ -12,63 +13,76 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from helpers import ALL_STAGES, SMALL_MODELS, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, FIXTURE_BATCHES, FIXTURE_FILES, commit, make_repo, run, stages_ran
 from postgres import running_postgres, why_unavailable
 
 pytestmark = pytest.mark.slow
-
-
-def new_batch(repo: Path, *months: int, file_format: str = "parquet", env: dict | None = None):
-    cmd = ["python", "-m", "pipeline.cli", "new-batch", "--format", file_format, "--month"]
-    return run([*cmd, *map(str, months)], repo, env=env)
 
 
 def ingest_report(repo: Path) -> dict:
     return json.loads((repo / "reports/validation/ingest.json").read_text())
 
 
+def append_to_sql(url: str, batches: list[str]) -> None:
+    """Append fixture years to the table `customers` of a database, as an export job would."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for batch in batches:
+                frame = pd.read_csv(FIXTURE_FILES / f"{batch}.csv")
+                frame.to_sql("customers", connection, if_exists="append", index=False)
+    finally:
+        engine.dispose()
+
+
 def test_files_source_retrains_when_a_new_batch_lands(tmp_path):
-    repo = make_repo(tmp_path / "repo", SMALL_MODELS, {"source": "files"})
-    landed = new_batch(repo, 1, 2, 3)
-    assert "data/landing/flights/2013-03.parquet" in landed.stdout
+    repo = make_repo(tmp_path / "repo", landed=3)
     assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
     report = ingest_report(repo)
-    assert report["source"] == "files" and report["newest_batch"] == "2013-03"
+    assert report["source"] == "files" and report["newest_batch"] == "2021"
     assert [b["origin"] for b in report["batches"]] == [
-        f"data/landing/flights/2013-0{month}.parquet" for month in (1, 2, 3)
+        f"data/landing/customers/{year}.csv" for year in ("2019", "2020", "2021")
     ]
-    commit(repo, "three months")
+    commit(repo, "three years")
 
-    # New data arrives as a CSV: git sees the arrival as a change of the landing pointer.
-    new_batch(repo, 4, file_format="csv")
+    # The next year arrives as a Parquet file next to the CSVs: git sees the arrival as a
+    # change of the landing pointer.
+    landed = repo / "data/landing/customers/2022.parquet"
+    pd.read_csv(FIXTURE_FILES / "2022.csv").to_parquet(landed, index=False)
+    run(["dvc", "add", "data/landing"], repo)
     changed = run(["git", "status", "--porcelain"], repo).stdout
     assert "data/landing.dvc" in changed
     assert "data/landing" in run(["dvc", "status", "ingest"], repo).stdout
     assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
-    assert ingest_report(repo)["newest_batch"] == "2013-04"
+    report = ingest_report(repo)
+    assert report["newest_batch"] == "2022"
+    assert report["batches"][-1]["origin"] == "data/landing/customers/2022.parquet"
     scored = pd.read_parquet(repo / "reports/evaluate/predictions.parquet")
-    assert set(scored.loc[scored["split"] == "current", "batch"]) == {"2013-04"}
-    assert set(scored.loc[scored["split"] == "holdout", "batch"]) <= {
-        "2013-01",
-        "2013-02",
-        "2013-03",
-    }
+    assert set(scored.loc[scored["split"] == "current", "batch"]) == {"2022"}
+    assert set(scored.loc[scored["split"] == "holdout", "batch"]) <= {"2019", "2020", "2021"}
     diff = run(["dvc", "metrics", "diff", "--json"], repo).stdout
     assert "reports/validation/ingest.json" in json.loads(diff)
 
+    # `new-batch` is the dataset's own reader of new batches; the fixture has none, and says
+    # how its data lands instead.
     refused = run(["python", "-m", "pipeline.cli", "new-batch", "--month", "4"], repo, check=False)
     assert refused.returncode == 1
-    assert "2013-04 has already landed: data/landing/flights/2013-04.csv" in refused.stderr
+    assert "dataset.new_batch is not set" in refused.stderr
+    assert "Land its files in data/landing/<table>/ and run `dvc add data/landing`" in (
+        refused.stderr
+    )
 
 
 def test_sqlite_source_runs_the_same_pipeline(tmp_path):
-    repo = make_repo(tmp_path / "repo", SMALL_MODELS, {"source": "sql"})
-    new_batch(repo, 1, 2, 3)  # appends to tables in data/landing/flights.sqlite, then dvc add
-    assert (repo / "data/landing/flights.sqlite").is_file()
+    repo = make_repo(tmp_path / "repo", choices={"source": "sql"}, landed=0)
+    # The default URL is an SQLite file inside data/landing/, named after the dataset.
+    append_to_sql(f"sqlite:///{repo}/data/landing/shop.sqlite", FIXTURE_BATCHES[:3])
+    run(["dvc", "add", "data/landing"], repo)
     assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
     report = ingest_report(repo)
     assert report["source"] == "sql" and report["batch_count"] == 3
-    assert report["batches"][0]["origin"] == "sqlite:///data/landing/flights.sqlite"
+    assert report["newest_batch"] == "2021"
+    assert report["batches"][0]["origin"] == "sqlite:///data/landing/shop.sqlite"
     assert run(["dvc", "status"], repo).stdout.strip().endswith("up to date.")
 
 
@@ -78,12 +92,12 @@ def test_postgres_source_takes_its_url_from_the_environment_and_never_records_th
     reason = why_unavailable()
     if reason:
         pytest.skip(reason)
-    repo = make_repo(tmp_path / "repo", SMALL_MODELS, {"source": "sql"})
+    repo = make_repo(tmp_path / "repo", choices={"source": "sql"}, landed=0)
     with running_postgres() as url:
         env = {"PIPELINE_SQL_URL": url}
         password = sa.engine.make_url(url).password
-        new_batch(repo, 1, 2, 3, env=env)
-        assert not (repo / "data/landing/flights.sqlite").exists()
+        append_to_sql(url, FIXTURE_BATCHES[:3])
+        assert not (repo / "data/landing/shop.sqlite").exists()
         assert stages_ran(run(["dvc", "repro"], repo, env=env).stdout) == ALL_STAGES
         report = ingest_report(repo)
         assert report["batch_count"] == 3
@@ -91,7 +105,7 @@ def test_postgres_source_takes_its_url_from_the_environment_and_never_records_th
         # Without the URL the source falls back to the SQLite file, which does not exist here.
         no_url = run(["dvc", "repro", "--force", "ingest"], repo, check=False)
         assert no_url.returncode != 0
-        assert "the SQLite file data/landing/flights.sqlite does not exist" in no_url.stderr
+        assert "the SQLite file data/landing/shop.sqlite does not exist" in no_url.stderr
     tracked = run(["git", "ls-files", "-co", "--exclude-standard"], repo).stdout.split()
     for name in [*tracked, "dvc.lock"]:
         path = repo / name

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import GIT, ROOT, SMALL_MODELS, commit, make_repo, run
+from helpers import FIXTURE_BATCHES, GIT, ROOT, commit, land_fixture, make_repo, run
 from s3 import CREDENTIALS, s3_server, use_s3_remote
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 EXACT_PIN = re.compile(r"^[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
-SMALL = {"source/example.yaml": {"batches": ["2013-01", "2013-02"]}, **SMALL_MODELS}
+# The workflows run on the framework's fixture dataset: three years landed, the next arrives.
+LANDED = 3
+ARRIVING = FIXTURE_BATCHES[LANDED]  # 2022
 
 
 def load(workflow: Path) -> dict:
@@ -109,7 +111,7 @@ def act(repo: Path, workflow: str, *extra: str, timeout: int = 1800):
 
 @pytest.mark.slow
 def test_ci_lint_job_runs_under_act(tmp_path):
-    repo = make_repo(tmp_path / "repo", SMALL)
+    repo = make_repo(tmp_path / "repo", landed=LANDED)
     result = act(repo, "ci.yml", "-j", "lint")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
@@ -119,7 +121,7 @@ def test_ci_lint_job_runs_under_act(tmp_path):
 
 @pytest.mark.slow
 def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(tmp_path):
-    repo = make_repo(tmp_path / "repo", SMALL)
+    repo = make_repo(tmp_path / "repo", landed=LANDED)
     run(["dvc", "repro"], repo)
     commit(repo, "first run")
     origin = tmp_path / "origin.git"
@@ -130,10 +132,11 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
     with s3_server() as s3:
         use_s3_remote(run, repo, s3, prefix="store")
         run(["dvc", "push"], repo, env=env)
-        # New data arrives: March lands, is versioned and pushed; only the pointer is committed.
-        run(["python", "-m", "pipeline.cli", "new-batch", "--month", "3"], repo)
+        # New data arrives: the next year lands, is versioned and pushed; only the pointer is
+        # committed.
+        land_fixture(repo, [ARRIVING])
         run(["dvc", "push"], repo, env=env)
-        commit(repo, "March arrived")
+        commit(repo, f"{ARRIVING} arrived")
         run([*GIT, "push", "-q", "origin", "main"], repo)
         before = set(s3.keys())
 
@@ -155,7 +158,7 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
     # The gate ran and said what it found; the report for the pull request was printed.
     assert re.search(r"check: (FAIL|pass)", output)
     assert "<!-- retrain-report -->" in output
-    assert "Retrained on 2013-03" in output
+    assert f"Retrained on {ARRIVING}" in output
     assert "### Metrics against origin/main" in output
     assert "roc_auc" in output
     # The retrained model and reports landed in the remote.
@@ -163,9 +166,17 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
     # The new dvc.lock went to its own branch, not to main.
     branches = run(["git", "branch", "--list"], origin).stdout
     assert "retrain/main" in branches
-    main_lock = run(["git", "show", "main:dvc.lock"], origin).stdout
-    retrain_lock = run(["git", "show", "retrain/main:dvc.lock"], origin).stdout
-    assert "2013-03" not in main_lock and retrain_lock != main_lock
+    main_lock = yaml.safe_load(run(["git", "show", "main:dvc.lock"], origin).stdout)
+    retrain_lock = yaml.safe_load(run(["git", "show", "retrain/main:dvc.lock"], origin).stdout)
+    landed = yaml.safe_load(run(["git", "show", "main:data/landing.dvc"], origin).stdout)
+
+    def landing_hash(lock: dict) -> str:
+        deps = lock["stages"]["ingest"]["deps"]
+        return next(dep["md5"] for dep in deps if dep["path"] == "data/landing")
+
+    # main's lock still records the data before the arrival; the retrain branch's the new one.
+    assert landing_hash(retrain_lock) == landed["outs"][0]["md5"]
+    assert landing_hash(main_lock) != landed["outs"][0]["md5"]
     # The steps that need GitHub itself were skipped under act.
     assert STAND_IN not in output
     assert "Open or update the pull request" not in output.split("Push the retrain branch")[-1]

@@ -1,23 +1,45 @@
-"""The Hydra config tree: every choice composes, typos fail, params.yaml is in sync."""
+"""The Hydra config tree: every choice composes, typos fail, params.yaml is in sync.
+
+Composed with the fixture dataset (dataset=shop, source=files), as `helpers.compose` does; the
+example's dataset composes in its own tests, under tests/examples/.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, compose
+import yaml
+from helpers import FIXTURE_CONF, ROOT, compose, fixture_conf_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from pipeline.config import UNION_GROUPS, load_params, select_params
+from pipeline.config import UNION_GROUPS, Config, DatasetConfig, load_params, select_params
+
+
+def options(folder: Path) -> list[str]:
+    return sorted(option.stem for option in folder.glob("*.yaml"))
+
 
 GROUPS = {
-    path.name: sorted(option.stem for option in path.glob("*.yaml"))
+    path.name: options(path)
     for path in (ROOT / "conf").iterdir()
     if path.is_dir() and path.name != "local"  # conf/local/ holds git-ignored secrets
 }
+# The fixture's dataset; the example's is composed by its own tests.
+GROUPS["dataset"] = options(FIXTURE_CONF / "dataset")
+# The name of each group's schema class in `Config` (the union groups' is Any).
+SCHEMAS = {field.name: field.type for field in dataclasses.fields(Config)}
+
+
+def schema_of(group: str, option: str) -> str:
+    """The kind an option of a union group names in its defaults list (`- python_schema`)."""
+    text = (fixture_conf_dir() / group / f"{option}.yaml").read_text()
+    (schema,) = [d for d in yaml.safe_load(text)["defaults"] if str(d).endswith("_schema")]
+    return schema.removesuffix("_schema")
 
 
 @pytest.mark.parametrize(
@@ -33,8 +55,21 @@ def test_every_option_of_every_group_composes_and_loads(override):
     assert cfg[group] is not None
     if group in UNION_GROUPS:
         key, schemas = UNION_GROUPS[group]
-        assert cfg[group][key] == option
-        assert isinstance(OmegaConf.to_object(cfg[group]), schemas[option])
+        kind = schema_of(group, option)
+        assert cfg[group][key] == kind
+        assert isinstance(OmegaConf.to_object(cfg[group]), schemas[kind])
+    else:
+        assert type(OmegaConf.to_object(cfg[group])).__name__ == SCHEMAS[group]
+    if group == "dataset":
+        assert cfg.dataset.name == option
+
+
+def test_the_framework_tests_compose_the_fixture_dataset_read_from_files():
+    cfg = compose()
+    assert isinstance(OmegaConf.to_object(cfg.dataset), DatasetConfig)
+    assert (cfg.dataset.name, cfg.source.kind) == ("shop", "files")
+    assert cfg.dataset.contracts is None and list(cfg.dataset.columns) == ["customers"]
+    assert cfg.source.tables == {} and cfg.paths.landing == "data/landing"
 
 
 def test_three_real_model_choices_exist():
@@ -42,20 +77,24 @@ def test_three_real_model_choices_exist():
 
 
 @pytest.mark.parametrize(
-    ("override", "named"),
+    ("overrides", "named"),
     [
-        ("model.n_estimatorz=5", "n_estimatorz"),  # typo of a key
-        ("source.batchez=[2013-01]", "batchez"),
-        ("source.url=sqlite://", "url"),  # a key of another source kind
-        ("seeed=3", "seeed"),
-        ("model.max_iter=abc", "max_iter"),  # wrong type
-        ("seed=forty", "seed"),
-        ("split.method=sideways", "expected one of [random, last_batch]"),
+        (["model.n_estimatorz=5"], "n_estimatorz"),  # typo of a key
+        (["source=example", "source.batchez=[2019]"], "batchez"),  # a key of the python source
+        (["source.url=sqlite://"], "url"),  # a key of another source kind
+        (["seeed=3"], "seeed"),
+        (["model.max_iter=abc"], "max_iter"),  # wrong type
+        (["seed=forty"], "seed"),
+        (["split.method=sideways"], "expected one of [random, last_batch]"),
+        (["dataset.targett=churn"], "targett"),
+        (["dataset.batch.colum=year"], "colum"),
+        (["dataset.columns.customers.region.nulable=true"], "nulable"),
+        (["dataset.task=regression"], "task"),
     ],
 )
-def test_a_wrong_override_fails_naming_the_key(override, named):
+def test_a_wrong_override_fails_naming_the_key(overrides, named):
     with pytest.raises(ConfigCompositionException) as error:
-        compose(override)
+        compose(*overrides)
     assert named in str(error.value) + str(error.value.__cause__)
 
 

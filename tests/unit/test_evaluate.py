@@ -17,7 +17,7 @@ def test_metrics_of_a_known_case():
     assert metrics["precision"] == pytest.approx(0.5)
     assert metrics["recall"] == pytest.approx(0.5)
     assert metrics["brier"] == pytest.approx((0.01 + 0.36 + 0.36 + 0.01) / 4)
-    assert metrics["rows"] == 4 and metrics["late_share"] == 0.5
+    assert metrics["rows"] == 4 and metrics["positive_share"] == 0.5
 
 
 def test_threshold_moves_precision_and_recall():
@@ -28,9 +28,9 @@ def test_threshold_moves_precision_and_recall():
 
 def test_slices_skip_small_groups_and_put_the_worst_first():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"carrier": ["AA"] * 300 + ["UA"] * 300 + ["XX"] * 10})
+    frame = pd.DataFrame({"region": ["north"] * 300 + ["south"] * 300 + ["west"] * 10})
     labels = rng.integers(0, 2, len(frame))
-    scores = np.where(frame["carrier"] == "AA", labels * 0.8 + 0.1, rng.random(len(frame)))
-    table = slice_metrics(frame, labels, scores, columns=["carrier"], threshold=0.5, min_rows=200)
-    assert table["value"].tolist() == ["UA", "AA"]
+    scores = np.where(frame["region"] == "north", labels * 0.8 + 0.1, rng.random(len(frame)))
+    table = slice_metrics(frame, labels, scores, columns=["region"], threshold=0.5, min_rows=200)
+    assert table["value"].tolist() == ["south", "north"]
     assert table.loc[1, "roc_auc"] == 1.0

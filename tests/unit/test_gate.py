@@ -5,28 +5,30 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, compose
 from omegaconf import OmegaConf
 
 from pipeline.errors import PipelineError
 from pipeline.monitoring import gate
 
 LIMITS = OmegaConf.load(ROOT / "conf" / "report" / "default.yaml").gate
+# The model-quality limits are the problem's: the fixture dataset's gate (min ROC AUC 0.6).
+MODEL_LIMITS = compose().dataset.gate
 
 
 def summaries(**changes):
     data = {
-        "current": {"batches": ["2013-07"], "rows": 1000},
-        "reference": {"batches": ["2013-01", "2013-02"], "rows": 5000},
+        "current": {"batches": ["2024"], "rows": 400},
+        "reference": {"batches": ["2019", "2020"], "rows": 800},
         "drift": {
             "feature_count": 10,
             "drifted_count": 1,
             "drifted_share": 0.1,
-            "drifted_columns": ["temp"],
+            "drifted_columns": ["monthly_spend"],
             "target_distance": 0.02,
         },
         "quality": {
-            "worst_missing_column": "wind_gust",
+            "worst_missing_column": "monthly_spend",
             "worst_missing_increase": 0.01,
             "new_categories": {},
             "new_category_share": 0.0,
@@ -35,7 +37,7 @@ def summaries(**changes):
     model = {
         "holdout": {"roc_auc": 0.78},
         "current": {"roc_auc": 0.76},
-        "current_batch": "2013-07",
+        "current_batch": "2024",
     }
     for path, value in changes.items():
         section, key = path.split("__")
@@ -48,26 +50,31 @@ def by_name(results):
 
 
 def test_healthy_batch_passes_every_check():
-    results = gate.checks(*summaries(), LIMITS)
+    results = gate.checks(*summaries(), LIMITS, MODEL_LIMITS)
     assert all(check.passed for check in results)
     assert gate.verdict(results)["passed"] is True
 
 
 def test_a_value_on_its_limit_passes_and_just_past_it_fails():
-    on_limit = gate.checks(*summaries(drift__drifted_share=LIMITS.max_drifted_share), LIMITS)
-    past = gate.checks(*summaries(drift__drifted_share=LIMITS.max_drifted_share + 1e-6), LIMITS)
+    on_limit = gate.checks(
+        *summaries(drift__drifted_share=LIMITS.max_drifted_share), LIMITS, MODEL_LIMITS
+    )
+    past = gate.checks(
+        *summaries(drift__drifted_share=LIMITS.max_drifted_share + 1e-6), LIMITS, MODEL_LIMITS
+    )
     assert by_name(on_limit)["drifted feature share"].passed
     assert not by_name(past)["drifted feature share"].passed
 
 
 def test_low_roc_auc_fails_and_says_value_and_limit():
-    results = gate.checks(*summaries(current__roc_auc=0.6), LIMITS)
+    results = gate.checks(*summaries(current__roc_auc=0.55), LIMITS, MODEL_LIMITS)
     failed = [check for check in results if not check.passed]
     assert [check.name for check in failed] == [
         "ROC AUC on the newest batch",
         "ROC AUC drop from the holdout",
     ]
-    assert failed[0].describe() == "ROC AUC on the newest batch: 0.600 < 0.700"
+    assert failed[0].describe() == "ROC AUC on the newest batch: 0.550 < 0.600"
+    assert failed[1].describe() == "ROC AUC drop from the holdout: 0.230 > 0.100 (holdout 0.780)"
     assert gate.verdict(results) | {"checks": None} == {
         "passed": False,
         "failed": 2,
@@ -75,16 +82,30 @@ def test_low_roc_auc_fails_and_says_value_and_limit():
     }
 
 
+def test_the_model_limits_are_the_datasets_and_the_data_limits_the_reports():
+    stricter = OmegaConf.create({"min_roc_auc": 0.8, "max_roc_auc_drop": 0.01})
+    results = by_name(gate.checks(*summaries(), LIMITS, stricter))
+    assert not results["ROC AUC on the newest batch"].passed  # 0.76 < 0.8
+    assert not results["ROC AUC drop from the holdout"].passed  # 0.02 > 0.01
+    assert results["ROC AUC on the newest batch"].limit == 0.8
+    assert results["drifted feature share"].limit == LIMITS.max_drifted_share
+    assert all(results[name].passed for name in list(results)[:4])
+
+
 def test_drift_failure_names_the_drifted_columns():
-    data, model = summaries(drift__drifted_share=0.5, drift__drifted_columns=["temp", "dewp"])
-    check = by_name(gate.checks(data, model, LIMITS))["drifted feature share"]
+    data, model = summaries(
+        drift__drifted_share=0.5, drift__drifted_columns=["monthly_spend", "support_calls"]
+    )
+    check = by_name(gate.checks(data, model, LIMITS, MODEL_LIMITS))["drifted feature share"]
     assert not check.passed
-    assert check.describe() == "drifted feature share: 0.500 > 0.300 (temp, dewp)"
+    assert check.describe() == (
+        "drifted feature share: 0.500 > 0.300 (monthly_spend, support_calls)"
+    )
 
 
 def test_unlabelled_batch_is_not_measured_rather_than_failed():
     data, model = summaries(drift__target_distance=None, current__roc_auc=None)
-    results = by_name(gate.checks(data, model, LIMITS))
+    results = by_name(gate.checks(data, model, LIMITS, MODEL_LIMITS))
     for name in ("target drift", "ROC AUC on the newest batch", "ROC AUC drop from the holdout"):
         assert results[name].value is None
         assert results[name].passed

@@ -1,21 +1,17 @@
-"""Evidently on real months: a summer batch drifts from winter, a sample of winter does not."""
+"""Evidently on the fixture: the newest year drifts from the training window (spend and
+support calls grow year on year), a sample of the window does not. Drift is judged on the
+model's features, derived columns included."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from helpers import ROOT
-from omegaconf import OmegaConf
 
-from pipeline.data.sources import read_example
-from pipeline.examples.flights.cleaning import mask_impossible_readings
-from pipeline.examples.flights.features import TARGET, build_features
-from pipeline.monitoring import evidently_reports as monitoring
 from pipeline.monitoring import gate
+from pipeline.monitoring.evidently_reports import write_data_reports
 
-REPORT = OmegaConf.load(ROOT / "conf" / "report" / "default.yaml")
-SAMPLE_ROWS = 10_000  # smaller than the default, to keep the test quick; same code path
 HEALTHY_MODEL = {"holdout": {"roc_auc": 0.78}, "current": {"roc_auc": 0.77}}
 DATA_CHECKS = [
     "drifted feature share",
@@ -26,63 +22,74 @@ DATA_CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def columns(feature_config) -> monitoring.Columns:
-    return monitoring.Columns(
-        list(feature_config.categorical), list(feature_config.numeric), TARGET
-    )
+def window(shop_features):
+    return shop_features[shop_features["batch"] < "2024"]
 
 
 @pytest.fixture(scope="module")
-def july():
-    flights, weather = read_example(["2013-07"])
-    weather, _ = mask_impossible_readings(weather)
-    return build_features(flights, weather, late_after_minutes=15)
+def newest(shop_features):
+    return shop_features[shop_features["batch"] == "2024"]
 
 
-def data_gate(reference, current, columns, out_dir):
-    summary, _ = monitoring.data_report(
-        reference,
-        current,
-        columns,
-        sample_rows=SAMPLE_ROWS,
-        seed=0,
-        threshold=REPORT.drift_threshold,
-        drift_share=REPORT.gate.max_drifted_share,
-        out_dir=out_dir,
+def data_gate(reference, current, params, out_dir):
+    summary = write_data_reports(
+        reference, current, dataset=params.dataset, report=params.report, seed=0, out_dir=out_dir
     )
-    results = {check.name: check for check in gate.checks(summary, HEALTHY_MODEL, REPORT.gate)}
-    return summary, {name: results[name] for name in DATA_CHECKS}
+    results = gate.checks(summary, HEALTHY_MODEL, params.report.gate, params.dataset.gate)
+    named = {check.name: check for check in results}
+    return summary, {name: named[name] for name in DATA_CHECKS}
 
 
-def test_gate_fails_on_a_summer_month_and_the_report_agrees(
-    features_small, july, columns, tmp_path
-):
-    summary, checks = data_gate(features_small, july, columns, tmp_path)
+def test_gate_fails_on_a_drifted_batch_and_the_report_agrees(window, newest, shop_params, tmp_path):
+    summary, checks = data_gate(window, newest, shop_params, tmp_path)
     drift = checks["drifted feature share"]
     assert not drift.passed
-    assert {"temp", "dewp"} <= set(summary["drift"]["drifted_columns"])
-    assert not {"carrier", "origin"} & set(summary["drift"]["drifted_columns"])
-    assert "temp" in drift.describe()
+    assert summary["current"] == {"batches": ["2024"], "rows": len(newest)}
+    assert {"monthly_spend", "support_calls"} <= set(summary["drift"]["drifted_columns"])
+    assert not {"region", "plan"} & set(summary["drift"]["drifted_columns"])
+    assert "monthly_spend" in drift.describe()
     for name in ("data_quality.html", "data_drift.html"):
         html = (tmp_path / name).read_text()
         assert not re.search(r"<script[^>]+src=", html), f"{name} loads a script from elsewhere"
     # The report judges dataset drift with the gate's limit, so the two never disagree.
     drift_html = (tmp_path / "data_drift.html").read_text()
     assert "Dataset Drift is detected" in drift_html
-    assert f"threshold is {REPORT.gate.max_drifted_share}" in drift_html
+    assert f"threshold is {shop_params.report.gate.max_drifted_share}" in drift_html
+    assert json.loads((tmp_path / "data.json").read_text()) == summary
 
 
-def test_gate_passes_on_a_sample_of_the_training_months(features_small, columns, tmp_path):
-    in_window = features_small.sample(n=8000, random_state=7)
-    summary, checks = data_gate(features_small, in_window, columns, tmp_path)
+def test_drift_is_judged_on_the_model_features_with_derived_columns(
+    window, newest, shop_params, tmp_path
+):
+    summary, _ = data_gate(window, newest, shop_params, tmp_path)
+    columns = json.loads((tmp_path / "data_columns.json").read_text())
+    features = shop_params.dataset.features
+    assert set(columns) == {*features.categorical, *features.numeric, "churned"}
+    assert "signup_hour" in columns and "signup_hhmm" not in columns  # derived inside the model
+    assert summary["drift"]["feature_count"] == len(features.categorical) + len(features.numeric)
+    assert columns["churned"]["method"] == "jensenshannon"  # the target, compared on its own
+    assert summary["drift"]["target_distance"] == columns["churned"]["distance"]
+
+
+def test_gate_passes_on_a_sample_of_the_training_window(window, shop_params, tmp_path):
+    sample = window.sample(n=600, random_state=7)
+    summary, checks = data_gate(window, sample, shop_params, tmp_path)
     assert summary["drift"]["drifted_columns"] == []
     assert all(check.passed for check in checks.values()), [c.describe() for c in checks.values()]
 
 
-def test_same_inputs_give_byte_identical_reports(features_small, july, columns, tmp_path):
+def test_a_batch_without_labels_is_compared_on_its_inputs_alone(
+    window, newest, shop_params, tmp_path
+):
+    summary, checks = data_gate(window, newest.drop(columns="churned"), shop_params, tmp_path)
+    assert summary["drift"]["target_distance"] is None
+    assert checks["target drift"].value is None and checks["target drift"].passed
+
+
+def test_same_inputs_give_byte_identical_reports(window, newest, shop_params, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     for out in (first, second):
         out.mkdir()
-        data_gate(features_small, july.head(3000), columns, out)
-    for name in ("data_quality.html", "data_drift.html"):
+        data_gate(window, newest.head(300), shop_params, out)
+    for name in ("data_quality.html", "data_drift.html", "data.json", "data_columns.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes()

@@ -24,12 +24,12 @@ def test_gate_line_names_the_first_failed_check(tmp_path):
     assert gate_line(verdict) == "gate:      not run yet"
     checks = [
         {"passed": True, "text": "target drift: 0.050 <= 0.100"},
-        {"passed": False, "text": "drifted feature share: 0.500 > 0.300 (temp)"},
+        {"passed": False, "text": "drifted feature share: 0.500 > 0.300 (monthly_spend)"},
         {"passed": False, "text": "ROC AUC on the newest batch: 0.600 < 0.700"},
     ]
     verdict.write_text(json.dumps({"passed": False, "checks": checks}))
     assert gate_line(verdict) == (
-        "gate:      FAIL   drifted feature share: 0.500 > 0.300 (temp) (+1 more)"
+        "gate:      FAIL   drifted feature share: 0.500 > 0.300 (monthly_spend) (+1 more)"
     )
     verdict.write_text(json.dumps({"passed": True, "checks": checks[:1]}))
     assert gate_line(verdict).startswith("gate:      pass")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -32,6 +33,7 @@ def enforce(
     *,
     drop_extra_columns: bool = False,
     origins: dict[str, str] | None = None,
+    batch_column: str = "batch",
 ) -> tuple[list[pd.DataFrame], dict]:
     """Check every table (all of them, every rule) and return them coerced to their contracts.
 
@@ -40,7 +42,13 @@ def enforce(
     """
     frames, tables = [], []
     for schema, frame, source in checks:
-        checked, table = check(schema, frame, source, drop_extra_columns=drop_extra_columns)
+        checked, table = check(
+            schema,
+            frame,
+            source,
+            drop_extra_columns=drop_extra_columns,
+            batch_column=batch_column,
+        )
         frames.append(checked)
         tables.append(table)
     report = {
@@ -93,6 +101,7 @@ def check(
     *,
     drop_extra_columns: bool = False,
     examples: int = 5,
+    batch_column: str = "batch",
 ) -> tuple[pd.DataFrame, dict]:
     """Validate lazily. Return the frame coerced to the contract and a report of every failure.
 
@@ -102,14 +111,15 @@ def check(
     extra = [column for column in frame.columns if column not in schema.columns]
     if drop_extra_columns and extra:
         frame = frame.drop(columns=extra)
-    frame, failures = _coerce(frame, schema, examples)
+    frame, failures = _coerce(frame, schema, examples, batch_column)
+    failures += _non_finite(frame, schema, examples, batch_column)
     report = {"table": schema.name, "file": source, "rows": len(frame)}
     if drop_extra_columns:
         report["dropped_columns"] = extra
     try:
         frame = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        found = _collapse(errors.failure_cases, frame, examples)
+        found = _collapse(errors.failure_cases, frame, examples, batch_column)
         # Report causes only: the rules of a column that could not be converted cannot be
         # judged, and a column holding nulls fails its dtype check too.
         unconverted = {f["column"] for f in failures}
@@ -124,7 +134,7 @@ def check(
     return frame, report | {"valid": not failures, "failures": failures}
 
 
-def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int):
+def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int, batch_column: str):
     """Convert columns to the contract's numeric and string types where no value changes."""
     frame = frame.copy()
     failures = []
@@ -139,6 +149,13 @@ def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int):
         elif kind == "int64" and pd.api.types.is_float_dtype(values):
             numbers = values
             bad = values.notna() & (values % 1 != 0)
+        elif kind == "float64" and (
+            pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values)
+        ):
+            # Widening is lossless: a nullable float column whose batch has no missing value
+            # arrives as integers.
+            frame[name] = values.astype("float64")
+            continue
         elif kind == "str" and not pd.api.types.is_string_dtype(values):
             frame[name] = values.astype("str").where(values.notna())
             continue
@@ -151,7 +168,7 @@ def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int):
                     "rule": f"values are {kind}",
                     "failing_rows": int(bad.sum()),
                     "examples": values[bad].astype(str).unique()[:examples].tolist(),
-                    **_batches(frame, bad),
+                    **_batches(frame, bad, batch_column),
                 }
             )
         elif kind == "int64" and numbers.notna().all():
@@ -161,15 +178,45 @@ def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int):
     return frame, failures
 
 
-def _batches(frame: pd.DataFrame, rows: pd.Series | pd.Index) -> dict:
+def _non_finite(
+    frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int, batch_column: str
+) -> list[dict]:
+    """inf and -inf in number columns, unless the column's metadata allows them.
+
+    pandera's range checks let them through where no bound is set, and a model then trains
+    on them; `metadata={"allow_infinite": True}` marks a column where they mean something.
+    """
+    failures = []
+    for name, column in schema.columns.items():
+        if name not in frame.columns or not pd.api.types.is_float_dtype(frame[name]):
+            continue
+        if (column.metadata or {}).get("allow_infinite"):
+            continue
+        bad = pd.Series(np.isinf(frame[name].to_numpy()), index=frame.index)
+        if bad.any():
+            failures.append(
+                {
+                    "column": name,
+                    "rule": "finite",
+                    "failing_rows": int(bad.sum()),
+                    "examples": frame.loc[bad, name].astype(str).unique()[:examples].tolist(),
+                    **_batches(frame, bad, batch_column),
+                }
+            )
+    return failures
+
+
+def _batches(frame: pd.DataFrame, rows: pd.Series | pd.Index, batch_column: str) -> dict:
     """The batches the failing rows arrived in, when the table has batches."""
-    if "batch" not in frame.columns:
+    if batch_column not in frame.columns:
         return {}
-    selected = frame.loc[rows, "batch"]
+    selected = frame.loc[rows, batch_column]
     return {"batches": sorted(selected.dropna().astype(str).unique().tolist())[:10]}
 
 
-def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[dict]:
+def _collapse(
+    cases: pd.DataFrame, frame: pd.DataFrame, examples: int, batch_column: str
+) -> list[dict]:
     """One entry per (column, rule) instead of one row per failing value.
 
     Column rules show failing values; rules across columns (cross-column checks, a key's
@@ -196,7 +243,7 @@ def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[d
                 "rule": rule,
                 "failing_rows": len(rows) or len(group),
                 "examples": values,
-                **(_batches(frame, pd.Index(rows)) if len(rows) else {}),
+                **(_batches(frame, pd.Index(rows), batch_column) if len(rows) else {}),
             }
         )
     for rule, group in cases[across].groupby("check", sort=True):
@@ -213,7 +260,7 @@ def _collapse(cases: pd.DataFrame, frame: pd.DataFrame, examples: int) -> list[d
                 "rule": rule,
                 "failing_rows": len(rows),
                 "examples": shown,
-                **_batches(frame, pd.Index(rows)),
+                **_batches(frame, pd.Index(rows), batch_column),
             }
         )
     return collapsed

@@ -1,15 +1,20 @@
-"""Split featurized batches into train, holdout and the current (newest) batch."""
+"""Batches: their order, and the split of featurized batches into train, holdout and current.
+
+From the features table on, every framework table carries its batch id as text in BATCH_COLUMN.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from pipeline.data.sources import BATCH_COLUMN
 from pipeline.errors import ConfigError
-from pipeline.examples.flights.features import TARGET
+
+BATCH_COLUMN = "batch"
 
 
 class Splits(NamedTuple):
@@ -18,15 +23,32 @@ class Splits(NamedTuple):
     current: pd.DataFrame
 
 
+def batch_origins(ingest_report: Path) -> dict[str, str]:
+    """Which file or database each batch came from (ingest's report), so a failure names it."""
+    if not ingest_report.exists():
+        return {}
+    batches = json.loads(ingest_report.read_text()).get("batches", [])
+    return {entry["batch"]: entry["origin"] for entry in batches if entry.get("origin")}
+
+
+def batch_order(batches) -> list[str]:
+    """Batch ids oldest first: by number when every id is one ("9" before "10"), else as text."""
+    ids = sorted({str(batch) for batch in batches})
+    try:
+        return sorted(ids, key=float)
+    except ValueError:
+        return ids
+
+
 def training_window(
     batches: list[str], current: str | None, window: int | None
 ) -> tuple[list[str], str]:
     """The batches that train the model and the current one (default: the newest)."""
-    ordered = sorted(set(batches))
-    current = current or ordered[-1]
+    ordered = batch_order(batches)
+    current = str(current) if current is not None else ordered[-1]
     if current not in ordered:
         raise ConfigError(f"data.current_batch={current!r} is not among the batches {ordered}")
-    before = [batch for batch in ordered if batch < current]
+    before = ordered[: ordered.index(current)]
     if window is not None:
         before = before[-window:] if window > 0 else []
     if not before:
@@ -50,6 +72,7 @@ def stratified_holdout(labels: pd.Series, fraction: float, seed: int) -> np.ndar
 def split_batches(
     features: pd.DataFrame,
     *,
+    target: str,
     current_batch: str | None,
     train_window: int | None,
     method: str,
@@ -62,7 +85,7 @@ def split_batches(
     )
     in_window = features[features[BATCH_COLUMN].isin(window)].reset_index(drop=True)
     if method == "random":
-        is_holdout = stratified_holdout(in_window[TARGET], holdout_fraction, seed)
+        is_holdout = stratified_holdout(in_window[target], holdout_fraction, seed)
     elif method == "last_batch":
         if len(window) < 2:
             raise ConfigError("split.method=last_batch needs at least two batches in the window")

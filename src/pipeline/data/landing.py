@@ -1,8 +1,9 @@
-"""New data arriving: the next real month of the example lands where the source reads it.
+"""New data arriving: a new batch lands where the source reads it.
 
-`python -m pipeline.cli new-batch --month 7` writes July 2013 as files in data/landing/ (or
-appends it to the SQL tables) and runs `dvc add data/landing`, so git records the arrival as a
-change of data/landing.dvc: the event a retraining workflow reacts to.
+`python -m pipeline.cli new-batch --month 7` asks the dataset's `new_batch` reader for that
+batch (the example: real July 2013), writes it as files in data/landing/ (or appends it to the
+SQL tables) and runs `dvc add data/landing`, so git records the arrival as a change of
+data/landing.dvc: the event a retraining workflow reacts to.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.data.sources import BATCH_COLUMN, read_example, sql_url
+from pipeline.data.sources import landing_glob, sql_url
 from pipeline.errors import ConfigError
 from pipeline.io import atomic_path
-
-EXAMPLE_YEAR = 2013
+from pipeline.plugins import load_object
 
 
 def land_months(params: DictConfig, months: list[int], file_format: str = "parquet") -> list[str]:
-    """Land months of the example as new batches, then version the landing folder."""
+    """Land the dataset's batches for `months`, then version the landing folder."""
     written = [path for month in months for path in land_month(params, month, file_format)]
     landing = Path(params.paths.landing).resolve()
     if any(Path(path).resolve().is_relative_to(landing) for path in written):
@@ -31,18 +31,20 @@ def land_months(params: DictConfig, months: list[int], file_format: str = "parqu
 
 
 def land_month(params: DictConfig, month: int, file_format: str = "parquet") -> list[str]:
-    """Land one month of the example as a new batch; return the files or tables written."""
-    if not 1 <= month <= 12:
-        raise ConfigError(f"--month {month}: the example has months 1..12")
-    batch = f"{EXAMPLE_YEAR}-{month:02d}"
-    flights, weather = read_example([batch])
-    tables = {"flights": flights, "weather": weather}
-    if params.source.kind == "sql":
-        return append_to_sql(params.source, tables, batch)
-    if params.source.kind == "example" and batch in params.source.batches:
+    """Land one batch from the dataset's `new_batch` reader; return the files or tables written."""
+    dataset = params.dataset
+    if not dataset.new_batch:
         raise ConfigError(
-            f"{batch} is already read from the package (source.batches); "
-            "land a month after the newest one"
+            "dataset.new_batch is not set: this dataset has no reader of new batches. Land its "
+            f"files in {params.paths.landing}/<table>/ and run `dvc add {params.paths.landing}`"
+        )
+    batch, tables = load_object(dataset.new_batch, "dataset.new_batch")(month)
+    if params.source.kind == "sql":
+        return append_to_sql(params.source, tables, batch, dataset.batch)
+    if params.source.kind == "python" and batch in params.source.batches:
+        raise ConfigError(
+            f"{batch} is already read by source.reader (source.batches); "
+            "land a batch after the newest one"
         )
     landing = Path(params.paths.landing)
     return write_files(landing, params.source.tables, tables, batch, file_format)
@@ -53,11 +55,10 @@ def write_files(
 ) -> list[str]:
     if file_format not in ("parquet", "csv"):
         raise ConfigError(f"--format {file_format}: expected parquet or csv")
-    targets = {
-        name: landing / Path(globs[name]).parent / f"{batch}.{file_format}" for name in tables
-    }
+    folders = {name: landing / Path(landing_glob(globs, name)).parent for name in tables}
+    targets = {name: folders[name] / f"{batch}.{file_format}" for name in tables}
     for name in tables:
-        existing = sorted((landing / Path(globs[name]).parent).glob(f"{batch}.*"))
+        existing = sorted(folders[name].glob(f"{batch}.*"))
         if existing:
             raise ConfigError(f"{batch} has already landed: {existing[0]}")
     for name, frame in tables.items():
@@ -69,10 +70,12 @@ def write_files(
     return [str(path) for path in targets.values()]
 
 
-def append_to_sql(source: DictConfig, tables: dict[str, pd.DataFrame], batch: str) -> list[str]:
+def append_to_sql(
+    source: DictConfig, tables: dict[str, pd.DataFrame], batch: str, batched: DictConfig
+) -> list[str]:
     import sqlalchemy as sa
 
-    names = {name: source.tables[name] for name in tables}
+    names = {name: source.tables.get(name) or name for name in tables}
     queries = [name for name, table in names.items() if not table.isidentifier()]
     if queries:
         raise ConfigError(
@@ -86,15 +89,14 @@ def append_to_sql(source: DictConfig, tables: dict[str, pd.DataFrame], batch: st
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:  # one transaction: both tables or neither
-            if sa.inspect(connection).has_table(names["flights"]):
+            table, column = names[batched.table], batched.column
+            if sa.inspect(connection).has_table(table):
                 present = connection.execute(
-                    sa.text(
-                        f'SELECT 1 FROM "{names["flights"]}" WHERE {BATCH_COLUMN} = :b LIMIT 1'
-                    ),
+                    sa.text(f'SELECT 1 FROM "{table}" WHERE "{column}" = :b LIMIT 1'),
                     {"b": batch},
                 ).first()
                 if present:
-                    raise ConfigError(f"{batch} is already in table {names['flights']}")
+                    raise ConfigError(f"{batch} is already in table {table}")
             for name, frame in tables.items():
                 frame.to_sql(names[name], connection, if_exists="append", index=False)
     finally:
@@ -109,7 +111,6 @@ def dvc_add(folder: Path) -> None:
 
 def new_batch_command(months: list[int], file_format: str) -> int:
     from pipeline.config import load_params
-    from pipeline.data.landing import land_months
     from pipeline.errors import PipelineError
 
     try:

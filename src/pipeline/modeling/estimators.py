@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from pipeline.errors import ConfigError
+from pipeline.modeling.derived import DerivedColumns, check_derived, plain
 
 
 def _estimator(model: Any, categorical: list[str], seed: int):
@@ -55,10 +57,22 @@ def _preprocessing(
     return transformer
 
 
-def build_pipeline(model: Any, categorical: list[str], numeric: list[str], seed: int) -> Pipeline:
-    """Preprocessing and estimator for the configured model, seeded."""
+def build_pipeline(
+    model: Any,
+    categorical: list[str],
+    numeric: list[str],
+    seed: int,
+    derived: Mapping | None = None,
+) -> Pipeline:
+    """Derived columns, preprocessing and estimator for the configured model, seeded.
+
+    The pipeline takes the raw input columns (`derived.input_columns`): what serving gets.
+    """
+    derived = plain(derived or {})
+    check_derived(derived)
     return Pipeline(
         [
+            ("derive", DerivedColumns(derived)),
             ("preprocess", _preprocessing(model.name, categorical, numeric)),
             ("estimator", _estimator(model, categorical, seed)),
         ]

@@ -29,7 +29,7 @@ def classification_metrics(
     both_classes = len(np.unique(labels)) == 2
     return {
         "rows": len(labels),
-        "late_share": round(float(np.mean(labels)), 6),
+        "positive_share": round(float(np.mean(labels)), 6),
         "roc_auc": round(float(roc_auc_score(labels, scores)), 6) if both_classes else float("nan"),
         "pr_auc": round(float(average_precision_score(labels, scores)), 6),
         "f1": round(float(f1_score(labels, predicted, zero_division=0)), 6),
@@ -75,19 +75,26 @@ def permutation_importance_table(
     max_rows: int = 5000,
     repeats: int = 3,
 ) -> pd.DataFrame:
-    """Drop in ROC AUC when each input column is shuffled, on a seeded sample of rows."""
+    """Drop in ROC AUC when each model feature is shuffled, on a seeded sample of rows.
+
+    Features are shuffled after the model's derived columns are computed: shuffling a date's
+    year, month and day apart would make dates that do not exist.
+    """
     from sklearn.inspection import permutation_importance
 
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=seed)
+    derive, rest = pipeline[:1], pipeline[1:]
+    preprocess = rest.named_steps["preprocess"]
+    derived = derive.transform(sample[columns])[list(preprocess.feature_names_in_)]
     result = permutation_importance(
-        pipeline,
-        sample[columns],
-        sample[target],
-        scoring="roc_auc",
-        n_repeats=repeats,
-        random_state=seed,
+        rest, derived, sample[target], scoring="roc_auc", n_repeats=repeats, random_state=seed
     )
-    table = pd.DataFrame({"feature": columns, "importance": np.round(result.importances_mean, 6)})
+    # The raw sources of derived columns pass through the frame unused: only features count.
+    used = {c for _, _, cols in preprocess.transformers_ for c in cols}
+    table = pd.DataFrame(
+        {"feature": derived.columns, "importance": np.round(result.importances_mean, 6)}
+    )
+    table = table[table["feature"].isin(used)]
     return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(
         drop=True
     )

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # skops refuses anything else, so a tampered or foreign file fails to load instead of running
 # code. Adding a model kind may need a line here: `skops.io.get_untrusted_types(file=...)`.
 TRUSTED_TYPES = [
+    # the model's first step: derived columns from a fixed vocabulary of operations
+    "pipeline.modeling.derived.DerivedColumns",
     # hist_gbm keeps a partial(check_array, ...) to prepare its categorical input
     "functools.partial",
     "sklearn.utils.validation.check_array",

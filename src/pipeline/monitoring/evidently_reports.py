@@ -123,6 +123,47 @@ def data_report(
     )
 
 
+def model_view(frame: pd.DataFrame, derived) -> pd.DataFrame:
+    """The rows as the estimator sees them: raw inputs plus the dataset's derived columns."""
+    from pipeline.modeling.derived import DerivedColumns, plain
+
+    return DerivedColumns(plain(derived)).fit(frame).transform(frame)
+
+
+def write_data_reports(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    dataset,
+    report,
+    seed: int,
+    out_dir: Path,
+) -> dict:
+    """The data reports of the data_report stage and of `monitor`: newest rows vs reference.
+
+    Both frames hold raw input columns (and the target where known); drift is judged on the
+    model's features. Writes the HTML, data.json (what the gate reads) and data_columns.json.
+    """
+    from pipeline.io import write_json
+
+    columns = Columns(
+        list(dataset.features.categorical), list(dataset.features.numeric), dataset.target
+    )
+    summary, details = data_report(
+        model_view(reference, dataset.derived),
+        model_view(current, dataset.derived),
+        columns,
+        sample_rows=report.sample_rows,
+        seed=seed,
+        threshold=report.drift_threshold,
+        drift_share=report.gate.max_drifted_share,
+        out_dir=out_dir,
+    )
+    write_json(summary, out_dir / "data.json")
+    write_json(details, out_dir / "data_columns.json")
+    return summary
+
+
 def column_drift(snapshot: dict, threshold: float) -> dict[str, dict]:
     """{column: {method, distance, drifted}} from a drift snapshot's ValueDrift metrics."""
     found = {}

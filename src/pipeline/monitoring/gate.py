@@ -36,8 +36,12 @@ class Check:
         return f"{text} ({self.detail})" if self.detail else text
 
 
-def checks(data: dict[str, Any], model: dict[str, Any], gate: Any) -> list[Check]:
-    """Every check of the gate, in a fixed order, from the two report summaries."""
+def checks(data: dict[str, Any], model: dict[str, Any], gate: Any, model_gate: Any) -> list[Check]:
+    """Every check of the gate, in a fixed order, from the two report summaries.
+
+    `gate` holds the data limits (report.gate), `model_gate` the problem's quality limits
+    (dataset.gate).
+    """
     drifted = data["drift"]["drifted_columns"]
     missing_column = data["quality"]["worst_missing_column"]
     unseen = data["quality"]["new_categories"]
@@ -57,7 +61,9 @@ def checks(data: dict[str, Any], model: dict[str, Any], gate: Any) -> list[Check
             data["drift"]["target_distance"],
             gate.max_target_drift,
             upper=True,
-            detail="late share" if data["drift"]["target_distance"] is not None else no_labels,
+            detail="target distribution"
+            if data["drift"]["target_distance"] is not None
+            else no_labels,
         ),
         Check(
             "missing share increase",
@@ -76,14 +82,14 @@ def checks(data: dict[str, Any], model: dict[str, Any], gate: Any) -> list[Check
         Check(
             "ROC AUC on the newest batch",
             current.get("roc_auc"),
-            gate.min_roc_auc,
+            model_gate.min_roc_auc,
             upper=False,
             detail="" if labelled else no_labels,
         ),
         Check(
             "ROC AUC drop from the holdout",
             holdout["roc_auc"] - current["roc_auc"] if labelled else None,
-            gate.max_roc_auc_drop,
+            model_gate.max_roc_auc_drop,
             upper=True,
             detail=f"holdout {holdout['roc_auc']:.3f}" if labelled else no_labels,
         ),
@@ -124,7 +130,7 @@ def check_command() -> int:
     try:
         params = load_params()
         data, model = read_summaries(Path(params.paths.monitoring))
-        results = checks(data, model, params.report.gate)
+        results = checks(data, model, params.report.gate, params.dataset.gate)
     except (PipelineError, KeyError, TypeError) as error:
         print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
         return 2

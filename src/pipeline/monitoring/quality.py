@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.data.batches import BATCH_COLUMN, batch_order
+
 
 def missing_shares(frame: pd.DataFrame, columns: list[str]) -> dict[str, float]:
     """Each column's share of missing values."""
@@ -65,8 +67,8 @@ def data_summary(
     drifted = [column for column in features if drift[column]["drifted"]]
     before, after = missing_shares(reference, features), missing_shares(current, features)
     summary = {
-        "reference": {"batches": sorted(reference["batch"].unique()), "rows": len(reference)},
-        "current": {"batches": sorted(current["batch"].unique()), "rows": len(current)},
+        "reference": {"batches": batch_order(reference[BATCH_COLUMN]), "rows": len(reference)},
+        "current": {"batches": batch_order(current[BATCH_COLUMN]), "rows": len(current)},
         "drift": {
             "feature_count": len(features),
             "drifted_count": len(drifted),

@@ -1,7 +1,7 @@
 """Monitoring of served traffic: the request log against the training window, with the gate.
 
 The request log is read back as a batch of "current" rows; labels that arrive later (a JSON
-line per prediction id: {"id": ..., "is_late": 0 or 1}) are joined to score the live model.
+line per prediction id: {"id": ..., <target>: 0 or 1}) are joined to score the live model.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.data.sources import BATCH_COLUMN
+from pipeline.data.batches import BATCH_COLUMN
 from pipeline.errors import PipelineError
-from pipeline.examples.flights.features import TARGET
 from pipeline.modeling.metrics import calibration_error, classification_metrics
 
 
@@ -44,16 +43,16 @@ def traffic_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def join_labels(traffic: pd.DataFrame, labels: list[dict]) -> pd.DataFrame:
+def join_labels(traffic: pd.DataFrame, labels: list[dict], target: str) -> pd.DataFrame:
     """Traffic with the labels known so far (missing where none arrived yet)."""
-    known = pd.DataFrame(labels, columns=["id", TARGET]).drop_duplicates("id", keep="last")
+    known = pd.DataFrame(labels, columns=["id", target]).drop_duplicates("id", keep="last")
     return traffic.merge(known, on="id", how="left")
 
 
-def live_model_summary(traffic: pd.DataFrame, holdout: dict, threshold: float) -> dict:
+def live_model_summary(traffic: pd.DataFrame, holdout: dict, threshold: float, target: str) -> dict:
     """model.json's shape for live traffic: measured only where labels are in."""
-    labelled = traffic[traffic[TARGET].notna()] if TARGET in traffic else traffic.iloc[:0]
-    labels = labelled[TARGET].to_numpy(dtype=int) if len(labelled) else np.array([], dtype=int)
+    labelled = traffic[traffic[target].notna()] if target in traffic else traffic.iloc[:0]
+    labels = labelled[target].to_numpy(dtype=int) if len(labelled) else np.array([], dtype=int)
     if len(np.unique(labels)) < 2:
         current = {"rows": len(labelled), "roc_auc": None}
     else:
@@ -67,53 +66,45 @@ def live_model_summary(traffic: pd.DataFrame, holdout: dict, threshold: float) -
 
 def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
     """The batch gate on served traffic: exit 0 pass, 1 a check failed, 2 cannot tell."""
-    import json
-
     from pipeline.config import load_params
     from pipeline.data.batches import read_training_window
-    from pipeline.errors import PipelineError
-    from pipeline.examples.flights.features import TARGET
     from pipeline.io import write_json
-    from pipeline.monitoring import evidently_reports as monitoring
+    from pipeline.modeling.inputs import input_columns
     from pipeline.monitoring import gate
-    from pipeline.monitoring.gate import print_verdict
+    from pipeline.monitoring.evidently_reports import write_data_reports
     from pipeline.serving.request_log import RequestLog
 
     try:
         params = load_params()
-        cfg, paths = params.serve, params.paths
-        columns = monitoring.Columns(
-            list(params.features.categorical), list(params.features.numeric), TARGET
+        cfg, paths, dataset = params.serve, params.paths, params.dataset
+        target = dataset.target
+        inputs = input_columns(
+            list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
         )
-        wanted = ["batch", *columns.selected(with_target=True)]
-        reference = read_training_window(paths, wanted)
+        reference = read_training_window(paths, [BATCH_COLUMN, *inputs, target])
         log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
-        traffic = traffic_frame(read_jsonl(log.files()), columns.selected(False))
+        traffic = traffic_frame(read_jsonl(log.files()), inputs)
         labels = Path(labels_file or cfg.labels)
         if labels.exists():
-            traffic = join_labels(traffic, read_jsonl([labels]))
+            traffic = join_labels(traffic, read_jsonl([labels]), target)
         out = Path(cfg.monitor_dir)
         # Labels arrive for some rows only: they score the live model below, while the drift
         # report compares inputs alone.
-        data, details = monitoring.data_report(
+        data = write_data_reports(
             reference,
-            traffic.drop(columns=[TARGET], errors="ignore"),
-            columns,
-            sample_rows=params.report.sample_rows,
+            traffic.drop(columns=[target], errors="ignore"),
+            dataset=dataset,
+            report=params.report,
             seed=params.seed,
-            threshold=params.report.drift_threshold,
-            drift_share=params.report.gate.max_drifted_share,
             out_dir=out,
         )
         metrics_file = Path(paths.evaluation) / "metrics.json"
         holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
-        model = live_model_summary(traffic, holdout, params.evaluate.threshold)
-        write_json(data, out / "data.json")
-        write_json(details, out / "data_columns.json")
+        model = live_model_summary(traffic, holdout, params.evaluate.threshold, target)
         write_json(model, out / "model.json")
-        results = gate.checks(data, model, params.report.gate)
+        results = gate.checks(data, model, params.report.gate, dataset.gate)
     except (PipelineError, FileNotFoundError, KeyError) as error:
         print(f"monitor: cannot judge the traffic: {error}", file=sys.stderr)
         return 2
     print(f"monitor: {len(traffic):,} served predictions; reports in {out}/")
-    return print_verdict("monitor", results, data)
+    return gate.print_verdict("monitor", results, data)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 METRIC_ROWS = ["roc_auc", "pr_auc", "f1", "precision", "recall", "log_loss", "brier", "rows"]
-SLICE_COLUMNS = ["slice", "value", "rows", "late_share", "roc_auc", "pr_auc", "brier"]
+SLICE_COLUMNS = ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"]
 
 
 def md5(path: Path) -> str:
@@ -39,6 +39,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
 def render_card(
     *,
     artifact: str,
+    intended_use: str,
     model_file: Path,
     params: dict,
     ingest: dict,
@@ -49,7 +50,8 @@ def render_card(
     search: dict,
     worst_slices: int = 5,
 ) -> str:
-    """The card as markdown. `params` holds model, features, split, data, threshold and seed."""
+    """The card as markdown. `params` holds model, target, features, derived, split, data,
+    threshold and seed."""
     model = {key: value for key, value in params["model"].items() if key != "name"}
     searched = []
     if search.get("method", "none") != "none":
@@ -70,7 +72,8 @@ def render_card(
         if len(slices)
         else pd.DataFrame(columns=SLICE_COLUMNS)
     )
-    features = params["features"]
+    features, derived = params["features"], params["derived"]
+    batch_table = ingest.get("batch_table") or next(iter(ingest["rows"]))
     return "\n".join(
         [
             f"# Model card: {artifact}",
@@ -89,21 +92,20 @@ def render_card(
             "",
             "## Intended use",
             "",
-            "Predicts, at scheduling time, whether a New York departure arrives more than "
-            f"{features['late_after_minutes']} minutes late. Trained on 2013 data; weather "
-            "features are observed values standing in for forecasts, so live accuracy will be "
-            "lower. Not for decisions about individual travellers.",
+            intended_use or "(not stated: set dataset.intended_use)",
             "",
             "## Data",
             "",
-            f"Source `{ingest['source']}`, {ingest['rows']['flights']:,} flights in "
+            f"Source `{ingest['source']}`, {ingest['rows'][batch_table]:,} {batch_table} rows in "
             f"{ingest['batch_count']} batches. The current batch ({current_batch}) was never "
             "trained on.",
             "",
             markdown_table(batches),
             "",
-            f"Features: categorical {', '.join(features['categorical'])}; numeric "
-            f"{', '.join(features['numeric'])}.",
+            f"Target `{params['target']}`. Features: categorical "
+            f"{', '.join(features['categorical']) or 'none'}; numeric "
+            f"{', '.join(features['numeric']) or 'none'}"
+            + (f"; derived inside the model: {', '.join(derived)}." if derived else "."),
             "",
             "## Metrics",
             "",

@@ -24,12 +24,16 @@ def run_summary(repro_log: Path | None = None) -> str:
     ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
     metrics = json.loads((Path(paths.evaluation) / "metrics.json").read_text())
     batches = [entry["batch"] for entry in ingest["batches"]]
+    batch_table = ingest.get("batch_table") or next(iter(ingest["rows"]))
+    tables = ", ".join(
+        f"{rows:,} {name}" + (" rows" if name != batch_table else " rows (batched)")
+        for name, rows in ingest["rows"].items()
+    )
     lines = [
         "",
         "Pipeline summary",
         "----------------",
-        f"rows in:   {ingest['rows']['flights']:,} flights, {ingest['rows']['weather']:,} "
-        f"weather rows, batches {batches[0]}..{batches[-1]} from source {ingest['source']}",
+        f"rows in:   {tables}, batches {batches[0]}..{batches[-1]} from source {ingest['source']}",
     ]
     if repro_log is not None and repro_log.exists():
         ran, skipped = stages_run(repro_log.read_text())

@@ -7,16 +7,20 @@
 # runtime, and the request model is built at runtime, from the model file.
 import hashlib
 import json
+import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI
+import pandera.pandas as pa
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 from sklearn.pipeline import Pipeline
@@ -42,8 +46,19 @@ def model_categories(pipeline) -> dict[str, list[str]]:
 
 class Prediction(BaseModel):
     id: str  # quote it when the outcome is known: `monitor` joins labels on it
-    probability: float
-    late: bool
+    probability: float  # of the positive class (target 1)
+    predicted: bool  # probability >= the decision threshold
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` with non-finite floats as text ("inf", "nan"): JSON cannot carry them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def _read_json(path: Path) -> Any:
@@ -55,7 +70,7 @@ Scorer = Callable[[Rows], np.ndarray]
 
 
 def scorer(pipeline: Pipeline) -> Scorer:
-    """The probability of being late for JSON rows, exactly as `pipeline.predict_proba` gives.
+    """The positive class's probability for JSON rows, exactly as `pipeline.predict_proba` gives.
 
     Scored without OpenMP helper threads: hist_gbm predicts tree by tree, each tree a parallel
     region, and on a busy two-core machine every region waited for a descheduled helper (one
@@ -96,8 +111,8 @@ def load_served(model_file: Path) -> Served:
 class ModelSet:
     """The primary model and an optional A/B candidate, swapped as a whole on reload.
 
-    A request is routed by its id, so all its rows get one version; in-flight requests keep
-    the models they started with while a reload swaps in new ones.
+    A request is routed by its id, so all its rows get one version; requests already running
+    keep the models they started with while a reload swaps in new ones.
     """
 
     def __init__(self, primary: Path, candidate: Path | None = None, candidate_share: float = 0):
@@ -163,29 +178,45 @@ def create_app(
     max_rows: int,
     max_body_bytes: int,
     log: RequestLog,
+    contract: pa.DataFrameSchema,
+    api: Mapping[str, str],
+    joined: list[str] | None = None,
     about: dict[str, Any] | None = None,
 ) -> FastAPI:
-    """The API over a model set; the request schema follows the primary model's inputs."""
+    """The API over a model set; the request schema follows the primary model's raw inputs.
+
+    `contract` is the features contract; `joined` names the input columns featurize joined
+    from other tables, which a client must bring (the docs say so).
+    """
     columns, categories = served.current[0].inputs
-    flight = row_model(columns, categories)
+    row = row_model(columns, categories, contract, api["row_name"])
     predict_request = create_model(
-        "PredictRequest", rows=(list[flight], Field(..., min_length=1, max_length=max_rows))
+        "PredictRequest", rows=(list[row], Field(..., min_length=1, max_length=max_rows))
     )
     predict_response = create_model(
         "PredictResponse", model_version=(str, ...), predictions=(list[Prediction], ...)
     )
-    app = FastAPI(
-        title="Flight delay prediction",
-        version=served.current[0].version,
-        description="Probability that a New York departure arrives more than 15 minutes late.",
-    )
+    description = api["description"]
+    if joined:
+        description += (
+            f"\n\nA row holds the model's raw input columns. {', '.join(joined)} come from "
+            "other tables in the pipeline (joined by featurize): the client sends them too."
+        )
+    app = FastAPI(title=api["title"], version=served.current[0].version, description=description)
 
     app.add_middleware(LimitBody, max_body_bytes=max_body_bytes)
 
-    def answer(flights: list[BaseModel]) -> dict[str, Any]:
-        ids = [uuid.uuid4().hex for _ in flights]
+    @app.exception_handler(RequestValidationError)
+    async def refuse(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes each refused input, and an `Infinity` or `NaN` in the
+        # request (Python's JSON reader accepts them) made that answer a 500, not a 422.
+        detail = _json_safe(jsonable_encoder(error.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    def answer(requested: list[BaseModel]) -> dict[str, Any]:
+        ids = [uuid.uuid4().hex for _ in requested]
         model = served.pick(ids[0])
-        rows = [row.model_dump() for row in flights]
+        rows = [row.model_dump() for row in requested]
         scores = model.score(rows).tolist()
         now = time.time()
         log.append(
@@ -198,7 +229,7 @@ def create_app(
         return {
             "model_version": model.version,
             "predictions": [
-                {"id": id_, "probability": p, "late": p >= threshold}
+                {"id": id_, "probability": p, "predicted": p >= threshold}
                 for id_, p in zip(ids, scores, strict=True)
             ],
         }
@@ -233,7 +264,12 @@ def about_workspace(params) -> dict[str, Any]:
     """What /model tells: the data the model was trained on, its params and metrics."""
     ingest = _read_json(Path(params.paths.validation) / "ingest.json") or {}
     return {
-        "data": {"source": ingest.get("source"), "batches": ingest.get("batches")},
+        "data": {
+            "dataset": params.dataset.name,
+            "target": params.dataset.target,
+            "source": ingest.get("source"),
+            "batches": ingest.get("batches"),
+        },
         "params": {"model": dict(params.model), "threshold": params.evaluate.threshold},
         "metrics": _read_json(Path(params.paths.evaluation) / "metrics.json"),
     }

@@ -22,6 +22,20 @@ def serving_model(given: Path | None, cfg, workspace_model: str) -> Path:
     return Path(workspace_model)
 
 
+def joined_columns(dataset) -> list[str]:
+    """Model inputs that featurize joined from other tables: not in the batch table's contract."""
+    from pipeline.contracts.dataset import load_contracts
+    from pipeline.modeling.inputs import input_columns
+
+    if len(dataset.tables) == 1:
+        return []
+    raw = load_contracts(dataset).raw[dataset.batch.table]
+    inputs = input_columns(
+        list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
+    )
+    return [column for column in inputs if column not in raw.columns]
+
+
 def serve_command(
     model: Path | None,
     port: int | None,
@@ -33,6 +47,7 @@ def serve_command(
     import uvicorn
 
     from pipeline.config import load_params
+    from pipeline.contracts.dataset import load_contracts
     from pipeline.errors import PipelineError
     from pipeline.serving.app import ModelSet, about_workspace, create_app
     from pipeline.serving.request_log import RequestLog
@@ -49,6 +64,9 @@ def serve_command(
             max_rows=cfg.max_rows,
             max_body_bytes=cfg.max_body_bytes,
             log=RequestLog(request_log or cfg.request_log, cfg.rotate_bytes),
+            contract=load_contracts(params.dataset).features,
+            api=params.dataset.api,
+            joined=joined_columns(params.dataset),
             about=about_workspace(params),
         )
     except (PipelineError, FileNotFoundError) as error:

@@ -4,10 +4,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from pipeline.config import DVC_FILE
 from pipeline.io import atomic_path
 from pipeline.modeling.metrics import PREDICTIONS
 from pipeline.reporting.model_card import render_card
@@ -15,19 +13,21 @@ from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
-    paths = params.paths
+    paths, dataset = params.paths, params.dataset
     evaluation = Path(paths.evaluation)
     ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
     predictions = pd.read_parquet(evaluation / PREDICTIONS, columns=["split", "batch"])
     current = predictions.loc[predictions["split"] == "current", "batch"].iat[0]
-    artifact = next(iter(yaml.safe_load(DVC_FILE.read_text())["artifacts"]))
     card = render_card(
-        artifact=artifact,
+        artifact=dataset.artifact.name,
+        intended_use=dataset.intended_use,
         model_file=Path(paths.model),
         params={
             "seed": params.seed,
             "model": plain(params.model),
-            "features": plain(params.features),
+            "target": dataset.target,
+            "features": plain(dataset.features),
+            "derived": plain(dataset.derived),
             "split": {"method": params.split.method},
             "data": {"train_window": params.data.train_window},
             "threshold": params.evaluate.threshold,
@@ -42,12 +42,12 @@ def main(params: DictConfig) -> str:
     )
     with atomic_path(paths.card) as tmp:
         tmp.write_text(card)
-    return f"{paths.card} for {artifact} ({params.model.name})"
+    return f"{paths.card} for {dataset.artifact.name} ({params.model.name})"
 
 
 def plain(node) -> dict:
     """A params node as a dict of plain values."""
-    return {key: node[key] for key in node}
+    return OmegaConf.to_container(node) if isinstance(node, DictConfig) else dict(node)
 
 
 if __name__ == "__main__":

@@ -9,35 +9,28 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.data.batches import read_training_window
-from pipeline.data.sources import BATCH_COLUMN
-from pipeline.examples.flights.features import TARGET
-from pipeline.io import write_json
-from pipeline.monitoring import evidently_reports as monitoring
+from pipeline.data.batches import BATCH_COLUMN, read_training_window
+from pipeline.modeling.inputs import input_columns
+from pipeline.monitoring.evidently_reports import write_data_reports
 from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
-    paths, cfg = params.paths, params.report
-    columns = monitoring.Columns(
-        list(params.features.categorical), list(params.features.numeric), TARGET
+    paths, dataset = params.paths, params.dataset
+    inputs = input_columns(
+        list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
-    wanted = [BATCH_COLUMN, *columns.selected(with_target=True)]
+    wanted = [BATCH_COLUMN, *inputs, dataset.target]
     reference = read_training_window(paths, wanted)
     current = pd.read_parquet(paths.current, columns=wanted)
-    out = Path(paths.monitoring)
-    summary, details = monitoring.data_report(
+    summary = write_data_reports(
         reference,
         current,
-        columns,
-        sample_rows=cfg.sample_rows,
+        dataset=dataset,
+        report=params.report,
         seed=params.seed,
-        threshold=cfg.drift_threshold,
-        drift_share=cfg.gate.max_drifted_share,
-        out_dir=out,
+        out_dir=Path(paths.monitoring),
     )
-    write_json(summary, out / "data.json")
-    write_json(details, out / "data_columns.json")
     found = summary["drift"]
     return (
         f"{found['drifted_count']} of {found['feature_count']} feature columns drifted "

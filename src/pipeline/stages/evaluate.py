@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.contracts import apply as contracts
-from pipeline.examples.flights import schemas
-from pipeline.examples.flights.features import TARGET
+from pipeline.contracts.apply import combine, enforce
+from pipeline.contracts.dataset import load_contracts, model_input, predictions
+from pipeline.data.batches import BATCH_COLUMN
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
 from pipeline.modeling.metrics import (
@@ -28,25 +28,22 @@ def main(params: DictConfig) -> str:
 
     pipeline = model_file.load(params.paths.model)
     columns = list(pipeline.feature_names_in_)
-    cfg = params.evaluate
+    cfg, target = params.evaluate, params.dataset.target
+    contract = model_input(load_contracts(params.dataset).features, columns)
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
     report_file = Path(params.paths.validation) / "evaluate.json"
-    _, inputs = contracts.enforce(
-        [
-            (schemas.model_input(columns), frame, params.paths[split])
-            for split, frame in frames.items()
-        ],
-        report_file,
+    _, inputs = enforce(
+        [(contract, frame, params.paths[split]) for split, frame in frames.items()], report_file
     )
-    summary, predictions = [], []
+    summary, scored = [], []
     with (
         atomic_dir(params.paths.evaluation) as out,
         Live(dir=str(out), dvcyaml=False, save_dvc_exp=False, report=None) as live,
     ):
         for split, frame in frames.items():
-            labels = frame[TARGET].to_numpy()
+            labels = frame[target].to_numpy()
             scores = pipeline.predict_proba(frame[columns])[:, 1]
-            predictions.append(prediction_table(frame, split, scores, cfg.threshold))
+            scored.append(prediction_table(frame, split, target, scores, cfg.threshold))
             for name, value in classification_metrics(labels, scores, cfg.threshold).items():
                 live.log_metric(f"{split}/{name}", value, plot=False)
             live.log_sklearn_plot(
@@ -68,14 +65,14 @@ def main(params: DictConfig) -> str:
                 frame,
                 labels,
                 scores,
-                columns=list(cfg.slices),
+                columns=list(params.dataset.slices),
                 threshold=cfg.threshold,
                 min_rows=cfg.min_slice_rows,
             )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
             summary.append(f"{split} ROC AUC {live.summary[split]['roc_auc']:.3f}")
         importance = permutation_importance_table(
-            pipeline, frames["holdout"], columns, TARGET, seed=params.seed
+            pipeline, frames["holdout"], columns, target, seed=params.seed
         )
         live.log_plot(
             "importance",
@@ -86,29 +83,25 @@ def main(params: DictConfig) -> str:
             title="Permutation importance (drop in ROC AUC)",
         )
         importance.to_csv(out / "importance.csv", index=False)
-        scored = pd.concat(predictions, ignore_index=True)
-        (scored,), outputs = contracts.enforce(
-            [
-                (
-                    schemas.predictions(cfg.threshold),
-                    scored,
-                    str(Path(params.paths.evaluation) / PREDICTIONS),
-                )
-            ],
-            report_file,
+        table = pd.concat(scored, ignore_index=True)
+        predictions_file = str(Path(params.paths.evaluation) / PREDICTIONS)
+        (table,), outputs = enforce(
+            [(predictions(target, cfg.threshold), table, predictions_file)], report_file
         )
-        scored.to_parquet(out / PREDICTIONS, index=False)
-    write_json(contracts.combine(inputs, outputs), report_file)
+        table.to_parquet(out / PREDICTIONS, index=False)
+    write_json(combine(inputs, outputs), report_file)
     return ", ".join(summary)
 
 
-def prediction_table(frame: pd.DataFrame, split: str, scores, threshold: float) -> pd.DataFrame:
-    """One row per scored flight: its batch, label, probability and decision."""
+def prediction_table(
+    frame: pd.DataFrame, split: str, target: str, scores, threshold: float
+) -> pd.DataFrame:
+    """One row per scored example: its batch, label, probability and decision."""
     return pd.DataFrame(
         {
-            "batch": frame["batch"].to_numpy(),
+            BATCH_COLUMN: frame[BATCH_COLUMN].to_numpy(),
             "split": split,
-            TARGET: frame[TARGET].to_numpy(),
+            target: frame[target].to_numpy(),
             "probability": scores,
             "predicted": (scores >= threshold).astype(int),
         }

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.examples.flights.features import TARGET
 from pipeline.io import write_json
 from pipeline.modeling.metrics import PREDICTIONS, calibration_error, classification_metrics
 from pipeline.monitoring import evidently_reports as monitoring
@@ -17,16 +16,16 @@ from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
-    paths, threshold = params.paths, params.evaluate.threshold
+    paths, threshold, target = params.paths, params.evaluate.threshold, params.dataset.target
     scored = pd.read_parquet(Path(paths.evaluation) / PREDICTIONS)
     holdout, current = (scored[scored["split"] == split] for split in ("holdout", "current"))
     out = Path(paths.monitoring)
     monitoring.model_report(
-        holdout, current, target=TARGET, threshold=threshold, out=out / "model_quality.html"
+        holdout, current, target=target, threshold=threshold, out=out / "model_quality.html"
     )
     summary = {"current_batch": current["batch"].iat[0] if len(current) else None}
     for split, frame in (("holdout", holdout), ("current", current)):
-        labels, scores = frame[TARGET].to_numpy(), frame["probability"].to_numpy()
+        labels, scores = frame[target].to_numpy(), frame["probability"].to_numpy()
         summary[split] = {
             **classification_metrics(labels, scores, threshold),
             "calibration_error": calibration_error(labels, scores),

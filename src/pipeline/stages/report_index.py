@@ -24,7 +24,7 @@ def main(params: DictConfig) -> str:
     paths = params.paths
     monitoring = Path(paths.monitoring)
     data, model = gate.read_summaries(monitoring)
-    verdict = gate.verdict(gate.checks(data, model, params.report.gate))
+    verdict = gate.verdict(gate.checks(data, model, params.report.gate, params.dataset.gate))
     write_json(verdict, monitoring / "gate.json")
     plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
     page = render_index(
@@ -63,7 +63,7 @@ def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
         (
             "Slices (newest batch)",
             evaluation / "slices_current.csv",
-            "metrics per carrier and origin",
+            "metrics per value of each slice column",
         ),
         ("Slices (holdout)", evaluation / "slices_holdout.csv", "metrics per slice"),
         ("Feature importance", evaluation / "importance.csv", "permutation importance"),

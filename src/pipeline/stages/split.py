@@ -3,8 +3,7 @@
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.data.batches import split_batches
-from pipeline.data.sources import BATCH_COLUMN
+from pipeline.data.batches import BATCH_COLUMN, batch_order, split_batches
 from pipeline.io import write_parquet
 from pipeline.stages.common import run_stage
 
@@ -13,6 +12,7 @@ def main(params: DictConfig) -> str:
     features = pd.read_parquet(params.paths.features)
     splits = split_batches(
         features,
+        target=params.dataset.target,
         current_batch=params.data.current_batch,
         train_window=params.data.train_window,
         method=params.split.method,
@@ -21,7 +21,7 @@ def main(params: DictConfig) -> str:
     )
     for name, frame in splits._asdict().items():
         write_parquet(frame, params.paths[name])
-    window = sorted(pd.concat([splits.train, splits.holdout])[BATCH_COLUMN].unique())
+    window = batch_order(pd.concat([splits.train, splits.holdout])[BATCH_COLUMN].unique())
     return (
         f"train {len(splits.train):,} / holdout {len(splits.holdout):,} rows from "
         f"{window[0]}..{window[-1]}; current batch {splits.current[BATCH_COLUMN].iat[0]} "

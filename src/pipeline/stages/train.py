@@ -1,4 +1,4 @@
-"""Stage train: fit the configured sklearn pipeline and save it with skops."""
+"""Stage train: fit the configured sklearn pipeline on the raw input columns; save it (skops)."""
 
 import time
 from pathlib import Path
@@ -7,31 +7,33 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline.config import SearchMethod
-from pipeline.contracts import apply as contracts
+from pipeline.contracts.apply import enforce
+from pipeline.contracts.dataset import load_contracts, model_input
 from pipeline.errors import ConfigError
-from pipeline.examples.flights import schemas
-from pipeline.examples.flights.features import TARGET
 from pipeline.io import write_json
-from pipeline.modeling import estimators as model
-from pipeline.modeling import model_file
+from pipeline.modeling import estimators, model_file
+from pipeline.modeling.inputs import input_columns
 from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
+    dataset = params.dataset
     train = pd.read_parquet(params.paths.train)
-    categorical, numeric = list(params.features.categorical), list(params.features.numeric)
+    categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
+    inputs = input_columns(categorical, numeric, dataset.derived)
     report_file = Path(params.paths.validation) / "train.json"
-    _, report = contracts.enforce(
-        [(schemas.model_input(categorical + numeric), train, params.paths.train)], report_file
+    schema = model_input(load_contracts(dataset).features, inputs)
+    _, report = enforce([(schema, train, params.paths.train)], report_file)
+    pipeline = estimators.build_pipeline(
+        params.model, categorical, numeric, params.seed, dataset.derived
     )
-    pipeline = model.build_pipeline(params.model, categorical, numeric, params.seed)
     started = time.perf_counter()
     if params.search.method == SearchMethod.none:
-        model.fit(pipeline, train, categorical + numeric, TARGET)
+        estimators.fit(pipeline, train, inputs, dataset.target)
         searched = {"method": "none"}
     else:
-        pipeline, searched = search_space(params, pipeline, train, categorical + numeric)
-        model.fit_done(pipeline)
+        pipeline, searched = search_space(params, pipeline, train, inputs)
+        estimators.fit_done(pipeline)
     fit_seconds = time.perf_counter() - started
     model_file.save(pipeline, params.paths.model)
     write_json(searched, params.paths.search)
@@ -50,7 +52,7 @@ def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: lis
         pipeline,
         train,
         columns,
-        TARGET,
+        params.dataset.target,
         space={key: list(values) for key, values in spaces[params.model.name].items()},
         n_iter=params.search.n_iter,
         cv=params.search.cv,

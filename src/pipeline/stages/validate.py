@@ -1,54 +1,55 @@
 """Stage validate: hold the raw tables to their contracts; write the interim tables."""
 
-import json
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.config import ExtraColumns
-from pipeline.contracts import apply as contracts
-from pipeline.examples.flights import schemas
-from pipeline.examples.flights.cleaning import mask_impossible_readings
-from pipeline.io import write_json, write_parquet
+from pipeline.config import ExtraColumns, table_file
+from pipeline.contracts.apply import enforce
+from pipeline.contracts.dataset import load_contracts, with_hashed
+from pipeline.data.batches import batch_origins
+from pipeline.data.sources import TableSet
+from pipeline.io import atomic_dir, write_json
+from pipeline.plugins import load_object
 from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
-    paths = params.paths
+    paths, dataset = params.paths, params.dataset
     report_file = Path(paths.validation) / "validate.json"
-    flights = pd.read_parquet(paths.raw_flights)
-    weather = pd.read_parquet(paths.raw_weather)
-    (flights, weather), report = contracts.enforce(
-        [
-            (schemas.RAW_FLIGHTS, flights, paths.raw_flights),
-            (schemas.RAW_WEATHER, weather, paths.raw_weather),
-        ],
+    tables = TableSet.of(dataset)
+    # Identifiers ingest hashed (privacy.hash) are text now, whatever the contract declared.
+    contracts = with_hashed(load_contracts(dataset), list(params.privacy.hash))
+    raw = {name: pd.read_parquet(table_file(paths.raw, name)) for name in tables.names}
+    checked, report = enforce(
+        [(contracts.raw[name], raw[name], str(table_file(paths.raw, name))) for name in raw],
         report_file,
         drop_extra_columns=params.contract.extra_columns == ExtraColumns.drop,
         origins=batch_origins(Path(paths.validation) / "ingest.json"),
+        batch_column=tables.batch_column,
     )
-    weather, masked = mask_impossible_readings(weather)
-    (weather,), _ = contracts.enforce(
-        [(schemas.INTERIM_WEATHER, weather, paths.interim_weather)], report_file
+    interim, repairs = dict(zip(raw, checked, strict=True)), {}
+    if dataset.clean:
+        interim, repairs = load_object(dataset.clean, "dataset.clean")(interim, dataset.options)
+    checked, _ = enforce(
+        [(contracts.interim[n], interim[n], str(table_file(paths.interim, n))) for n in interim],
+        report_file,
+        batch_column=tables.batch_column,
     )
-    write_parquet(flights, paths.interim_flights)
-    write_parquet(weather, paths.interim_weather)
-    write_json(report | {"weather_readings_masked": masked}, report_file)
+    with atomic_dir(paths.interim) as out:
+        for name, frame in zip(interim, checked, strict=True):
+            frame.to_parquet(table_file(out, name), index=False)
+    write_json(report | {"repairs": dict(repairs)}, report_file)
     dropped = sorted({c for table in report["tables"] for c in table.get("dropped_columns", [])})
     return (
-        f"{len(flights):,} flights and {len(weather):,} weather rows valid; "
-        f"{masked} impossible reading(s) masked"
+        ", ".join(
+            f"{len(frame):,} {name} rows" for name, frame in zip(interim, checked, strict=True)
+        )
+        + " valid"
+        + "".join(f"; {key.replace('_', ' ')}: {count}" for key, count in repairs.items())
         + (f"; unknown column(s) {dropped} dropped" if dropped else "")
     )
-
-
-def batch_origins(ingest_report: Path) -> dict[str, str]:
-    """Which file or database each batch came from, so a failure can name it."""
-    if not ingest_report.exists():
-        return {}
-    batches = json.loads(ingest_report.read_text()).get("batches", [])
-    return {entry["batch"]: entry["origin"] for entry in batches if entry.get("origin")}
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Pure feature functions: cleaned raw tables in, one model-ready row per flight out."""
+"""The example's join: each flight with the weather at its origin in its scheduled hour.
+
+Row-local transforms (clock times to hours, the day of the week) are not here: they live in
+the saved model (`dataset.derived`), so the API takes the scheduled flight as it is.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-CATEGORICAL = ["carrier", "origin", "dest"]
 TARGET = "is_late"
 WEATHER_KEY = ["origin", "time_hour"]
 WEATHER_FEATURES = [
@@ -12,40 +17,19 @@ WEATHER_FEATURES = [
 ]  # fmt: skip
 
 
-def clock_hours(hhmm: pd.Series) -> pd.Series:
-    """HHMM clock times as fractional hours: 1330 -> 13.5."""
-    return (hhmm // 100 + (hhmm % 100) / 60).astype(float)
+def join_weather_and_label(tables: dict[str, pd.DataFrame], options: Mapping) -> pd.DataFrame:
+    """One row per flight: the flight, its origin's weather in that hour, and the label.
 
-
-def build_features(
-    flights: pd.DataFrame, weather: pd.DataFrame, late_after_minutes: int
-) -> pd.DataFrame:
-    """Join each flight to the weather at its origin in its scheduled hour and derive features.
-
-    Flights without an arrival delay (cancelled or diverted) have no label and are dropped.
-    Columns observed after scheduling (dep_time, dep_delay, arr_time, air_time) are never used.
+    A flight is late when it arrives more than `options.late_after_minutes` after schedule.
+    Cancelled or diverted flights have no arrival delay, so no label (featurize drops them).
     """
-    labelled = flights[flights["arr_delay"].notna()]
-    joined = labelled.merge(
+    flights, weather = tables["flights"], tables["weather"]
+    joined = flights.merge(
         weather[[*WEATHER_KEY, *WEATHER_FEATURES]],
         on=WEATHER_KEY,
         how="left",
         validate="many_to_one",
     )
-    dates = pd.to_datetime(joined[["year", "month", "day"]])
-    features = pd.DataFrame(
-        {
-            "batch": joined["batch"],
-            **{
-                name: joined[name].astype(pd.CategoricalDtype(sorted(joined[name].unique())))
-                for name in CATEGORICAL
-            },
-            "sched_dep_hour": clock_hours(joined["sched_dep_time"]),
-            "sched_arr_hour": clock_hours(joined["sched_arr_time"]),
-            "day_of_week": dates.dt.dayofweek.astype(int),
-            "distance": joined["distance"].astype(float),
-            **{name: joined[name].astype(float) for name in WEATHER_FEATURES},
-            TARGET: (joined["arr_delay"] > late_after_minutes).astype(int),
-        }
-    )
-    return features.reset_index(drop=True)
+    delay = joined["arr_delay"]
+    late = (delay > options["late_after_minutes"]).astype(float).where(delay.notna())
+    return joined.assign(**{TARGET: late})

@@ -10,7 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.contracts.apply import row_rule
-from pipeline.errors import ConfigError
+from pipeline.contracts.dataset import DatasetContracts
 from pipeline.examples.flights.features import WEATHER_FEATURES, WEATHER_KEY
 
 BATCH_PATTERN = r"^\d{4}-\d{2}$"
@@ -19,6 +19,7 @@ FLIGHT_KEY = ["year", "month", "day", "carrier", "flight", "origin", "sched_dep_
 UTC_HOUR_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z$"
 # Physically possible wind speeds (mph); validate masks readings above this as missing.
 MAX_WIND_SPEED = 250.0
+MAX_DISTANCE = 12_450  # miles
 
 
 def is_clock_time(hhmm: pd.Series) -> pd.Series:
@@ -28,7 +29,9 @@ def is_clock_time(hhmm: pd.Series) -> pd.Series:
 
 def clock_column(nullable: bool) -> pa.Column:
     check = pa.Check(is_clock_time, name="is_hhmm_clock_time", error="HHMM clock time")
-    return pa.Column(float if nullable else int, check, nullable=nullable)
+    # The range alone is what a JSON schema can say: the prediction API's limits.
+    clock = [pa.Check.in_range(0, 2400), check]
+    return pa.Column(float if nullable else int, clock, nullable=nullable)
 
 
 RAW_FLIGHTS = pa.DataFrameSchema(
@@ -51,7 +54,8 @@ RAW_FLIGHTS = pa.DataFrameSchema(
         "origin": pa.Column(str, pa.Check.isin(ORIGINS)),
         "dest": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$")),
         "air_time": pa.Column(float, pa.Check.gt(0), nullable=True),
-        "distance": pa.Column(int, pa.Check.gt(0)),
+        # Half the earth's circumference: no flight is longer (the longest here is 4,983).
+        "distance": pa.Column(int, pa.Check.in_range(0, MAX_DISTANCE, include_min=False)),
         "hour": pa.Column(int, pa.Check.in_range(0, 23)),
         "minute": pa.Column(int, pa.Check.in_range(0, 59)),
         "time_hour": pa.Column(str, pa.Check.str_matches(UTC_HOUR_PATTERN)),
@@ -105,64 +109,36 @@ RAW_WEATHER = pa.DataFrameSchema(
 
 PHYSICAL_WIND_SPEED = pa.Check.in_range(0, MAX_WIND_SPEED)
 
-INTERIM_WEATHER = RAW_WEATHER.update_column("wind_speed", checks=[PHYSICAL_WIND_SPEED]).set_name(
-    "interim weather"
-)
-
-FEATURES = pa.DataFrameSchema(
-    name="features",
-    columns={
-        "batch": pa.Column(str, pa.Check.str_matches(BATCH_PATTERN)),
-        "carrier": pa.Column("category"),
-        "origin": pa.Column("category", pa.Check.isin(ORIGINS)),
-        "dest": pa.Column("category"),
-        "sched_dep_hour": pa.Column(float, pa.Check.in_range(0, 24)),
-        "sched_arr_hour": pa.Column(float, pa.Check.in_range(0, 24)),
-        "day_of_week": pa.Column(int, pa.Check.in_range(0, 6)),
-        # Half the earth's circumference: no flight is longer (the longest here is 4,983).
-        "distance": pa.Column(float, pa.Check.in_range(0, 12_450, include_min=False)),
-        # The validated readings' rules, with physical ceilings where raw data had none: the
-        # prediction API takes its limits from here, and an absurd value (1e308) must not
-        # pass into the request log and break the drift report.
-        **{name: INTERIM_WEATHER.columns[name] for name in WEATHER_FEATURES},
-        "is_late": pa.Column(int, pa.Check.isin([0, 1])),
-    },
-    strict=True,
-).update_columns(
+# After validate masks impossible wind speeds: physical ceilings where raw data had none, so
+# an absurd value stops at validate (naming the landed file and batch), and the prediction
+# API takes its limits from here (1e308 must not reach the request log and the drift report).
+INTERIM_WEATHER = RAW_WEATHER.update_columns(
     {
+        "wind_speed": {"checks": [PHYSICAL_WIND_SPEED]},
         "wind_gust": {"checks": [PHYSICAL_WIND_SPEED]},
         # inches in the hour; the world record is about 12
         "precip": {"checks": [pa.Check.in_range(0, 20)]},
     }
+).set_name("interim weather")
+
+# One row per labelled flight: the columns the model's raw input has, the label, the batch.
+FEATURES = pa.DataFrameSchema(
+    name="features",
+    columns={
+        "batch": RAW_FLIGHTS.columns["batch"],
+        **{
+            name: RAW_FLIGHTS.columns[name]
+            for name in ["carrier", "origin", "dest", "sched_dep_time", "sched_arr_time"]
+        },
+        **{name: RAW_FLIGHTS.columns[name] for name in ["year", "month", "day", "distance"]},
+        **{name: INTERIM_WEATHER.columns[name] for name in WEATHER_FEATURES},
+        "is_late": pa.Column(int, pa.Check.isin([0, 1])),
+    },
+    strict=True,
 )
 
-
-def model_input(columns: list[str]) -> pa.DataFrameSchema:
-    """What the estimator sees: the feature columns it uses, with the features' rules."""
-    unknown = [column for column in columns if column not in FEATURES.columns]
-    if unknown:
-        raise ConfigError(f"feature column(s) {unknown} are not in the features contract")
-    # Not strict: the frame may carry other columns (batch, target); the model reads these.
-    return pa.DataFrameSchema({c: FEATURES.columns[c] for c in columns}, name="model input")
-
-
-def predictions(threshold: float) -> pa.DataFrameSchema:
-    """Scores written by evaluate: a probability per row, and the decision at `threshold`."""
-    return pa.DataFrameSchema(
-        name="predictions",
-        columns={
-            "batch": pa.Column(str, pa.Check.str_matches(BATCH_PATTERN)),
-            "split": pa.Column(str, pa.Check.isin(["holdout", "current"])),
-            "is_late": pa.Column(int, pa.Check.isin([0, 1])),
-            "probability": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
-            "predicted": pa.Column(int, pa.Check.isin([0, 1])),
-        },
-        checks=[
-            row_rule(
-                ["probability", "predicted"],
-                lambda df: df["predicted"] == (df["probability"] >= threshold).astype(int),
-                "predicted == (probability >= evaluate.threshold)",
-            )
-        ],
-        strict=True,
-    )
+CONTRACTS = DatasetContracts(
+    raw={"flights": RAW_FLIGHTS, "weather": RAW_WEATHER},
+    interim={"flights": RAW_FLIGHTS, "weather": INTERIM_WEATHER},
+    features=FEATURES,
+)

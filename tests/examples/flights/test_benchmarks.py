@@ -1,4 +1,5 @@
-"""The scale benchmark's upsampling: more rows, all real values, still within the contract."""
+"""The scale benchmark's upsampling of the flights: more rows, all real values, still within
+the example's raw contract."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pipeline.examples.flights.schemas import FLIGHT_KEY
 
 
 def test_upsampling_keeps_the_real_rows_and_adds_seeded_draws(raw_small):
-    flights, _ = raw_small
+    flights = raw_small["flights"]
     four = upsample(flights, 4, seed=42)
     assert len(four) == 4 * len(flights)
     assert upsample(flights, 4, seed=42).equals(four)  # the same seed, the same rows
@@ -32,7 +33,7 @@ def test_upsampling_keeps_the_real_rows_and_adds_seeded_draws(raw_small):
 
 
 def test_upsampled_flights_pass_the_raw_contract(raw_small, tmp_path):
-    flights, _ = raw_small
+    flights = raw_small["flights"]
     (checked,), report = contracts.enforce(
         [(schemas.RAW_FLIGHTS, upsample(flights, 3, seed=42), "flights x3")],
         tmp_path / "report.json",

@@ -1,0 +1,160 @@
+"""A dataset's contracts: one per table for raw and interim data, and one for the features.
+
+They come from the dataset's Python (a dotted path in `dataset.contracts`) or, for a dataset
+described by config alone, from the column types it declares (`dataset.columns`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandera.pandas as pa
+
+from pipeline.contracts.apply import row_rule
+from pipeline.errors import ConfigError
+from pipeline.plugins import load_object
+
+TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+@dataclass(frozen=True)
+class DatasetContracts:
+    raw: dict[str, pa.DataFrameSchema]  # per table, as ingested
+    interim: dict[str, pa.DataFrameSchema]  # per table, after `dataset.clean`
+    features: pa.DataFrameSchema  # one row per example: batch, model inputs, target
+
+
+def load_contracts(dataset: Mapping) -> DatasetContracts:
+    """The contracts `dataset` names, or those its declared columns imply."""
+    if dataset["contracts"]:
+        contracts = load_object(dataset["contracts"], "dataset.contracts")
+        if not isinstance(contracts, DatasetContracts):
+            raise ConfigError(
+                f"dataset.contracts={dataset['contracts']!r} is a {type(contracts).__name__}, "
+                "not a DatasetContracts"
+            )
+    else:
+        contracts = declared_contracts(dataset)
+    missing = [t for t in dataset["tables"] if t not in contracts.raw or t not in contracts.interim]
+    if missing:
+        raise ConfigError(f"dataset.contracts: no contract for table(s) {missing}")
+    return contracts
+
+
+def with_hashed(contracts: DatasetContracts, columns: list[str]) -> DatasetContracts:
+    """The contracts after ingest hashed `columns` (privacy.hash): each value is 16 hex digits
+    of text, whatever type the column had (an integer id becomes text)."""
+
+    def hashed(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+        changed = {
+            name: {"dtype": str, "checks": [pa.Check.str_matches(r"^[0-9a-f]{16}$")]}
+            for name in columns
+            if name in schema.columns
+        }
+        return schema.update_columns(changed) if changed else schema
+
+    if not columns:
+        return contracts
+    return DatasetContracts(
+        raw={table: hashed(schema) for table, schema in contracts.raw.items()},
+        interim={table: hashed(schema) for table, schema in contracts.interim.items()},
+        features=hashed(contracts.features),
+    )
+
+
+def declared_contracts(dataset: Mapping) -> DatasetContracts:
+    """Contracts from `dataset.columns`: per table, each column's type and rules."""
+    if not dataset["columns"]:
+        raise ConfigError("the dataset has neither contracts (a dotted path) nor columns")
+    raw = {}
+    for table in dataset["tables"]:
+        specs = dataset["columns"].get(table)
+        if not specs:
+            raise ConfigError(f"dataset.columns.{table}: no columns declared")
+        raw[table] = pa.DataFrameSchema(
+            {name: declared_column(f"{table}.{name}", spec) for name, spec in specs.items()},
+            name=f"raw {table}",
+            strict=True,
+        )
+    # featurize keeps the columns the model, the slices and the target need: the others are
+    # not required there.
+    batch_table = raw[dataset["batch"]["table"]]
+    features = {name: optional(column) for name, column in batch_table.columns.items()}
+    return DatasetContracts(raw=raw, interim=raw, features=features_schema(features))
+
+
+def optional(column: pa.Column) -> pa.Column:
+    """The same rules, on a column a table may leave out."""
+    return pa.Column(
+        column.dtype,
+        column.checks,
+        nullable=column.nullable,
+        unique=column.unique,
+        required=False,
+        metadata=column.metadata,
+    )
+
+
+def declared_column(where: str, spec: Mapping) -> pa.Column:
+    """One column's contract from its declared type and rules."""
+    kind = spec["type"]
+    if kind not in TYPES:
+        raise ConfigError(f"dataset.columns.{where}.type={kind!r}; expected one of {list(TYPES)}")
+    checks = []
+    if spec.get("min") is not None and spec.get("max") is not None:
+        checks.append(pa.Check.in_range(spec["min"], spec["max"]))
+    elif spec.get("min") is not None:
+        checks.append(pa.Check.ge(spec["min"]))
+    elif spec.get("max") is not None:
+        checks.append(pa.Check.le(spec["max"]))
+    if spec.get("values") is not None:
+        checks.append(pa.Check.isin(list(spec["values"])))
+    if spec.get("pattern"):
+        checks.append(pa.Check.str_matches(spec["pattern"]))
+    return pa.Column(
+        TYPES[kind],
+        checks,
+        nullable=bool(spec.get("nullable")),
+        unique=bool(spec.get("unique")),
+        metadata={"allow_infinite": bool(spec.get("allow_infinite"))},
+    )
+
+
+def features_schema(columns: dict[str, pa.Column]) -> pa.DataFrameSchema:
+    """The features contract: the batch id as text, then the given columns' rules.
+
+    Not strict: featurize keeps only the columns the model, the slices and the target need.
+    """
+    return pa.DataFrameSchema({"batch": pa.Column(str), **columns}, name="features")
+
+
+def model_input(features: pa.DataFrameSchema, columns: list[str]) -> pa.DataFrameSchema:
+    """What the estimator reads: its raw input columns, with the features contract's rules."""
+    unknown = [column for column in columns if column not in features.columns]
+    if unknown:
+        raise ConfigError(f"model input column(s) {unknown} are not in the features contract")
+    # Not strict: the frame carries other columns (batch, target); the model reads these.
+    return pa.DataFrameSchema({c: features.columns[c] for c in columns}, name="model input")
+
+
+def predictions(target: str, threshold: float) -> pa.DataFrameSchema:
+    """Scores written by evaluate: a probability per row, and the decision at `threshold`."""
+    return pa.DataFrameSchema(
+        name="predictions",
+        columns={
+            "batch": pa.Column(str),
+            "split": pa.Column(str, pa.Check.isin(["holdout", "current"])),
+            target: pa.Column(int, pa.Check.isin([0, 1])),
+            "probability": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
+            "predicted": pa.Column(int, pa.Check.isin([0, 1])),
+        },
+        checks=[
+            row_rule(
+                ["probability", "predicted"],
+                lambda df: df["predicted"] == (df["probability"] >= threshold).astype(int),
+                "predicted == (probability >= evaluate.threshold)",
+            )
+        ],
+        strict=True,
+    )
