@@ -80,7 +80,8 @@ def test_three_real_model_choices_exist():
     ("overrides", "named"),
     [
         (["model.n_estimatorz=5"], "n_estimatorz"),  # typo of a key
-        (["source=example", "source.batchez=[2019]"], "batchez"),  # a key of the python source
+        (["source.tablez={customers: a/*}"], "tablez"),  # typo of a source key
+        (["source.csv.delimeter=tab"], "delimeter"),
         (["source.url=sqlite://"], "url"),  # a key of another source kind
         (["seeed=3"], "seeed"),
         (["model.max_iter=abc"], "max_iter"),  # wrong type
