@@ -80,20 +80,10 @@ def declared_contracts(dataset: Mapping) -> DatasetContracts:
     # featurize keeps the columns the model, the slices and the target need: the others are
     # not required there.
     batch_table = raw[dataset["batch"]["table"]]
-    features = {name: optional(column) for name, column in batch_table.columns.items()}
-    return DatasetContracts(raw=raw, interim=raw, features=features_schema(features))
-
-
-def optional(column: pa.Column) -> pa.Column:
-    """The same rules, on a column a table may leave out."""
-    return pa.Column(
-        column.dtype,
-        column.checks,
-        nullable=column.nullable,
-        unique=column.unique,
-        required=False,
-        metadata=column.metadata,
+    optional = batch_table.update_columns(
+        {name: {"required": False} for name in batch_table.columns}
     )
+    return DatasetContracts(raw=raw, interim=raw, features=features_schema(optional.columns))
 
 
 def declared_column(where: str, spec: Mapping) -> pa.Column:

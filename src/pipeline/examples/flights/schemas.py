@@ -34,13 +34,18 @@ def clock_column(nullable: bool) -> pa.Column:
     return pa.Column(float if nullable else int, clock, nullable=nullable)
 
 
+# The scheduled date, in flights and in weather readings alike.
+DATE_COLUMNS = {
+    "year": pa.Column(int, pa.Check.in_range(1900, 2100)),
+    "month": pa.Column(int, pa.Check.in_range(1, 12)),
+    "day": pa.Column(int, pa.Check.in_range(1, 31)),
+}
+
 RAW_FLIGHTS = pa.DataFrameSchema(
     name="raw flights",
     columns={
         "batch": pa.Column(str, pa.Check.str_matches(BATCH_PATTERN)),
-        "year": pa.Column(int, pa.Check.in_range(1900, 2100)),
-        "month": pa.Column(int, pa.Check.in_range(1, 12)),
-        "day": pa.Column(int, pa.Check.in_range(1, 31)),
+        **DATE_COLUMNS,
         "dep_time": clock_column(nullable=True),
         "sched_dep_time": clock_column(nullable=False),
         "dep_delay": pa.Column(float, nullable=True),
@@ -87,9 +92,7 @@ RAW_WEATHER = pa.DataFrameSchema(
     name="raw weather",
     columns={
         "origin": pa.Column(str, pa.Check.isin(ORIGINS)),
-        "year": pa.Column(int, pa.Check.in_range(1900, 2100)),
-        "month": pa.Column(int, pa.Check.in_range(1, 12)),
-        "day": pa.Column(int, pa.Check.in_range(1, 31)),
+        **DATE_COLUMNS,
         "hour": pa.Column(int, pa.Check.in_range(0, 23)),
         "temp": pa.Column(float, pa.Check.in_range(-60, 130), nullable=True),  # Fahrenheit
         "dewp": pa.Column(float, pa.Check.in_range(-80, 100), nullable=True),
