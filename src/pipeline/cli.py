@@ -9,7 +9,6 @@ from pathlib import Path
 from pipeline.config import PARAMS_FILE
 
 # Experiments are chosen on the holdout; the current batch stays an untouched test.
-PRIMARY_METRIC = "holdout.roc_auc"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     exp_show = commands.add_parser(
         "exp-show", help="experiments side by side: params that vary, key metrics, best first"
     )
-    exp_show.add_argument("--metric", default=PRIMARY_METRIC, help="sort by this metric")
+    exp_show.add_argument(
+        "--metric",
+        help="sort by this metric (default: the task's, holdout.roc_auc or holdout.rmse)",
+    )
     select = commands.add_parser(
         "select-best", help="apply the best experiment if it beats the current model"
     )
-    select.add_argument("--metric", default=PRIMARY_METRIC)
+    select.add_argument(
+        "--metric", help="choose by this metric (default: holdout.roc_auc or holdout.rmse)"
+    )
     select.add_argument(
         "--min-improvement",
         type=float,

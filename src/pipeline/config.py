@@ -51,6 +51,7 @@ def table_file(folder: str | Path, table: str) -> Path:
 
 class Task(StrEnum):
     classification = "classification"  # a 0/1 target; the model gives the probability of 1
+    regression = "regression"  # a numeric target; the model gives a value
 
 
 @dataclass
@@ -81,10 +82,16 @@ class DerivedColumn:
 
 @dataclass
 class ModelGateConfig:
-    """Limits of the gate that depend on the problem: what quality is good enough here."""
+    """Limits of the gate that depend on the problem: what quality is good enough here.
+
+    The checks of the dataset's task apply: ROC AUC for classification, R² and RMSE for
+    regression.
+    """
 
     min_roc_auc: float = 0.6  # on the newest labelled batch
     max_roc_auc_drop: float = 0.05  # holdout ROC AUC minus the newest batch's
+    min_r2: float = 0.0  # on the newest labelled batch: 0 is no better than its mean
+    max_rmse_rise: float = 0.25  # newest batch's RMSE over the holdout's, minus 1
 
 
 @dataclass
@@ -280,8 +287,17 @@ class HistGradientBoostingConfig:
     class_weight: str | None = None
 
 
+@dataclass
+class RidgeConfig:
+    """The linear model of regression (L2-regularised least squares)."""
+
+    name: str = "ridge"
+    alpha: float = 1.0
+
+
 MODEL_SCHEMAS: dict[str, type] = {
     "logistic_regression": LogisticRegressionConfig,
+    "ridge": RidgeConfig,
     "random_forest": RandomForestConfig,
     "hist_gbm": HistGradientBoostingConfig,
 }
@@ -299,7 +315,8 @@ class SearchConfig:
     method: SearchMethod = SearchMethod.none
     n_iter: int = 8
     cv: int = 3
-    scoring: str = "roc_auc"
+    # A scikit-learn scorer; null: the task's (roc_auc, or neg_root_mean_squared_error).
+    scoring: str | None = None
     # Per model name: estimator param -> values to try.
     spaces: dict[str, Any] = field(default_factory=dict)
 

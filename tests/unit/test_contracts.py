@@ -67,6 +67,7 @@ def test_every_fixture_row_satisfies_the_contract_its_config_declares(customers,
         "support_calls": "int64",
         "signup_hhmm": "int64",
         "churned": "int64",
+        "annual_value": "float64",
     }
 
 

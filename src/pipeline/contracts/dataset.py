@@ -128,17 +128,25 @@ def model_input(features: pa.DataFrameSchema, columns: list[str]) -> pa.DataFram
     return pa.DataFrameSchema({c: features.columns[c] for c in columns}, name="model input")
 
 
-def predictions(target: str, threshold: float) -> pa.DataFrameSchema:
-    """Scores written by evaluate: a probability per row, and the decision at `threshold`."""
+def predictions(target: str, threshold: float, task: str = "classification") -> pa.DataFrameSchema:
+    """Scores written by evaluate: a probability per row and the decision at `threshold`
+    (classification), or a predicted value (regression)."""
+    columns = {
+        "batch": pa.Column(str),
+        "split": pa.Column(str, pa.Check.isin(["holdout", "current"])),
+    }
+    if str(task) == "regression":
+        # Floats are finite unless a column allows otherwise (contracts.apply).
+        columns |= {target: pa.Column(float), "prediction": pa.Column(float)}
+        return pa.DataFrameSchema(name="predictions", columns=columns, strict=True)
+    columns |= {
+        target: pa.Column(int, pa.Check.isin([0, 1])),
+        "probability": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
+        "predicted": pa.Column(int, pa.Check.isin([0, 1])),
+    }
     return pa.DataFrameSchema(
         name="predictions",
-        columns={
-            "batch": pa.Column(str),
-            "split": pa.Column(str, pa.Check.isin(["holdout", "current"])),
-            target: pa.Column(int, pa.Check.isin([0, 1])),
-            "probability": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
-            "predicted": pa.Column(int, pa.Check.isin([0, 1])),
-        },
+        columns=columns,
         checks=[
             row_rule(
                 ["probability", "predicted"],

@@ -56,10 +56,18 @@ def training_window(
     return before, current
 
 
-def stratified_holdout(labels: pd.Series, fraction: float, seed: int) -> np.ndarray:
-    """A boolean mask picking `fraction` of each class, reproducibly for a given seed."""
+def stratified_holdout(
+    labels: pd.Series, fraction: float, seed: int, *, bins: int = 0
+) -> np.ndarray:
+    """A boolean mask picking `fraction` of each class, reproducibly for a given seed.
+
+    With `bins`, a numeric label is cut at its quantiles into that many strata first, so
+    the holdout spans the label's whole range (regression).
+    """
     if not 0 < fraction < 1:
         raise ConfigError(f"split.holdout_fraction must be between 0 and 1, got {fraction}")
+    if bins:
+        labels = pd.Series(pd.qcut(labels.rank(method="first"), bins, labels=False))
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(labels), dtype=bool)
     for value in sorted(labels.unique()):
@@ -78,14 +86,20 @@ def split_batches(
     method: str,
     holdout_fraction: float,
     seed: int,
+    task: str = "classification",
 ) -> Splits:
-    """Train and holdout from the training window; the current batch on its own."""
+    """Train and holdout from the training window; the current batch on its own.
+
+    A random holdout keeps each class's share (classification) or each tenth of the
+    label's range (regression).
+    """
     window, current = training_window(
         features[BATCH_COLUMN].unique().tolist(), current_batch, train_window
     )
     in_window = features[features[BATCH_COLUMN].isin(window)].reset_index(drop=True)
     if method == "random":
-        is_holdout = stratified_holdout(in_window[target], holdout_fraction, seed)
+        bins = min(10, len(in_window)) if str(task) == "regression" else 0
+        is_holdout = stratified_holdout(in_window[target], holdout_fraction, seed, bins=bins)
     elif method == "last_batch":
         if len(window) < 2:
             raise ConfigError("split.method=last_batch needs at least two batches in the window")

@@ -17,10 +17,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.modeling.tasks import LOWER_IS_BETTER
+
 PARAMS_FILE = "params.yaml"
 METRICS_FILE = "reports/evaluate/metrics.json"
-KEY_METRICS = ["holdout.roc_auc", "holdout.pr_auc", "current.roc_auc", "current.brier"]
-LOWER_IS_BETTER = {"brier", "log_loss"}
+# exp-show's columns, per task.
+KEY_METRICS = {
+    "classification": ["holdout.roc_auc", "holdout.pr_auc", "current.roc_auc", "current.brier"],
+    "regression": ["holdout.rmse", "holdout.r2", "current.rmse", "current.r2"],
+}
 # Params that never differ in a meaningful way between experiments.
 HIDDEN_PARAMS = ("paths.",)
 # Where select-best writes the chosen experiment's params, and the root config that picks it.
@@ -98,6 +103,21 @@ def score(run: Run, metric: str) -> float:
     return -value if metric.rsplit(".", 1)[-1] in LOWER_IS_BETTER else value
 
 
+def workspace_task(params_file: Path = Path(PARAMS_FILE)) -> str:
+    """The dataset's task in params.yaml (read as plain YAML: no schema needed here)."""
+    import yaml
+
+    params = yaml.safe_load(params_file.read_text()) if params_file.exists() else {}
+    return str(((params or {}).get("dataset") or {}).get("task", "classification"))
+
+
+def default_metric(task: str | None = None) -> str:
+    """The metric experiments are ranked by: the task's primary metric on the holdout."""
+    from pipeline.modeling.tasks import task_info
+
+    return f"holdout.{task_info(task or workspace_task()).primary}"
+
+
 def varying_params(runs: list[Run]) -> list[str]:
     """Param keys whose values differ between runs (a key a run lacks counts as differing)."""
     keys = sorted({key for run in runs for key in run.params})
@@ -109,8 +129,14 @@ def varying_params(runs: list[Run]) -> list[str]:
     ]
 
 
-def table(runs: list[Run], metric: str, metrics: list[str] = KEY_METRICS) -> str:
-    """Plain-text table: run, the sorting metric, other key metrics, params that vary."""
+def table(runs: list[Run], metric: str | None = None, metrics: list[str] | None = None) -> str:
+    """Plain-text table: run, the sorting metric, other key metrics, params that vary.
+
+    By default, sorted by the workspace task's primary metric and showing its key metrics.
+    """
+    task = workspace_task()
+    metric = metric or default_metric(task)
+    metrics = KEY_METRICS[task] if metrics is None else metrics
     shown_metrics = [metric] + [m for m in metrics if m != metric]
     params = varying_params(runs)
     ordered = sorted(runs, key=lambda run: score(run, metric), reverse=True)
@@ -304,13 +330,12 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> int:
     return 0
 
 
-def select_best_command(metric: str, min_improvement: float, dry_run: bool) -> int:
+def select_best_command(metric: str | None, min_improvement: float, dry_run: bool) -> int:
     """Exit 0 when an experiment was applied and written into conf/, 1 when none beats the
     guard, 2 on an error (including an applied experiment that conf/ cannot express)."""
     import subprocess
 
-    from pipeline.lifecycle.experiments import choose, param_changes, read_runs
-
+    metric = metric or default_metric()
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True

@@ -8,33 +8,55 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from pipeline.errors import ConfigError
 from pipeline.modeling.derived import DerivedColumns, check_derived, plain
 
+# Per task, the estimator class of each model name.
+ESTIMATORS = {
+    "classification": {
+        "logistic_regression": LogisticRegression,
+        "random_forest": RandomForestClassifier,
+        "hist_gbm": HistGradientBoostingClassifier,
+    },
+    "regression": {
+        "ridge": Ridge,
+        "random_forest": RandomForestRegressor,
+        "hist_gbm": HistGradientBoostingRegressor,
+    },
+}
+LINEAR = {"logistic_regression", "ridge"}  # one-hot categories and scaled numbers
 
-def _estimator(model: Any, categorical: list[str], seed: int):
+
+def _estimator(model: Any, categorical: list[str], seed: int, task: str):
     params = {key: value for key, value in dict(model).items() if key != "name"}
-    if model.name == "logistic_regression":
-        return LogisticRegression(random_state=seed, **params)
-    if model.name == "random_forest":
-        return RandomForestClassifier(random_state=seed, **params)
-    if model.name == "hist_gbm":
-        return HistGradientBoostingClassifier(
-            random_state=seed, early_stopping=False, categorical_features=categorical, **params
+    models = ESTIMATORS[str(task)]
+    if model.name not in models:
+        raise ConfigError(
+            f"model={model.name} does not fit dataset.task={task}: choose one of "
+            f"{', '.join(models)}"
         )
-    raise ConfigError(f"model.name={model.name!r} has no estimator")
+    if str(task) == "regression" and params.pop("class_weight", None) is not None:
+        raise ConfigError("model.class_weight weighs classes: it has no meaning in regression")
+    if model.name == "hist_gbm":
+        params |= {"early_stopping": False, "categorical_features": categorical}
+    return models[model.name](random_state=seed, **params)
 
 
 def _preprocessing(
     model_name: str, categorical: list[str], numeric: list[str]
 ) -> ColumnTransformer:
-    if model_name == "logistic_regression":
+    if model_name in LINEAR:
         cat = OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False)
         num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     elif model_name == "hist_gbm":
@@ -63,8 +85,9 @@ def build_pipeline(
     numeric: list[str],
     seed: int,
     derived: Mapping | None = None,
+    task: str = "classification",
 ) -> Pipeline:
-    """Derived columns, preprocessing and estimator for the configured model, seeded.
+    """Derived columns, preprocessing and estimator for the configured model and task, seeded.
 
     The pipeline takes the raw input columns (`derived.input_columns`): what serving gets.
     """
@@ -74,7 +97,7 @@ def build_pipeline(
         [
             ("derive", DerivedColumns(derived)),
             ("preprocess", _preprocessing(model.name, categorical, numeric)),
-            ("estimator", _estimator(model, categorical, seed)),
+            ("estimator", _estimator(model, categorical, seed, task)),
         ]
     )
 

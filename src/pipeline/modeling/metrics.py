@@ -1,4 +1,4 @@
-"""Metrics, per-slice metrics and feature importance for a fitted classifier."""
+"""Metrics, per-slice metrics and feature importance for a fitted classifier or regressor."""
 
 from __future__ import annotations
 
@@ -40,6 +40,29 @@ def classification_metrics(
     }
 
 
+def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    """Error sizes, explained variance and bias of predicted values.
+
+    MAPE only where no label is zero (it divides by the label); bias is the mean of
+    prediction minus label: positive when the model overestimates.
+    """
+    from sklearn.metrics import mean_absolute_percentage_error, r2_score
+
+    labels, predictions = np.asarray(labels, dtype=float), np.asarray(predictions, dtype=float)
+    residual = predictions - labels
+    measured = {
+        "rows": len(labels),
+        "target_mean": round(float(np.mean(labels)), 6) if len(labels) else float("nan"),
+        "rmse": round(float(np.sqrt(np.mean(residual**2))), 6) if len(labels) else float("nan"),
+        "mae": round(float(np.mean(np.abs(residual))), 6) if len(labels) else float("nan"),
+        "r2": round(float(r2_score(labels, predictions)), 6) if len(labels) > 1 else float("nan"),
+        "bias": round(float(np.mean(residual)), 6) if len(labels) else float("nan"),
+    }
+    if len(labels) and np.all(labels != 0):
+        measured["mape"] = round(float(mean_absolute_percentage_error(labels, predictions)), 6)
+    return measured
+
+
 def slice_metrics(
     frame: pd.DataFrame,
     labels: np.ndarray,
@@ -48,8 +71,13 @@ def slice_metrics(
     columns: list[str],
     threshold: float,
     min_rows: int,
+    task=None,
 ) -> pd.DataFrame:
-    """One row per (column, value) with at least `min_rows` rows, worst ROC AUC first."""
+    """One row per (column, value) with at least `min_rows` rows, worst first by the task's
+    primary metric (lowest ROC AUC, highest RMSE)."""
+    from pipeline.modeling.tasks import CLASSIFICATION, measure
+
+    task = task or CLASSIFICATION
     rows = []
     for column in columns:
         values = frame[column].astype(str).to_numpy()
@@ -57,12 +85,14 @@ def slice_metrics(
             member = values == value
             if member.sum() < min_rows:
                 continue
-            metrics = classification_metrics(labels[member], scores[member], threshold)
+            metrics = measure(task, labels[member], scores[member], threshold)
             rows.append({"slice": column, "value": value, **metrics})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    return table.sort_values(["slice", "roc_auc", "value"]).reset_index(drop=True)
+    return table.sort_values(
+        ["slice", task.primary, "value"], ascending=[True, task.higher_is_better, True]
+    ).reset_index(drop=True)
 
 
 def permutation_importance_table(
@@ -72,10 +102,11 @@ def permutation_importance_table(
     target: str,
     *,
     seed: int,
+    scoring: str = "roc_auc",
     max_rows: int = 5000,
     repeats: int = 3,
 ) -> pd.DataFrame:
-    """Drop in ROC AUC when each model feature is shuffled, on a seeded sample of rows.
+    """How much `scoring` worsens when each model feature is shuffled, on a seeded sample.
 
     Features are shuffled after the model's derived columns are computed: shuffling a date's
     year, month and day apart would make dates that do not exist.
@@ -87,10 +118,10 @@ def permutation_importance_table(
     preprocess = rest.named_steps["preprocess"]
     derived = derive.transform(sample[columns])[list(preprocess.feature_names_in_)]
     result = permutation_importance(
-        rest, derived, sample[target], scoring="roc_auc", n_repeats=repeats, random_state=seed
+        rest, derived, sample[target], scoring=scoring, n_repeats=repeats, random_state=seed
     )
     # The raw sources of derived columns pass through the frame unused: only features count.
-    used = {c for _, _, cols in preprocess.transformers_ for c in cols}
+    used = {c for name, _, cols in preprocess.transformers_ if name != "remainder" for c in cols}
     table = pd.DataFrame(
         {"feature": derived.columns, "importance": np.round(result.importances_mean, 6)}
     )

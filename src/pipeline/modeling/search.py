@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 
 import pandas as pd
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+from sklearn.model_selection import KFold, RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from pipeline.errors import ConfigError
@@ -27,8 +27,12 @@ def random_search(
     cv: int,
     scoring: str,
     seed: int,
+    stratified: bool = True,
 ) -> tuple[Pipeline, dict]:
-    """Try up to `n_iter` settings from `space` with `cv`-fold CV; refit the best on all rows."""
+    """Try up to `n_iter` settings from `space` with `cv`-fold CV; refit the best on all rows.
+
+    Folds keep the share of each class when `stratified` (classification).
+    """
     known = pipeline.named_steps["estimator"].get_params()
     unknown = sorted(set(space) - set(known))
     if unknown:
@@ -41,7 +45,7 @@ def random_search(
         grid,
         n_iter=candidates,
         scoring=scoring,
-        cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
+        cv=(StratifiedKFold if stratified else KFold)(cv, shuffle=True, random_state=seed),
         random_state=seed,
         refit=True,
         n_jobs=1,

@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from evidently import BinaryClassification, DataDefinition, Dataset, Report
+from evidently import BinaryClassification, DataDefinition, Dataset, Regression, Report
 from evidently.metrics import ValueDrift
-from evidently.presets import ClassificationPreset, DataDriftPreset, DataSummaryPreset
+from evidently.presets import (
+    ClassificationPreset,
+    DataDriftPreset,
+    DataSummaryPreset,
+    RegressionPreset,
+)
 
 from pipeline.monitoring.quality import data_summary
 
@@ -31,12 +36,21 @@ class Columns:
     categorical: list[str]
     numeric: list[str]
     target: str
+    numeric_target: bool = False  # regression: the label is a number, not a class
 
     def definition(self, with_target: bool) -> DataDefinition:
         labels = [self.target] if with_target else []
+        if self.numeric_target:
+            return DataDefinition(
+                numerical_columns=self.numeric + labels, categorical_columns=self.categorical
+            )
         return DataDefinition(
             numerical_columns=list(self.numeric), categorical_columns=self.categorical + labels
         )
+
+    @property
+    def target_drift_method(self) -> str:
+        return NUMERIC_DRIFT if self.numeric_target else CATEGORICAL_DRIFT
 
     def selected(self, with_target: bool) -> list[str]:
         return self.categorical + self.numeric + ([self.target] if with_target else [])
@@ -83,7 +97,9 @@ def data_reports(
     ]
     if with_target:
         metrics.append(
-            ValueDrift(column=columns.target, method=CATEGORICAL_DRIFT, threshold=threshold)
+            ValueDrift(
+                column=columns.target, method=columns.target_drift_method, threshold=threshold
+            )
         )
     drift = Report(metrics).run(newest, baseline)
     save_html(drift, out_dir / "data_drift.html")
@@ -147,7 +163,10 @@ def write_data_reports(
     from pipeline.io import write_json
 
     columns = Columns(
-        list(dataset.features.categorical), list(dataset.features.numeric), dataset.target
+        list(dataset.features.categorical),
+        list(dataset.features.numeric),
+        dataset.target,
+        numeric_target=str(dataset.task) == "regression",
     )
     summary, details = data_report(
         model_view(reference, dataset.derived),
@@ -182,19 +201,33 @@ def column_drift(snapshot: dict, threshold: float) -> dict[str, dict]:
 
 
 def model_report(
-    holdout: pd.DataFrame, current: pd.DataFrame, *, target: str, threshold: float, out: Path
+    holdout: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    target: str,
+    threshold: float,
+    out: Path,
+    task: str = "classification",
 ) -> None:
     """Write model_quality.html: the newest batch's scores against the holdout's."""
-    classification = BinaryClassification(
-        target=target, prediction_probas="probability", pos_label=1
-    )
-    definition = DataDefinition(
-        numerical_columns=["probability"],
-        categorical_columns=[target],
-        classification=[classification],
-    )
-    columns = [target, "probability"]
-    report = Report([ClassificationPreset(probas_threshold=threshold)])
+    if task == "regression":
+        definition = DataDefinition(
+            numerical_columns=[target, "prediction"],
+            regression=[Regression(target=target, prediction="prediction")],
+        )
+        columns = [target, "prediction"]
+        report = Report([RegressionPreset()])
+    else:
+        classification = BinaryClassification(
+            target=target, prediction_probas="probability", pos_label=1
+        )
+        definition = DataDefinition(
+            numerical_columns=["probability"],
+            categorical_columns=[target],
+            classification=[classification],
+        )
+        columns = [target, "probability"]
+        report = Report([ClassificationPreset(probas_threshold=threshold)])
     snapshot = report.run(
         Dataset.from_pandas(current[columns], data_definition=definition),
         Dataset.from_pandas(holdout[columns], data_definition=definition),

@@ -36,18 +36,30 @@ class Check:
         return f"{text} ({self.detail})" if self.detail else text
 
 
-def checks(data: dict[str, Any], model: dict[str, Any], gate: Any, model_gate: Any) -> list[Check]:
+NO_LABELS = "the newest batch has no labels yet"
+
+
+def checks(
+    data: dict[str, Any],
+    model: dict[str, Any],
+    gate: Any,
+    model_gate: Any,
+    task: str = "classification",
+) -> list[Check]:
     """Every check of the gate, in a fixed order, from the two report summaries.
 
     `gate` holds the data limits (report.gate), `model_gate` the problem's quality limits
-    (dataset.gate).
+    (dataset.gate), of which the checks of `task` apply.
     """
+    quality = regression_checks if str(task) == "regression" else classification_checks
+    return data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
+
+
+def data_checks(data: dict[str, Any], gate: Any) -> list[Check]:
     drifted = data["drift"]["drifted_columns"]
     missing_column = data["quality"]["worst_missing_column"]
     unseen = data["quality"]["new_categories"]
-    current, holdout = model["current"], model["holdout"]
-    labelled = current.get("roc_auc") is not None
-    no_labels = "the newest batch has no labels yet"
+    no_labels = NO_LABELS
     return [
         Check(
             "drifted feature share",
@@ -79,6 +91,13 @@ def checks(data: dict[str, Any], model: dict[str, Any], gate: Any, model_gate: A
             upper=True,
             detail="; ".join(f"{col}: {', '.join(vals[:5])}" for col, vals in unseen.items()),
         ),
+    ]
+
+
+def classification_checks(holdout: dict, current: dict, model_gate: Any) -> list[Check]:
+    labelled = current.get("roc_auc") is not None
+    no_labels = NO_LABELS
+    return [
         Check(
             "ROC AUC on the newest batch",
             current.get("roc_auc"),
@@ -92,6 +111,28 @@ def checks(data: dict[str, Any], model: dict[str, Any], gate: Any, model_gate: A
             model_gate.max_roc_auc_drop,
             upper=True,
             detail=f"holdout {holdout['roc_auc']:.3f}" if labelled else no_labels,
+        ),
+    ]
+
+
+def regression_checks(holdout: dict, current: dict, model_gate: Any) -> list[Check]:
+    labelled = current.get("rmse") is not None
+    return [
+        Check(
+            "R² on the newest batch",
+            current.get("r2"),
+            model_gate.min_r2,
+            upper=False,
+            detail="" if labelled else NO_LABELS,
+        ),
+        Check(
+            "RMSE rise from the holdout",
+            current["rmse"] / holdout["rmse"] - 1 if labelled else None,
+            model_gate.max_rmse_rise,
+            upper=True,
+            detail=f"RMSE {current['rmse']:.3f} vs holdout {holdout['rmse']:.3f}"
+            if labelled
+            else NO_LABELS,
         ),
     ]
 
@@ -130,7 +171,7 @@ def check_command() -> int:
     try:
         params = load_params()
         data, model = read_summaries(Path(params.paths.monitoring))
-        results = checks(data, model, params.report.gate, params.dataset.gate)
+        results = checks(data, model, params.report.gate, params.dataset.gate, params.dataset.task)
     except (PipelineError, KeyError, TypeError) as error:
         print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
         return 2

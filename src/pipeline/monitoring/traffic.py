@@ -1,7 +1,8 @@
 """Monitoring of served traffic: the request log against the training window, with the gate.
 
 The request log is read back as a batch of "current" rows; labels that arrive later (a JSON
-line per prediction id: {"id": ..., <target>: 0 or 1}) are joined to score the live model.
+line per prediction id: {"id": ..., <target>: 0 or 1, or the value}) are joined to score the
+live model.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pandas as pd
 
 from pipeline.data.batches import BATCH_COLUMN
 from pipeline.errors import PipelineError
-from pipeline.modeling.metrics import calibration_error, classification_metrics
+from pipeline.modeling.metrics import calibration_error
+from pipeline.modeling.tasks import CLASSIFICATION, TaskInfo, measure, task_info
 
 
 def read_jsonl(files: list[Path]) -> list[dict]:
@@ -31,13 +33,15 @@ def read_jsonl(files: list[Path]) -> list[dict]:
     return records
 
 
-def traffic_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
-    """One row per served prediction: its inputs, id, probability, and the day as its batch."""
+def traffic_frame(
+    records: list[dict], columns: list[str], score: str = "probability"
+) -> pd.DataFrame:
+    """One row per served prediction: its inputs, id, score, and the day as its batch."""
     if not records:
         raise PipelineError("the request log holds no predictions yet")
     frame = pd.DataFrame([record["inputs"] for record in records]).reindex(columns=columns)
     frame["id"] = [record["id"] for record in records]
-    frame["probability"] = [record["probability"] for record in records]
+    frame[score] = [record[score] for record in records]
     days = pd.to_datetime([record["time"] for record in records], unit="s", utc=True)
     frame[BATCH_COLUMN] = days.strftime("%Y-%m-%d")
     return frame
@@ -49,18 +53,25 @@ def join_labels(traffic: pd.DataFrame, labels: list[dict], target: str) -> pd.Da
     return traffic.merge(known, on="id", how="left")
 
 
-def live_model_summary(traffic: pd.DataFrame, holdout: dict, threshold: float, target: str) -> dict:
+def live_model_summary(
+    traffic: pd.DataFrame,
+    holdout: dict,
+    threshold: float,
+    target: str,
+    task: TaskInfo = CLASSIFICATION,
+) -> dict:
     """model.json's shape for live traffic: measured only where labels are in."""
     labelled = traffic[traffic[target].notna()] if target in traffic else traffic.iloc[:0]
-    labels = labelled[target].to_numpy(dtype=int) if len(labelled) else np.array([], dtype=int)
+    kind = int if task is CLASSIFICATION else float
+    labels = labelled[target].to_numpy(dtype=kind) if len(labelled) else np.array([], dtype=kind)
+    # ROC AUC needs both classes; R² needs two rows.
     if len(np.unique(labels)) < 2:
-        current = {"rows": len(labelled), "roc_auc": None}
+        current = {"rows": len(labelled), task.primary: None}
     else:
-        scores = labelled["probability"].to_numpy()
-        current = {
-            **classification_metrics(labels, scores, threshold),
-            "calibration_error": calibration_error(labels, scores),
-        }
+        scores = labelled[task.score].to_numpy()
+        current = measure(task, labels, scores, threshold)
+        if task is CLASSIFICATION:
+            current["calibration_error"] = calibration_error(labels, scores)
     return {"holdout": holdout, "current": current}
 
 
@@ -77,13 +88,13 @@ def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
     try:
         params = load_params()
         cfg, paths, dataset = params.serve, params.paths, params.dataset
-        target = dataset.target
+        target, task = dataset.target, task_info(dataset.task)
         inputs = input_columns(
             list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
         )
         reference = read_training_window(paths, [BATCH_COLUMN, *inputs, target])
         log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
-        traffic = traffic_frame(read_jsonl(log.files()), inputs)
+        traffic = traffic_frame(read_jsonl(log.files()), inputs, task.score)
         labels = Path(labels_file or cfg.labels)
         if labels.exists():
             traffic = join_labels(traffic, read_jsonl([labels]), target)
@@ -100,9 +111,9 @@ def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
         )
         metrics_file = Path(paths.evaluation) / "metrics.json"
         holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
-        model = live_model_summary(traffic, holdout, params.evaluate.threshold, target)
+        model = live_model_summary(traffic, holdout, params.evaluate.threshold, target, task)
         write_json(model, out / "model.json")
-        results = gate.checks(data, model, params.report.gate, dataset.gate)
+        results = gate.checks(data, model, params.report.gate, dataset.gate, dataset.task)
     except (PipelineError, FileNotFoundError, KeyError) as error:
         print(f"monitor: cannot judge the traffic: {error}", file=sys.stderr)
         return 2

@@ -49,6 +49,69 @@ def line_chart(
     return _svg(title, parts)
 
 
+def scatter_chart(
+    title: str,
+    series: dict[str, list[tuple[float, float]]],
+    x_label: str,
+    y_label: str,
+    max_points: int = 600,
+    guide: str | None = None,
+) -> str:
+    """Points on axes scaled to the data, one colour per named series (regression plots).
+
+    `guide` draws where a perfect model's points would lie: "diagonal" (y = x) or "zero"
+    (y = 0).
+    """
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    every = [point for points in series.values() for point in points] or [(0.0, 0.0)]
+    x_min, x_max = min(x for x, _ in every), max(x for x, _ in every)
+    y_min, y_max = min(y for _, y in every), max(y for _, y in every)
+    x_span, y_span = (x_max - x_min) or 1.0, (y_max - y_min) or 1.0
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return LEFT + (x - x_min) / x_span * plot_w, TOP + (1 - (y - y_min) / y_span) * plot_h
+
+    parts = [_frame(title, x_label, y_label)]
+    for step in range(5):
+        x_value, y_value = x_min + step / 4 * x_span, y_min + step / 4 * y_span
+        x, _ = at(x_value, y_min)
+        _, y = at(x_min, y_value)
+        parts.append(
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" class="tick">{_tick(x_value)}</text>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick end">{_tick(y_value)}</text>'
+        )
+    ends = {
+        "diagonal": [(max(x_min, y_min), max(x_min, y_min)), (min(x_max, y_max),) * 2],
+        "zero": [(x_min, 0.0), (x_max, 0.0)],
+    }.get(guide or "")
+    if ends and all(y_min <= y <= y_max for _, y in ends):
+        (x1, y1), (x2, y2) = (at(*end) for end in ends)
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555" '
+            'stroke-dasharray="4 3"/>'
+        )
+    for index, (name, points) in enumerate(series.items()):
+        color = COLORS[index % len(COLORS)]
+        step = max(1, len(points) // max_points)
+        dots = "".join(
+            '<circle cx="{:.1f}" cy="{:.1f}" r="1.8"/>'.format(*at(x, y)) for x, y in points[::step]
+        )
+        parts.append(f'<g fill="{color}" fill-opacity="0.5">{dots}</g>')
+        legend_y = TOP + 14 + 16 * index
+        parts.append(
+            f'<rect x="{LEFT + 10}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{LEFT + 26}" y="{legend_y}">{escape(name)}</text>'
+        )
+    return _svg(title, parts)
+
+
+def _tick(value: float) -> str:
+    """A short axis label: 1234 rather than 1.23e+03."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def bar_chart(title: str, bars: list[tuple[str, float]], x_label: str) -> str:
     """Horizontal bars, largest first, scaled to the largest absolute value."""
     bars = sorted(bars, key=lambda bar: bar[1], reverse=True)

@@ -12,9 +12,24 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from pipeline.reporting.charts import bar_chart, line_chart
+from pipeline.reporting.charts import bar_chart, line_chart, scatter_chart
 
-KEY_METRICS = ["roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "calibration_error"]
+# The page's metric table, per task.
+KEY_METRICS = {
+    "classification": [
+        "roc_auc",
+        "pr_auc",
+        "precision",
+        "recall",
+        "f1",
+        "brier",
+        "calibration_error",
+    ],
+    "regression": ["rmse", "mae", "r2", "mape", "bias", "target_mean"],
+}
+
+# A scatter of these fields shows where a perfect model's points would lie.
+GUIDES = {"actual": "diagonal", "residual": "zero"}
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:64rem;color:#222;padding:0 1rem}
@@ -44,21 +59,32 @@ def _interpolate(text: str, paths: dict[str, str]) -> str:
 
 
 def dvc_plots(plots: list, paths: dict[str, str]) -> list[str]:
-    """The plots dvc.yaml declares, drawn as the page shows them (like `dvc plots show`)."""
+    """The plots dvc.yaml declares, drawn as the page shows them (like `dvc plots show`).
+
+    dvc.yaml declares the plots of both tasks; a plot whose files the run did not write
+    (the other task's) is left out.
+    """
     drawn = []
     for entry in plots:
         ((key, spec),) = entry.items()
         spec = spec or {}
         template = spec.get("template", "linear")
+        files = list(spec["y"]) if isinstance(spec.get("y"), dict) else [key]
+        if not all(Path(_interpolate(file, paths)).exists() for file in files):
+            continue
         if isinstance(spec.get("y"), dict):
             series = {}
             for file, field in spec["y"].items():
                 rows = _records(json.loads(Path(_interpolate(file, paths)).read_text()))
                 name = Path(file).parent.name  # .../holdout/roc.json -> holdout
                 series[name] = [(float(row[spec["x"]]), float(row[field])) for row in rows]
-            drawn.append(
-                line_chart(key, series, spec.get("x_label", spec["x"]), spec.get("y_label", ""))
-            )
+            labels = (spec.get("x_label", spec["x"]), spec.get("y_label", ""))
+            if template == "scatter":
+                fields = {spec["x"], *spec["y"].values()}
+                guide = next((GUIDES[f] for f in sorted(fields) if f in GUIDES), None)
+                drawn.append(scatter_chart(key, series, *labels, guide=guide))
+            else:
+                drawn.append(line_chart(key, series, *labels))
             continue
         rows = _records(json.loads(Path(_interpolate(key, paths)).read_text()))
         title = spec.get("title", key)
@@ -96,6 +122,7 @@ def render_index(
     model_name: str,
     charts: list[str],
     links: list[tuple[str, str, str]],
+    task: str = "classification",
 ) -> str:
     """The whole page. `links` are (label, relative href, what it holds)."""
     verdict = "pass" if gate["passed"] else "fail"
@@ -115,7 +142,7 @@ def render_index(
     metrics = "".join(
         f"<tr><td>{name}</td><td class=num>{_number(model['holdout'].get(name))}</td>"
         f"<td class=num>{_number(model['current'].get(name))}</td></tr>"
-        for name in KEY_METRICS
+        for name in KEY_METRICS[task]
     )
     drift_rows = "".join(
         f'<tr class="{"fail" if info["drifted"] else ""}"><td>{escape(column)}</td>'

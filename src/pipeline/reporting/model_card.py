@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-METRIC_ROWS = ["roc_auc", "pr_auc", "f1", "precision", "recall", "log_loss", "brier", "rows"]
-SLICE_COLUMNS = ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"]
+from pipeline.modeling.tasks import REGRESSION, task_info
+
+SLICE_COLUMNS = {
+    "classification": ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"],
+    "regression": ["slice", "value", "rows", "target_mean", "rmse", "mae", "bias"],
+}
 
 
 def md5(path: Path) -> str:
@@ -50,8 +54,10 @@ def render_card(
     search: dict,
     worst_slices: int = 5,
 ) -> str:
-    """The card as markdown. `params` holds model, target, features, derived, split, data,
-    threshold and seed."""
+    """The card as markdown. `params` holds model, task, target, features, derived, split,
+    data, threshold and seed."""
+    task = task_info(params.get("task", "classification"))
+    slice_columns = SLICE_COLUMNS[task.name]
     model = {key: value for key, value in params["model"].items() if key != "name"}
     searched = []
     if search.get("method", "none") != "none":
@@ -63,15 +69,22 @@ def render_card(
         ]
     batches = pd.DataFrame(ingest["batches"])[["batch", "rows", "origin"]]
     measured = pd.DataFrame(
-        [[name, metrics["holdout"][name], metrics["current"][name]] for name in METRIC_ROWS],
+        [
+            [name, metrics["holdout"].get(name, "n/a"), metrics["current"].get(name, "n/a")]
+            for name in task.card_metrics
+        ],
         columns=["metric", "holdout", f"current ({current_batch})"],
         dtype=object,  # rows stay integers
     )
     worst = (
-        slices.sort_values("roc_auc").head(worst_slices)[SLICE_COLUMNS]
+        slices.sort_values(task.primary, ascending=task.higher_is_better).head(worst_slices)[
+            slice_columns
+        ]
         if len(slices)
-        else pd.DataFrame(columns=SLICE_COLUMNS)
+        else pd.DataFrame(columns=slice_columns)
     )
+    decision = "" if task is REGRESSION else f" Decision threshold: {params['threshold']}."
+    primary = task.primary.upper().replace("_", " ")
     features, derived = params["features"], params["derived"]
     batch_table = ingest.get("batch_table") or next(iter(ingest["rows"]))
     return "\n".join(
@@ -86,7 +99,7 @@ def render_card(
             + ", ".join(f"`{key}={value}`" for key, value in model.items()),
             *searched,
             f"- File: `{model_file}` (md5 `{md5(model_file)}`), saved with skops.",
-            f"- Seed: {params['seed']}. Decision threshold: {params['threshold']}.",
+            f"- Task: {task.name}. Seed: {params['seed']}.{decision}",
             f"- Split: `{params['split']['method']}`, training window "
             f"`{params['data']['train_window'] or 'all batches before the current one'}`.",
             "",
@@ -111,12 +124,12 @@ def render_card(
             "",
             markdown_table(measured),
             "",
-            f"## Weakest slices of the current batch (by ROC AUC, at least "
+            f"## Weakest slices of the current batch (by {primary}, at least "
             f"{params['min_slice_rows']} rows)",
             "",
             markdown_table(worst),
             "",
-            "## Most important features (drop in holdout ROC AUC when permuted)",
+            f"## Most important features ({task.importance_label} on the holdout when permuted)",
             "",
             markdown_table(importance.head(8)),
             "",

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 from pipeline.config import load_params
-
-KEY_METRICS = ["roc_auc", "pr_auc", "f1", "brier"]
+from pipeline.modeling.tasks import task_info
 
 
 def stages_run(repro_log: str) -> tuple[list[str], list[str]]:
@@ -43,9 +42,10 @@ def run_summary(repro_log: Path | None = None) -> str:
         )
     lines.append(f"model:     {params.model.name}, scored on the holdout and the current batch")
     current = params.data.current_batch or batches[-1]
+    key_metrics = task_info(params.dataset.task).key_metrics
     for split, label in (("holdout", "holdout:"), ("current", f"{current}:")):
         values = metrics[split]
-        shown = "  ".join(f"{name} {values[name]:.3f}" for name in KEY_METRICS)
+        shown = "  ".join(f"{name} {values[name]:.3f}" for name in key_metrics)
         lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
     lines += [
         gate_line(Path(paths.monitoring) / "gate.json"),

@@ -31,6 +31,7 @@ from threadpoolctl import ThreadpoolController
 
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.modeling.model_file import load as load_model
+from pipeline.modeling.tasks import REGRESSION, TaskInfo, model_task, predict
 from pipeline.serving.request_log import RequestLog
 from pipeline.serving.request_schema import row_model
 
@@ -45,9 +46,18 @@ def model_categories(pipeline) -> dict[str, list[str]]:
 
 
 class Prediction(BaseModel):
+    """A classifier's answer for one row."""
+
     id: str  # quote it when the outcome is known: `monitor` joins labels on it
     probability: float  # of the positive class (target 1)
     predicted: bool  # probability >= the decision threshold
+
+
+class ValuePrediction(BaseModel):
+    """A regressor's answer for one row."""
+
+    id: str  # quote it when the outcome is known: `monitor` joins labels on it
+    prediction: float  # the predicted value of the target
 
 
 def _json_safe(value: Any) -> Any:
@@ -70,7 +80,8 @@ Scorer = Callable[[Rows], np.ndarray]
 
 
 def scorer(pipeline: Pipeline) -> Scorer:
-    """The positive class's probability for JSON rows, exactly as `pipeline.predict_proba` gives.
+    """The model's output for JSON rows, exactly as evaluate computes it: the positive class's
+    probability (`predict_proba`) or the predicted value (`predict`).
 
     Scored without OpenMP helper threads: hist_gbm predicts tree by tree, each tree a parallel
     region, and on a busy two-core machine every region waited for a descheduled helper (one
@@ -82,7 +93,7 @@ def scorer(pipeline: Pipeline) -> Scorer:
 
     def score(rows: Rows) -> np.ndarray:
         with openmp.limit(limits=1):
-            return pipeline.predict_proba(pd.DataFrame(rows, columns=columns))[:, 1]
+            return predict(pipeline, pd.DataFrame(rows, columns=columns))
 
     return score
 
@@ -99,6 +110,10 @@ class Served:
     @property
     def inputs(self) -> tuple:
         return list(self.pipeline.feature_names_in_), model_categories(self.pipeline)
+
+    @property
+    def task(self) -> TaskInfo:
+        return model_task(self.pipeline)
 
 
 def load_served(model_file: Path) -> Served:
@@ -125,15 +140,19 @@ class ModelSet:
     def _load(self) -> tuple[Served, Served | None]:
         primary, candidate = self.files
         loaded = (load_served(primary), load_served(candidate) if candidate else None)
-        if loaded[1] and loaded[1].inputs != loaded[0].inputs:
-            raise ConfigError(f"{candidate}: its input columns or categories differ from {primary}")
+        if loaded[1] and (loaded[1].inputs, loaded[1].task) != (loaded[0].inputs, loaded[0].task):
+            raise ConfigError(
+                f"{candidate}: its task, input columns or categories differ from {primary}"
+            )
         return loaded
 
     def reload(self) -> tuple[Served, Served | None]:
         """Load the files again; keep serving the old models if the new ones are refused."""
         fresh = self._load()
-        if fresh[0].inputs != self.current[0].inputs:
-            raise ConfigError("the new model's inputs differ from the served one: restart instead")
+        if (fresh[0].inputs, fresh[0].task) != (self.current[0].inputs, self.current[0].task):
+            raise ConfigError(
+                "the new model's task or inputs differ from the served one: restart instead"
+            )
         self.current = fresh  # one reference assignment: requests see old or new, never a mix
         return fresh
 
@@ -189,12 +208,14 @@ def create_app(
     from other tables, which a client must bring (the docs say so).
     """
     columns, categories = served.current[0].inputs
+    task = served.current[0].task
     row = row_model(columns, categories, contract, api["row_name"])
     predict_request = create_model(
         "PredictRequest", rows=(list[row], Field(..., min_length=1, max_length=max_rows))
     )
+    answer_model = ValuePrediction if task is REGRESSION else Prediction
     predict_response = create_model(
-        "PredictResponse", model_version=(str, ...), predictions=(list[Prediction], ...)
+        "PredictResponse", model_version=(str, ...), predictions=(list[answer_model], ...)
     )
     description = api["description"]
     if joined:
@@ -222,17 +243,18 @@ def create_app(
         log.append(
             [
                 {"id": id_, "time": now, "model_version": model.version, "inputs": row}
-                | {"probability": p}
+                | {task.score: p}
                 for id_, row, p in zip(ids, rows, scores, strict=True)
             ]
         )
-        return {
-            "model_version": model.version,
-            "predictions": [
+        if task is REGRESSION:
+            answers = [{"id": id_, "prediction": p} for id_, p in zip(ids, scores, strict=True)]
+        else:
+            answers = [
                 {"id": id_, "probability": p, "predicted": p >= threshold}
                 for id_, p in zip(ids, scores, strict=True)
-            ],
-        }
+            ]
+        return {"model_version": model.version, "predictions": answers}
 
     @app.post("/predict", response_model=predict_response)
     async def predict(request: predict_request):  # type: ignore[valid-type]

@@ -25,6 +25,7 @@ def main(params: DictConfig) -> str:
         params={
             "seed": params.seed,
             "model": plain(params.model),
+            "task": str(dataset.task),
             "target": dataset.target,
             "features": plain(dataset.features),
             "derived": plain(dataset.derived),

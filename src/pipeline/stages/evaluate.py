@@ -1,7 +1,8 @@
 """Stage evaluate: score the model on the holdout and on the current batch.
 
-Writes metrics and plots through dvclive (dvc.yaml declares them), per-slice metrics and
-permutation importance under reports/evaluate/.
+Writes metrics and plots through dvclive (dvc.yaml declares them: ROC, precision-recall,
+calibration and confusion for classification; predicted against actual and residuals for
+regression), per-slice metrics and permutation importance under reports/evaluate/.
 """
 
 from pathlib import Path
@@ -12,15 +13,21 @@ from omegaconf import DictConfig
 from pipeline.contracts.apply import combine, enforce
 from pipeline.contracts.dataset import load_contracts, model_input, predictions
 from pipeline.data.batches import BATCH_COLUMN
+from pipeline.errors import ConfigError
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
-from pipeline.modeling.metrics import (
-    PREDICTIONS,
-    classification_metrics,
-    permutation_importance_table,
-    slice_metrics,
+from pipeline.modeling.metrics import PREDICTIONS, permutation_importance_table, slice_metrics
+from pipeline.modeling.tasks import (
+    CLASSIFICATION,
+    REGRESSION,
+    measure,
+    model_task,
+    predict,
+    task_info,
 )
 from pipeline.stages.common import run_stage
+
+PLOT_POINTS = 2000  # rows drawn for each regression scatter plot
 
 
 def main(params: DictConfig) -> str:
@@ -29,6 +36,12 @@ def main(params: DictConfig) -> str:
     pipeline = model_file.load(params.paths.model)
     columns = list(pipeline.feature_names_in_)
     cfg, target = params.evaluate, params.dataset.target
+    task = task_info(params.dataset.task)
+    if model_task(pipeline) is not task:
+        raise ConfigError(
+            f"{params.paths.model} is a {model_task(pipeline).name} model but dataset.task is "
+            f"{task.name}: run train again (dvc repro)"
+        )
     contract = model_input(load_contracts(params.dataset).features, columns)
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
     report_file = Path(params.paths.validation) / "evaluate.json"
@@ -42,25 +55,14 @@ def main(params: DictConfig) -> str:
     ):
         for split, frame in frames.items():
             labels = frame[target].to_numpy()
-            scores = pipeline.predict_proba(frame[columns])[:, 1]
-            scored.append(prediction_table(frame, split, target, scores, cfg.threshold))
-            for name, value in classification_metrics(labels, scores, cfg.threshold).items():
+            scores = predict(pipeline, frame[columns])
+            scored.append(prediction_table(frame, split, target, scores, cfg.threshold, task))
+            for name, value in measure(task, labels, scores, cfg.threshold).items():
                 live.log_metric(f"{split}/{name}", value, plot=False)
-            live.log_sklearn_plot(
-                "roc", labels, scores, name=f"{split}/roc", drop_intermediate=True
-            )
-            live.log_sklearn_plot(
-                "precision_recall", labels, scores, name=f"{split}/pr", drop_intermediate=True
-            )
-            live.log_sklearn_plot(
-                "calibration", labels, scores, name=f"{split}/calibration", n_bins=10
-            )
-            live.log_sklearn_plot(
-                "confusion_matrix",
-                labels,
-                (scores >= cfg.threshold).astype(int),
-                name=f"{split}/confusion",
-            )
+            if task is REGRESSION:
+                log_regression_plots(live, split, labels, scores, seed=params.seed)
+            else:
+                log_classification_plots(live, split, labels, scores, cfg.threshold)
             slices = slice_metrics(
                 frame,
                 labels,
@@ -68,11 +70,18 @@ def main(params: DictConfig) -> str:
                 columns=list(params.dataset.slices),
                 threshold=cfg.threshold,
                 min_rows=cfg.min_slice_rows,
+                task=task,
             )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
-            summary.append(f"{split} ROC AUC {live.summary[split]['roc_auc']:.3f}")
+            value = live.summary[split][task.primary]
+            summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value:.3f}")
         importance = permutation_importance_table(
-            pipeline, frames["holdout"], columns, target, seed=params.seed
+            pipeline,
+            frames["holdout"],
+            columns,
+            target,
+            seed=params.seed,
+            scoring=task.importance_scoring,
         )
         live.log_plot(
             "importance",
@@ -80,32 +89,75 @@ def main(params: DictConfig) -> str:
             x="importance",
             y="feature",
             template="bar_horizontal",
-            title="Permutation importance (drop in ROC AUC)",
+            title=f"Permutation importance ({task.importance_label})",
         )
         importance.to_csv(out / "importance.csv", index=False)
         table = pd.concat(scored, ignore_index=True)
         predictions_file = str(Path(params.paths.evaluation) / PREDICTIONS)
         (table,), outputs = enforce(
-            [(predictions(target, cfg.threshold), table, predictions_file)], report_file
+            [(predictions(target, cfg.threshold, task.name), table, predictions_file)],
+            report_file,
         )
         table.to_parquet(out / PREDICTIONS, index=False)
     write_json(combine(inputs, outputs), report_file)
     return ", ".join(summary)
 
 
+def log_classification_plots(live, split: str, labels, scores, threshold: float) -> None:
+    live.log_sklearn_plot("roc", labels, scores, name=f"{split}/roc", drop_intermediate=True)
+    live.log_sklearn_plot(
+        "precision_recall", labels, scores, name=f"{split}/pr", drop_intermediate=True
+    )
+    live.log_sklearn_plot("calibration", labels, scores, name=f"{split}/calibration", n_bins=10)
+    live.log_sklearn_plot(
+        "confusion_matrix", labels, (scores >= threshold).astype(int), name=f"{split}/confusion"
+    )
+
+
+def log_regression_plots(live, split: str, labels, predicted, *, seed: int) -> None:
+    """Predicted against actual, and residuals against predicted, on a seeded sample of rows
+    (a scatter of every row would make the plot file as large as the data)."""
+    points = pd.DataFrame({"actual": labels, "predicted": predicted})
+    points = points.sample(n=min(PLOT_POINTS, len(points)), random_state=seed).sort_index()
+    points["residual"] = points["predicted"] - points["actual"]
+    points = points.round(6)
+    live.log_plot(
+        f"{split}/predicted_vs_actual",
+        points[["actual", "predicted"]],
+        x="actual",
+        y="predicted",
+        template="scatter",
+        title=f"Predicted against actual ({split})",
+    )
+    live.log_plot(
+        f"{split}/residuals",
+        points[["predicted", "residual"]],
+        x="predicted",
+        y="residual",
+        template="scatter",
+        title=f"Residual (predicted minus actual) against predicted ({split})",
+    )
+
+
 def prediction_table(
-    frame: pd.DataFrame, split: str, target: str, scores, threshold: float
+    frame: pd.DataFrame, split: str, target: str, scores, threshold: float, task=CLASSIFICATION
 ) -> pd.DataFrame:
-    """One row per scored example: its batch, label, probability and decision."""
-    return pd.DataFrame(
+    """One row per scored example: its batch, label, and the probability and decision
+    (classification) or the predicted value (regression)."""
+    table = pd.DataFrame(
         {
             BATCH_COLUMN: frame[BATCH_COLUMN].to_numpy(),
             "split": split,
             target: frame[target].to_numpy(),
-            "probability": scores,
-            "predicted": (scores >= threshold).astype(int),
         }
     )
+    if task is REGRESSION:
+        table[target] = table[target].astype(float)
+        table["prediction"] = scores
+        return table.reset_index(drop=True)
+    table["probability"] = scores
+    table["predicted"] = (scores >= threshold).astype(int)
+    return table.reset_index(drop=True)
 
 
 if __name__ == "__main__":

@@ -44,10 +44,13 @@ def main(params: DictConfig) -> str:
     )
     write_parquet(features, paths.features)
     write_json(report | {"unlabelled_dropped": dropped}, report_file)
-    return (
-        f"{len(features):,} rows ({dropped:,} without a label dropped), "
-        f"{features[dataset.target].mean():.1%} {dataset.target}"
+    label = features[dataset.target]
+    shown = (
+        f"{label.mean():.1%} {dataset.target}"
+        if label.isin([0, 1]).all()
+        else f"{dataset.target} mean {label.mean():,.4g}"
     )
+    return f"{len(features):,} rows ({dropped:,} without a label dropped), {shown}"
 
 
 if __name__ == "__main__":

@@ -10,34 +10,46 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline.io import write_json
-from pipeline.modeling.metrics import PREDICTIONS, calibration_error, classification_metrics
+from pipeline.modeling.metrics import PREDICTIONS, calibration_error
+from pipeline.modeling.tasks import CLASSIFICATION, REGRESSION, measure, task_info
 from pipeline.monitoring import evidently_reports as monitoring
 from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
     paths, threshold, target = params.paths, params.evaluate.threshold, params.dataset.target
+    task = task_info(params.dataset.task)
     scored = pd.read_parquet(Path(paths.evaluation) / PREDICTIONS)
     holdout, current = (scored[scored["split"] == split] for split in ("holdout", "current"))
     out = Path(paths.monitoring)
     monitoring.model_report(
-        holdout, current, target=target, threshold=threshold, out=out / "model_quality.html"
+        holdout,
+        current,
+        target=target,
+        threshold=threshold,
+        out=out / "model_quality.html",
+        task=task.name,
     )
     summary = {"current_batch": current["batch"].iat[0] if len(current) else None}
     for split, frame in (("holdout", holdout), ("current", current)):
-        labels, scores = frame[target].to_numpy(), frame["probability"].to_numpy()
-        summary[split] = {
-            **classification_metrics(labels, scores, threshold),
-            "calibration_error": calibration_error(labels, scores),
-        }
-    summary["roc_auc_drop"] = round(
-        summary["holdout"]["roc_auc"] - summary["current"]["roc_auc"], 6
-    )
+        labels, scores = frame[target].to_numpy(), frame[task.score].to_numpy()
+        summary[split] = measure(task, labels, scores, threshold)
+        if task is CLASSIFICATION:
+            summary[split]["calibration_error"] = calibration_error(labels, scores)
+    summary |= decay(summary["holdout"], summary["current"], task)
     write_json(summary, out / "model.json")
+    name = task.primary.upper().replace("_", " ")
     return (
-        f"ROC AUC {summary['current']['roc_auc']:.3f} on {summary['current_batch']} "
-        f"vs {summary['holdout']['roc_auc']:.3f} on the holdout"
+        f"{name} {summary['current'][task.primary]:.3f} on {summary['current_batch']} "
+        f"vs {summary['holdout'][task.primary]:.3f} on the holdout"
     )
+
+
+def decay(holdout: dict, current: dict, task) -> dict:
+    """How much worse the newest batch is than the holdout, as the gate measures it."""
+    if task is REGRESSION:
+        return {"rmse_rise": round(current["rmse"] / holdout["rmse"] - 1, 6)}
+    return {"roc_auc_drop": round(holdout["roc_auc"] - current["roc_auc"], 6)}
 
 
 if __name__ == "__main__":

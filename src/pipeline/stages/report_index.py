@@ -24,7 +24,9 @@ def main(params: DictConfig) -> str:
     paths = params.paths
     monitoring = Path(paths.monitoring)
     data, model = gate.read_summaries(monitoring)
-    verdict = gate.verdict(gate.checks(data, model, params.report.gate, params.dataset.gate))
+    verdict = gate.verdict(
+        gate.checks(data, model, params.report.gate, params.dataset.gate, params.dataset.task)
+    )
     write_json(verdict, monitoring / "gate.json")
     plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
     page = render_index(
@@ -35,6 +37,7 @@ def main(params: DictConfig) -> str:
         model_name=params.model.name,
         charts=dvc_plots(plots, {key: paths[key] for key in paths}),
         links=report_links(paths),
+        task=params.dataset.task,
     )
     with atomic_path(paths.index) as tmp:
         tmp.write_text(page)

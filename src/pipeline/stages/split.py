@@ -18,6 +18,7 @@ def main(params: DictConfig) -> str:
         method=params.split.method,
         holdout_fraction=params.split.holdout_fraction,
         seed=params.seed,
+        task=params.dataset.task,
     )
     for name, frame in splits._asdict().items():
         write_parquet(frame, params.paths[name])

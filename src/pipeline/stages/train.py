@@ -25,7 +25,7 @@ def main(params: DictConfig) -> str:
     schema = model_input(load_contracts(dataset).features, inputs)
     _, report = enforce([(schema, train, params.paths.train)], report_file)
     pipeline = estimators.build_pipeline(
-        params.model, categorical, numeric, params.seed, dataset.derived
+        params.model, categorical, numeric, params.seed, dataset.derived, dataset.task
     )
     started = time.perf_counter()
     if params.search.method == SearchMethod.none:
@@ -44,7 +44,9 @@ def main(params: DictConfig) -> str:
 
 def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: list[str]):
     from pipeline.modeling.search import random_search
+    from pipeline.modeling.tasks import task_info
 
+    task = task_info(params.dataset.task)
     spaces = params.search.spaces
     if params.model.name not in spaces:
         raise ConfigError(f"search.spaces has no space for model {params.model.name!r}")
@@ -56,8 +58,9 @@ def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: lis
         space={key: list(values) for key, values in spaces[params.model.name].items()},
         n_iter=params.search.n_iter,
         cv=params.search.cv,
-        scoring=params.search.scoring,
+        scoring=params.search.scoring or task.search_scoring,
         seed=params.seed,
+        stratified=task.name == "classification",
     )
 
 

@@ -1,9 +1,11 @@
 """Writes the framework's fixture dataset: a small subscription table, one CSV per year.
 
 Synthetic but shaped like a team's own table: a year as the batch id, an id column, text
-categories, a nullable amount, a clock time, and a 0/1 target (the customer churned) that
-depends on them with noise. Later years drift (higher spend, more support calls), and the
-newest year's labels relate to the inputs a little differently, as real data does.
+categories, a nullable amount, a clock time, and two targets that depend on them with
+noise: a 0/1 one (the customer churned; dataset shop) and a number (the customer's value
+over the year; dataset shop_value). Later years drift (higher spend, more support calls,
+higher values), and the newest year's labels relate to the inputs a little differently, as
+real data does.
 Run from the repository root: python tests/data/shop/generate.py
 """
 
@@ -36,6 +38,18 @@ def year_table(year: int, rng: np.random.Generator, first_id: int) -> pd.DataFra
         + 0.3 * np.sin(hour / 24 * 2 * np.pi)
     )
     churned = (rng.random(n) < 1 / (1 + np.exp(-risk))).astype(int)
+    # Its own generator, so the columns above stay what they were before it was added.
+    value_rng = np.random.default_rng(year)
+    value = (
+        60.0
+        + 6.0 * tenure
+        + np.where(plan == "pro", 150.0, 0.0)
+        + np.where(plan == "team", 400.0, 0.0)
+        - 30.0 * calls
+        + 40.0 * np.sin(hour / 24 * 2 * np.pi)
+        + 25.0 * later
+        + value_rng.normal(0.0, 80.0, size=n)
+    )
     return pd.DataFrame(
         {
             "customer_id": np.arange(first_id, first_id + n),
@@ -47,6 +61,7 @@ def year_table(year: int, rng: np.random.Generator, first_id: int) -> pd.DataFra
             "support_calls": calls,
             "signup_hhmm": hour * 100 + minute,
             "churned": churned,
+            "annual_value": np.round(np.clip(value, 1.0, None), 2),
         }
     )
 
