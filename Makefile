@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro new-batch check serve exp-show select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup run repro init new-batch check serve exp-show select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -32,12 +32,18 @@ setup: $(VENV)/.synced ## Create .venv from uv.lock (installs uv with pip if it 
 	@mkdir -p data/landing  # where new batches land; git cannot hold the empty folder
 	@python -m compileall -q src  # the project's own modules (checked by mtime: cheap when current)
 
-run: setup ## Run the whole pipeline (dvc repro) and print a summary
+run: setup ## Run the whole pipeline (dvc repro) and print a summary; DATASET=name for another
 	@mkdir -p $(dir $(REPRO_LOG))
-	dvc repro 2>&1 | tee $(REPRO_LOG)
+	$(if $(DATASET),dvc exp run -S dataset=$(DATASET),dvc repro) 2>&1 | tee $(REPRO_LOG)
 	@python -m pipeline.cli summary --repro-log $(REPRO_LOG)
 
 repro: run
+
+init: setup ## Your own table: make init FILE=data.csv TARGET=col [BATCH=col TASK= DROP="a b" NAME= FORCE=1]
+	python -m pipeline.cli init $(or $(FILE),$(error set FILE, e.g. make init FILE=sales.csv TARGET=units)) \
+		--target $(or $(TARGET),$(error set TARGET, the column to predict)) \
+		$(if $(BATCH),--batch-column $(BATCH)) $(if $(TASK),--task $(TASK)) \
+		$(if $(DROP),--drop $(DROP)) $(if $(NAME),--name $(NAME)) $(if $(FORCE),--force)
 
 new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 	python -m pipeline.cli new-batch --month $(or $(MONTH),$(error set MONTH, e.g. make new-batch MONTH=7))

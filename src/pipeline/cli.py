@@ -22,6 +22,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="exit 1 if params.yaml differs from what conf/ composes to",
     )
+    init = commands.add_parser(
+        "init",
+        help="your own table in one command: infer its contract and dataset config, land it",
+    )
+    init.add_argument("path", type=Path, help="a CSV or Parquet file, or a folder of them")
+    init.add_argument("--target", required=True, help="the column to predict")
+    init.add_argument(
+        "--batch-column",
+        help="the column saying which batch a row arrived in (else: one file per batch)",
+    )
+    init.add_argument(
+        "--task", choices=["classification", "regression"], help="default: from the target"
+    )
+    init.add_argument("--drop", nargs="+", default=[], help="columns that must not be features")
+    init.add_argument("--name", help="the dataset's name (default: from the file name)")
+    init.add_argument("--force", action="store_true", help="replace a dataset of that name")
+    init.add_argument("--delimiter", default=",", help="of CSV files (default: ,)")
+    init.add_argument("--encoding", default="utf-8", help="of CSV files (default: utf-8)")
     new_batch = commands.add_parser(
         "new-batch",
         help="land new batches from the dataset's new_batch reader where the source reads them",
@@ -89,6 +107,22 @@ def main(argv: list[str] | None = None) -> int:
             return check_params(args.output)
         compose_params(args.overrides, args.output)
         print(f"wrote {args.output}")
+    elif args.command == "init":
+        from pipeline.onboarding.init import InitRequest, init_command
+
+        return init_command(
+            InitRequest(
+                path=args.path,
+                target=args.target,
+                batch_column=args.batch_column,
+                task=args.task,
+                drop=tuple(args.drop),
+                name=args.name,
+                force=args.force,
+                delimiter=args.delimiter,
+                encoding=args.encoding,
+            )
+        )
     elif args.command == "new-batch":
         from pipeline.data.landing import new_batch_command
 

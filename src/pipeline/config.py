@@ -95,6 +95,14 @@ class ModelGateConfig:
 
 
 @dataclass
+class PackageConfig:
+    """A dataset shipped inside an installed package (the examples): read by source=example."""
+
+    reader: str | None = None  # a dotted path, called with `batches`; returns {table: frame}
+    batches: list[str] = field(default_factory=list)  # the batches the package holds
+
+
+@dataclass
 class ApiConfig:
     """How the prediction API presents itself."""
 
@@ -152,6 +160,8 @@ class DatasetConfig:
     featurize: str | None = None
     # `new-batch --month N` calls this dotted path with N; it returns (batch id, {table: frame}).
     new_batch: str | None = None
+    # A dataset inside a package (the examples) is read by source=example through this.
+    package: PackageConfig = field(default_factory=PackageConfig)
     # Where the dataset's own Python lives: the stages that run it depend on this path, so
     # DVC reruns them when it changes. A dataset without Python names src/pipeline/plugins.py.
     code: str = MISSING
@@ -174,7 +184,7 @@ class PythonSourceConfig:
     """Tables from a Python reader (a dotted path), plus batches landed in paths.landing since."""
 
     kind: str = "python"
-    reader: str = MISSING  # called with `batches`; returns {table: DataFrame}
+    reader: str | None = MISSING  # called with `batches`; returns {table: DataFrame}
     batches: list[str] = field(default_factory=list)
     # Landed batches: a glob per table, relative to paths.landing; default: "<table>/*".
     tables: dict[str, str] = field(default_factory=dict)

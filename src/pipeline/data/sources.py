@@ -61,6 +61,11 @@ def read_source(source: Mapping, tables: TableSet, landing: Path) -> Ingested:
 
 def read_python_with_landed(source: Mapping, tables: TableSet, landing: Path) -> Ingested:
     """The reader's batches (a dataset's own code, e.g. a package), then those landed since."""
+    if not source["reader"]:
+        raise ConfigError(
+            "source.reader is not set: source=example reads a dataset shipped in a package "
+            "(dataset.package.reader). For your own files use source=files"
+        )
     batches = list(source["batches"])
     read = load_object(source["reader"], "source.reader")(batches)
     missing = [name for name in tables.names if name not in read]

@@ -89,7 +89,9 @@ def slice_metrics(
             rows.append({"slice": column, "value": value, **metrics})
     table = pd.DataFrame(rows)
     if table.empty:
-        return table
+        # A header still: the card and the page read the file whatever the slice sizes.
+        metrics = [m for m in task.card_metrics if m != "rows"]
+        return pd.DataFrame(columns=["slice", "value", "rows", task.base_rate, *metrics])
     return table.sort_values(
         ["slice", task.primary, "value"], ascending=[True, task.higher_is_better, True]
     ).reset_index(drop=True)

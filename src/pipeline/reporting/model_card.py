@@ -127,7 +127,9 @@ def render_card(
             f"## Weakest slices of the current batch (by {primary}, at least "
             f"{params['min_slice_rows']} rows)",
             "",
-            markdown_table(worst),
+            markdown_table(worst)
+            if len(worst)
+            else f"(no slice of the current batch has {params['min_slice_rows']} rows or more)",
             "",
             f"## Most important features ({task.importance_label} on the holdout when permuted)",
             "",

@@ -1,0 +1,131 @@
+"""conf/dataset/NAME.yaml as `init` writes it: every key, with a comment saying what to check.
+
+The contract is the file's `columns`: the same YAML a person reads, tightens and reviews in a
+pull request, composed by Hydra and checked against its schema (`ColumnSpec`) like every other
+key, and turned into pandera schemas by the framework. A separate pandera YAML or Python file
+would be a second place to look, in pandera's own verbose format, that DVC would have to track
+on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from pipeline.onboarding.inference import RANGE_MARGIN, ColumnGuess
+
+# Model-quality limits of a first run: loose enough for an ordinary problem to pass, tight
+# enough to catch a model that learned nothing or decays fast. Tighten them once you know
+# what good looks like.
+GATE = {
+    "classification": {"min_roc_auc": 0.6, "max_roc_auc_drop": 0.05},
+    "regression": {"min_r2": 0.1, "max_rmse_rise": 0.25},
+}
+
+
+def flow(value: Any) -> str:
+    """One YAML value on one line: [a, b], {type: int, min: 0}, 'a: b'."""
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def title_of(name: str) -> str:
+    return name.replace("_", " ").replace("-", " ").strip().capitalize()
+
+
+def render(
+    *,
+    name: str,
+    source_label: str,
+    target: str,
+    task: str,
+    task_reason: str,
+    batch_column: str,
+    batch_from: str,
+    guesses: list[ColumnGuess],
+    derived: dict[str, dict],
+    slices: list[str],
+    target_spec: dict,
+) -> str:
+    roles = {role: [g.name for g in guesses if g.role == role] for role in ROLES}
+    numeric = roles["numeric"] + list(derived)
+    description = (
+        f"Predicts whether {target} is 1, from the {name} table."
+        if task == "classification"
+        else f"Predicts {target} from the {name} table."
+    )
+    # Every column of the files, features or not: the raw contract is strict.
+    columns = {g.name: g.spec for g in guesses}
+    columns[target] = target_spec
+    if batch_from == "file":
+        columns[batch_column] = {"type": "str"}  # the files source adds it from file names
+    ordered = sorted(columns, key=lambda c: (c != batch_column, c == target))
+    lines = [
+        f"# Written by `python -m pipeline.cli init {source_label} --target {target}`.",
+        "# Read it top to bottom: every rule and role below is a guess from the data. Tighten",
+        "# the contract (columns), check the roles, then `make params && make run`.",
+        f"name: {name}",
+        f"description: {description}",
+        "intended_use: >-",
+        "  Not stated yet: who may use this model for what, and its known limits (the model",
+        "  card shows this paragraph).",
+        f"tables: [{name}]",
+        "batch:",
+        f"  table: {name}",
+        f"  column: {batch_column}"
+        + (
+            "   # the batch id of each row"
+            if batch_from == "column"
+            else "   # not in the files: each file's name is its batch id"
+        ),
+        f"target: {target}",
+        f"task: {task}   # {task_reason}",
+        f"id_columns: {flow(roles['id'])}   # never features",
+        "features:",
+        f"  categorical: {flow(roles['categorical'])}",
+        f"  numeric: {flow(numeric)}",
+    ]
+    if derived:
+        lines.append("# Computed inside the saved model from the raw columns: /predict takes them.")
+        lines.append("derived:")
+        lines += [f"  {column}: {flow(spec)}" for column, spec in derived.items()]
+    else:
+        lines.append("derived: {}")
+    ignored = [g for g in guesses if g.role in ("ignored", "dropped")]
+    if ignored:
+        lines.append(
+            "# Not features: " + "; ".join(f"{g.name} ({g.note or g.role})" for g in ignored)
+        )
+    lines += [
+        f"slices: {flow(slices)}   # metrics per value of these columns",
+        "contracts: null   # the contract is `columns` below",
+        "code: src/pipeline/plugins.py   # no Python of its own",
+        f"# The contract, per column. Numeric ranges are the observed ones widened by "
+        f"{RANGE_MARGIN:.0%}",
+        "# of the range on each side (never below 0 for a column that never is); a text column",
+        "# with few values lists them. Tighten what you know: a real minimum, a fixed set.",
+        "columns:",
+        f"  {name}:",
+    ]
+    lines += [f"    {column}: {flow(columns[column])}" for column in ordered]
+    api_title = f"{title_of(name)}: {target} prediction"
+    answer = (
+        f"Probability that {target} is 1." if task == "classification" else f"Predicted {target}."
+    )
+    lines += [
+        "gate:   # the model-quality limits of `make check` on the newest batch",
+        *(f"  {key}: {value}" for key, value in GATE[task].items()),
+        "api:",
+        f"  title: {flow(api_title)}",
+        f"  description: {flow(answer)}",
+        f"  row_name: {flow(title_of(name).replace(' ', ''))}",
+        "artifact:",
+        f"  name: {name.replace('_', '-')}-model",
+        f"  description: {description}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+ROLES = ("id", "categorical", "numeric", "date", "ignored", "dropped")

@@ -1,0 +1,185 @@
+"""What a table's columns are, guessed from the data: type, rules, and role in the model.
+
+Pure (pandas only): `init` turns the guesses into a dataset config whose `columns` are the
+contract. Every rule is what the data shows, widened where later batches will differ.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import InputError
+
+# Numeric ranges are widened by this share of the observed range on each side, so the next
+# batch's slightly larger value passes; a column never below zero stays at or above zero.
+RANGE_MARGIN = 0.1
+# Text with at most this many distinct values is a category with a closed set of values.
+MAX_CATEGORY_VALUES = 30
+# Text with more distinct values than this share of the rows is free text or a name, not
+# a category the model can learn from.
+MAX_TEXT_DISTINCT_SHARE = 0.5
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}"
+ID_NAME = re.compile(r"(^|_)(id|key|uuid|code)$", re.IGNORECASE)
+
+
+@dataclass
+class ColumnGuess:
+    name: str
+    type: str  # int | float | str | bool
+    role: str  # target | batch | id | categorical | numeric | date | dropped | ignored
+    spec: dict[str, Any] = field(default_factory=dict)  # the contract: ColumnSpec's keys
+    note: str = ""  # why the role, when it is not the obvious one
+
+    def rule(self) -> str:
+        """The contract in a few words, for the printed table."""
+        parts = []
+        if "min" in self.spec or "max" in self.spec:
+            parts.append(f"{_short(self.spec.get('min'))}..{_short(self.spec.get('max'))}")
+        if "values" in self.spec:
+            shown = ", ".join(map(str, self.spec["values"][:4]))
+            more = len(self.spec["values"]) - 4
+            parts.append(f"one of {shown}" + (f" (+{more})" if more > 0 else ""))
+        if self.spec.get("pattern"):
+            parts.append(f"matches {self.spec['pattern']}")
+        if self.spec.get("unique"):
+            parts.append("unique")
+        if self.type == "float":
+            parts.append("finite" if not self.spec.get("allow_infinite") else "inf allowed")
+        parts.append("nullable" if self.spec.get("nullable") else "no missing")
+        return ", ".join(parts)
+
+
+def _short(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def column_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        return "float"
+    if pd.api.types.is_numeric_dtype(series):
+        return "float"
+    return "str"
+
+
+def widened_range(series: pd.Series, kind: str) -> dict[str, float | int]:
+    """The observed min and max, each widened by RANGE_MARGIN of the range (see above)."""
+    numbers = pd.to_numeric(series, errors="coerce").astype(float)
+    finite = numbers[np.isfinite(numbers)]
+    if finite.empty:
+        return {}
+    low, high = float(finite.min()), float(finite.max())
+    margin = RANGE_MARGIN * (high - low) or RANGE_MARGIN * abs(high) or 1.0
+    wide_low = low - margin if low < 0 else max(0.0, low - margin)
+    wide_high = high + margin
+    if kind == "int":
+        return {"min": math.floor(wide_low), "max": math.ceil(wide_high)}
+    return {"min": _round(wide_low, up=False), "max": _round(wide_high, up=True)}
+
+
+def _round(value: float, up: bool) -> float:
+    """Four significant digits, rounded outward so the bound still holds every value seen:
+    a rule a person reads, not 17 digits of a sample's extreme."""
+    if value == 0:
+        return 0.0
+    step = 10.0 ** (math.floor(math.log10(abs(value))) - 3)
+    bound = (math.ceil if up else math.floor)(value / step) * step
+    return float(round(bound, max(0, 3 - math.floor(math.log10(abs(value))))))
+
+
+def guess_column(series: pd.Series, *, rows: int) -> ColumnGuess:
+    """Type, contract and role of one column that is neither target nor batch."""
+    kind = column_type(series)
+    values = series.dropna()
+    spec: dict[str, Any] = {"type": kind}
+    if series.isna().any():
+        spec["nullable"] = True
+    distinct = values.nunique()
+    unique = distinct == len(series) and not series.isna().any()
+    guess = ColumnGuess(series.name, kind, "numeric", spec)
+    if kind in ("int", "float"):
+        spec |= widened_range(values, kind)
+        if kind == "float" and values.isin([math.inf, -math.inf]).any():
+            spec["allow_infinite"] = True
+            guess.note = "holds inf: allowed by its rule; is that a real value?"
+        if unique and kind == "int" and ID_NAME.search(str(series.name)):
+            # New rows bring new ids, beyond any range seen so far.
+            spec.pop("min", None)
+            spec.pop("max", None)
+            spec["unique"] = True
+            guess.role, guess.note = "id", "every value unique, named like an id"
+    elif kind == "bool":
+        guess.role = "categorical"
+    else:
+        text = values.astype(str)
+        if len(text) and text.map(lambda v: bool(ISO_DATE.match(v))).all():
+            spec["pattern"] = ISO_DATE_PATTERN
+            guess.role, guess.note = "date", "ISO dates: the model sees their month"
+        elif unique and rows > MAX_CATEGORY_VALUES:
+            spec["unique"] = True
+            guess.role, guess.note = "id", "every value unique"
+        elif distinct <= MAX_CATEGORY_VALUES:
+            spec["values"] = sorted(text.unique().tolist())
+            guess.role = "categorical"
+        elif distinct > MAX_TEXT_DISTINCT_SHARE * len(text):
+            guess.role = "ignored"
+            guess.note = f"free text ({distinct:,} distinct values): not a feature"
+        else:
+            guess.role = "categorical"
+            guess.note = f"{distinct:,} categories: an open set, no values rule"
+    if distinct <= 1 and guess.role not in ("id",):
+        guess.role, guess.note = "ignored", "one value only: nothing to learn from"
+    return guess
+
+
+def infer_task(target: pd.Series, asked: str | None) -> tuple[str, str]:
+    """The task, and why: 0/1 labels are classification, other numbers regression."""
+    values = target.dropna()
+    distinct = set(values.unique().tolist())
+    is_bool = pd.api.types.is_bool_dtype(values.dtype)
+    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not is_bool
+    binary = is_bool or (numeric and distinct <= {0, 1})
+    name = target.name
+    if asked == "classification":
+        if not binary:
+            shown = ", ".join(map(str, sorted(map(str, distinct))[:5]))
+            raise InputError(
+                f"--task classification needs a 0/1 target; {name!r} holds {shown}"
+                + (" ..." if len(distinct) > 5 else "")
+                + ": convert it to 0/1 first"
+            )
+        return "classification", "as asked (--task)"
+    if asked == "regression":
+        if not numeric:
+            raise InputError(f"--task regression needs a numeric target; {name!r} is text")
+        return "regression", "as asked (--task)"
+    if binary:
+        return "classification", "inferred: the target holds only 0 and 1"
+    if numeric:
+        return "regression", f"inferred: the target is a number with {len(distinct):,} values"
+    shown = ", ".join(sorted(map(str, distinct))[:5])
+    raise InputError(
+        f"target {name!r} is text ({shown}{' ...' if len(distinct) > 5 else ''}): the template "
+        "learns a 0/1 label (classification) or a number (regression); convert it first"
+    )
+
+
+def target_spec(target: pd.Series, task: str) -> dict[str, Any]:
+    """The target's contract: 0/1, or the widened range of its values."""
+    missing = {"nullable": True} if target.isna().any() else {}  # unlabelled rows: dropped
+    if task == "classification":
+        return {"type": "int", "values": [0, 1], **missing}
+    kind = column_type(target)
+    return {"type": kind, **missing, **widened_range(target.dropna(), kind)}

@@ -1,0 +1,323 @@
+"""`python -m pipeline.cli init PATH --target COLUMN`: a team's own table in one command.
+
+Reads a CSV or Parquet file (or a folder of them) with ingest's readers, guesses the contract
+and the roles of its columns, reports likely leaks, lands the data as one Parquet file per
+batch in data/landing/NAME/, writes conf/dataset/NAME.yaml, selects it (with the files source)
+in conf/config.yaml, composes params.yaml and runs `dvc add data/landing`. Every refusal comes
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.data.batches import batch_order
+from pipeline.data.sources import READERS, concat_same_columns, read_file
+from pipeline.errors import InputError, PipelineError
+from pipeline.io import atomic_path, write_parquet
+from pipeline.onboarding import dataset_file
+from pipeline.onboarding.inference import ColumnGuess, guess_column, infer_task, target_spec
+from pipeline.onboarding.leaks import find_leaks
+
+ROOT_CONFIG = Path("conf/config.yaml")
+DATASET_DIR = Path("conf/dataset")
+FILE_BATCH_COLUMN = "batch"  # the batch column the files source adds from each file's name
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_SLICES = 2
+MAX_SLICE_VALUES = 20  # a slice column with more values makes a table nobody reads
+
+
+@dataclass
+class InitRequest:
+    path: Path
+    target: str
+    batch_column: str | None = None
+    task: str | None = None
+    drop: tuple[str, ...] = ()
+    name: str | None = None
+    force: bool = False
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+
+def dataset_name(request: InitRequest) -> str:
+    name = request.name or re.sub(r"[^a-z0-9_]+", "_", request.path.stem.lower()).strip("_")
+    if not NAME.match(name or ""):
+        raise InputError(
+            f"dataset name {name!r}: use lower-case letters, digits and _ (set it with --name)"
+        )
+    return name
+
+
+def read_input(path: Path, csv: dict) -> list[tuple[Path, pd.DataFrame]]:
+    """Every readable file of `path` (a file, or a folder's files oldest first)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        files = [p for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith(".")]
+        files = [p for p in files if p.suffix in READERS]
+        if not files:
+            raise InputError(f"{path}: no CSV or Parquet file in this folder")
+    else:
+        files = [path]
+    return [(file, read_file(file, csv)) for file in files]
+
+
+def batches_of(
+    parts: list[tuple[Path, pd.DataFrame]], batch_column: str | None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], str]:
+    """The whole table (with its batch column), and its rows per batch id."""
+    table = concat_same_columns(parts)
+    if batch_column is not None:
+        if batch_column not in table.columns:
+            raise InputError(
+                f"--batch-column {batch_column}: no such column (columns: {list(table.columns)})"
+            )
+        if table[batch_column].isna().any():
+            missing = int(table[batch_column].isna().sum())
+            raise InputError(f"--batch-column {batch_column}: {missing} row(s) have no batch id")
+        ids = table[batch_column].astype(str)
+        column = batch_column
+    else:
+        if len(parts) < 2:
+            raise InputError(
+                f"{parts[0][0]}: one file is one batch. Name the column that says which batch "
+                "a row arrived in (--batch-column year), or give a folder of files, one per "
+                "batch (its name is the batch id: 2023-01.csv)"
+            )
+        if FILE_BATCH_COLUMN in table.columns:
+            raise InputError(
+                f"the files hold a {FILE_BATCH_COLUMN!r} column: pass --batch-column "
+                f"{FILE_BATCH_COLUMN} to use it, or rename it"
+            )
+        ids = pd.Series(
+            [path.stem for path, frame in parts for _ in range(len(frame))], index=table.index
+        )
+        column = FILE_BATCH_COLUMN
+    if ids.nunique() < 2:
+        raise InputError(
+            f"the batch id ({column}) has a single value {ids.iat[0]!r}: the template trains on "
+            "earlier batches and watches the newest; it needs two batches at least"
+        )
+    batches = {batch: table[ids == batch] for batch in batch_order(ids.unique())}
+    if batch_column is None:
+        table = table.assign(**{FILE_BATCH_COLUMN: ids})
+    return table, batches, column
+
+
+def file_stem(batch: str) -> str:
+    """A batch id as a file name: the id itself where it is safe."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", batch).strip(".") or "batch"
+
+
+def guess_columns(
+    table: pd.DataFrame, request: InitRequest, batch_column: str, batch_from: str
+) -> list[ColumnGuess]:
+    guesses = []
+    for column in table.columns:
+        if column == request.target or (column == batch_column and batch_from == "file"):
+            continue
+        guess = guess_column(table[column], rows=len(table))
+        if column == batch_column:
+            # Later batches carry later ids (next year, next month): no upper bound.
+            guess.spec.pop("max", None)
+            guess.spec.pop("unique", None)
+            guess.role, guess.note = "batch", "the batch id"
+        elif column in request.drop:
+            guess.role, guess.note = "dropped", "--drop"
+        guesses.append(guess)
+    return guesses
+
+
+def plan_derived(guesses: list[ColumnGuess]) -> dict[str, dict]:
+    """Date columns reach the model as their month, computed inside it."""
+    return {
+        f"{g.name}_month": {"op": "month_of_date", "columns": [g.name]}
+        for g in guesses
+        if g.role == "date"
+    }
+
+
+def choose_slices(table: pd.DataFrame, guesses: list[ColumnGuess]) -> list[str]:
+    """The categorical features with the fewest values (2 or more): readable per-slice tables."""
+    categorical = [g.name for g in guesses if g.role == "categorical"]
+    counts = {column: table[column].nunique() for column in categorical}
+    readable = [c for c in categorical if 2 <= counts[c] <= MAX_SLICE_VALUES]
+    return sorted(readable, key=lambda c: (counts[c], c))[:MAX_SLICES]
+
+
+def refuse_early(request: InitRequest, name: str, table: pd.DataFrame, landing: Path) -> None:
+    if request.target not in table.columns:
+        raise InputError(
+            f"--target {request.target}: no such column (columns: {list(table.columns)})"
+        )
+    labels = table[request.target].dropna()
+    if labels.empty:
+        raise InputError(f"--target {request.target}: every value is missing")
+    if labels.nunique() < 2:
+        value = labels.iat[0]
+        value = value.item() if hasattr(value, "item") else value  # 1, not np.int64(1)
+        raise InputError(
+            f"--target {request.target}: constant ({value!r} in every labelled row); "
+            "there is nothing to predict"
+        )
+    unknown = [column for column in request.drop if column not in table.columns]
+    if unknown:
+        raise InputError(f"--drop: no column(s) {unknown} (columns: {list(table.columns)})")
+    if request.target in request.drop or request.batch_column in request.drop:
+        raise InputError("--drop cannot drop the target or the batch column")
+    existing = [p for p in (DATASET_DIR / f"{name}.yaml", landing / name) if p.exists()]
+    if existing and not request.force:
+        raise InputError(
+            f"dataset {name!r} exists already ({', '.join(map(str, existing))}): choose another "
+            "--name, or --force to replace it"
+        )
+
+
+def select_dataset(text: str, name: str) -> str:
+    """conf/config.yaml with `- dataset: NAME` and `- source: files` in its defaults list."""
+    for group, option in (("dataset", name), ("source", "files")):
+        pattern = re.compile(rf"(?m)^([ \t]*-[ \t]*{group}:[ \t]*)([^\s#]+)")
+        if not pattern.search(text):
+            raise PipelineError(f"{ROOT_CONFIG}: no `- {group}: ...` line in its defaults list")
+        text = pattern.sub(lambda match, option=option: match.group(1) + option, text, count=1)
+    return text
+
+
+def check_composes(name: str, dataset_text: str, root_text: str) -> None:
+    """Compose conf/ with the new files in a scratch copy: a config that would not compose
+    (or break a schema) is refused before anything is written."""
+    from pipeline.config import CONF_DIR, compose_params, load_params
+
+    with tempfile.TemporaryDirectory() as scratch:
+        conf = Path(scratch) / "conf"
+        shutil.copytree(CONF_DIR, conf, ignore=shutil.ignore_patterns("local"))
+        (conf / "dataset" / f"{name}.yaml").write_text(dataset_text)
+        (conf / "config.yaml").write_text(root_text)
+        try:
+            compose_params([], Path(scratch) / "params.yaml", conf)
+            load_params(Path(scratch) / "params.yaml")
+        except Exception as error:  # Hydra and OmegaConf raise many kinds
+            raise PipelineError(f"the dataset config would not compose: {error}") from error
+
+
+def land(batches: dict[str, pd.DataFrame], folder: Path, force: bool) -> list[Path]:
+    if force and folder.exists():
+        shutil.rmtree(folder)
+    written = []
+    for batch, rows in batches.items():
+        path = folder / f"{file_stem(batch)}.parquet"
+        write_parquet(rows.reset_index(drop=True), path)
+        written.append(path)
+    return written
+
+
+def print_table(guesses: list[ColumnGuess], target: ColumnGuess) -> None:
+    rows = [(target.name, target.type, target.role, target.rule())] + [
+        (g.name, g.type, g.role, g.rule() + (f"  [{g.note}]" if g.note else "")) for g in guesses
+    ]
+    widths = [
+        max(len(row[i]) for row in [("column", "type", "role", "rule"), *rows]) for i in (0, 1, 2)
+    ]
+    for row in [("column", "type", "role", "rule"), *rows]:
+        print(
+            "  "
+            + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=False))
+            + "  "
+            + row[3]
+        )
+
+
+def init_command(request: InitRequest) -> int:
+    """Exit 0 when the dataset is ready to run, 1 on a refusal (nothing written)."""
+    from pipeline.config import PathsConfig, compose_params
+    from pipeline.data.landing import dvc_add
+
+    landing = Path(PathsConfig().landing)
+    try:
+        name = dataset_name(request)
+        parts = read_input(
+            request.path, {"delimiter": request.delimiter, "encoding": request.encoding}
+        )
+        table = concat_same_columns(parts)
+        refuse_early(request, name, table, landing)
+        table, batches, batch_column = batches_of(parts, request.batch_column)
+        batch_from = "column" if request.batch_column else "file"
+        task, task_reason = infer_task(table[request.target], request.task)
+        guesses = guess_columns(table, request, batch_column, batch_from)
+        spec = target_spec(table[request.target], task)
+        features = [g.name for g in guesses if g.role in ("categorical", "numeric", "date")]
+        if not features:
+            raise InputError("no column is left to learn from: check --drop and the table")
+        newest = list(batches)[-1]
+        training = table[table[batch_column].astype(str) != newest]
+        leaks = find_leaks(training, request.target, features, task)
+    except PipelineError as error:
+        print(f"init: {error}", file=sys.stderr)
+        return 1
+    derived = plan_derived(guesses)
+    text = dataset_file.render(
+        name=name,
+        source_label=str(request.path),
+        target=request.target,
+        task=task,
+        task_reason=task_reason,
+        batch_column=batch_column,
+        batch_from=batch_from,
+        guesses=guesses,
+        derived=derived,
+        slices=choose_slices(table, guesses),
+        target_spec=spec,
+    )
+    selected = select_dataset(ROOT_CONFIG.read_text(), name)
+    try:
+        check_composes(name, text, selected)
+    except PipelineError as error:
+        print(f"init: {error}", file=sys.stderr)
+        return 1
+    written = land(batches, landing / name, request.force)
+    with atomic_path(DATASET_DIR / f"{name}.yaml") as tmp:
+        tmp.write_text(text)
+    with atomic_path(ROOT_CONFIG) as tmp:
+        tmp.write_text(selected)
+    compose_params([])
+    try:
+        dvc_add(landing)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"init: wrote the dataset, but `dvc add {landing}` failed: {error}", file=sys.stderr)
+        return 1
+
+    print(
+        f"init: {len(table):,} rows of {request.path} -> dataset {name!r}, {task} ({task_reason})"
+    )
+    print(
+        f"  batches: {len(batches)} ({next(iter(batches))}..{newest}, by {batch_column}); "
+        f"the newest, {newest}, is the one the model is checked on"
+    )
+    print_table(guesses, ColumnGuess(request.target, spec["type"], f"target ({task})", spec))
+    if leaks:
+        print("likely leaks (each alone gives the target away on the training batches):")
+        for leak in leaks:
+            print(f"  {leak.column}: {leak.reason}")
+        drops = " ".join(f"--drop {leak.column}" for leak in leaks)
+        print(f"  if they are not known when you predict, run init again with --force {drops}")
+    print(
+        f"wrote: {DATASET_DIR / f'{name}.yaml'}, {ROOT_CONFIG} (dataset: {name}, source: files), "
+        f"params.yaml; landed {len(written)} files in {landing / name}/ (dvc add {landing})"
+    )
+    print("next:  make run      # the whole pipeline on it: metrics, reports, the gate")
+    print("       make check    # the gate's verdict on the newest batch")
+    print("       make serve    # the model over HTTP: /docs")
+    print(
+        f"       git add {DATASET_DIR / f'{name}.yaml'} {ROOT_CONFIG} params.yaml "
+        f"{landing}.dvc dvc.lock && git commit -m 'dataset {name}'"
+    )
+    return 0

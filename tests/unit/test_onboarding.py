@@ -1,0 +1,218 @@
+"""`init`'s guesses (types, rules, roles, task), its leak report, and every refusal, which
+must write nothing. On small frames and the fixture's files; the whole command under real dvc
+is tests/integration/test_init_dvc.py."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import FIXTURE_FILES, ROOT
+
+from pipeline.errors import InputError
+from pipeline.onboarding.inference import guess_column, infer_task
+from pipeline.onboarding.init import InitRequest, init_command, select_dataset
+from pipeline.onboarding.leaks import find_leaks
+
+
+def guess(values, name="column"):
+    series = pd.Series(values, name=name)
+    return guess_column(series, rows=len(series))
+
+
+def test_a_number_range_is_widened_by_a_tenth_and_never_below_zero():
+    counts = guess(list(range(0, 121)) * 2)
+    assert counts.spec == {"type": "int", "min": 0, "max": 132}  # 0..120, +12 above
+    signed = guess([-10.0, 10.0, np.nan])
+    assert signed.spec == {"type": "float", "nullable": True, "min": -12.0, "max": 12.0}
+    assert signed.role == "numeric" and "finite" in signed.rule()
+
+
+def test_few_text_values_become_a_closed_set_and_many_are_free_text():
+    plans = guess(["basic", "pro", "team", "pro"] * 20)
+    assert plans.role == "categorical"
+    assert plans.spec == {"type": "str", "values": ["basic", "pro", "team"]}
+    comments = guess([f"note {i % 70}" for i in range(100)])
+    assert comments.role == "ignored" and "free text" in comments.note
+
+
+def test_ids_are_unique_without_a_range_and_never_features():
+    ids = guess(list(range(1, 101)), name="customer_id")
+    assert ids.role == "id" and ids.spec == {"type": "int", "unique": True}
+    codes = guess([f"A{i:04d}" for i in range(100)], name="order")
+    assert codes.role == "id" and codes.spec["unique"] is True
+
+
+def test_iso_dates_are_matched_by_a_pattern_and_reach_the_model_as_a_month():
+    dates = guess(["2024-01-31", "2024-02-29", "2024-03-01"] * 20, name="signup")
+    assert dates.role == "date" and dates.spec["pattern"] == r"^\d{4}-\d{2}-\d{2}"
+
+
+def test_a_constant_column_is_not_a_feature():
+    assert guess([3] * 50).role == "ignored"
+
+
+@pytest.mark.parametrize(
+    ("values", "asked", "task"),
+    [
+        ([0, 1, 1, 0], None, "classification"),
+        ([True, False, True], None, "classification"),
+        ([1.5, 2.0, 7.25], None, "regression"),
+        ([0, 1, 1, 0], "regression", "regression"),
+    ],
+)
+def test_the_task_follows_the_target(values, asked, task):
+    assert infer_task(pd.Series(values, name="y"), asked)[0] == task
+
+
+@pytest.mark.parametrize(
+    ("values", "asked", "message"),
+    [
+        (["yes", "no"], None, "target 'y' is text (no, yes): the template learns a 0/1 label"),
+        ([1, 2, 3], "classification", "--task classification needs a 0/1 target"),
+        (["a", "b"], "regression", "--task regression needs a numeric target"),
+    ],
+)
+def test_a_target_the_task_cannot_learn_is_refused(values, asked, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        infer_task(pd.Series(values, name="y"), asked)
+
+
+def leak_table(rows: int = 600) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    size = rng.normal(100, 20, rows)
+    value = 3 * size + rng.normal(0, 30, rows)
+    return pd.DataFrame(
+        {
+            "size": size,
+            "noise": rng.normal(0, 1, rows),
+            "refund": value * 0.1 + rng.normal(0, 0.01, rows),  # computed from the target
+            "value": value,
+            "band": np.where(value > np.median(value), "high", "low"),
+            "label": (value > np.median(value)).astype(int),
+        }
+    )
+
+
+def test_a_column_that_alone_predicts_the_target_is_named():
+    table = leak_table()
+    leaks = find_leaks(table, "value", ["size", "noise", "refund"], "regression")
+    assert [leak.column for leak in leaks] == ["refund"]
+    assert leaks[0].reason.startswith("alone predicts the target with R² 0.9")
+
+
+def test_a_text_column_that_relabels_the_target_is_named():
+    table = leak_table()
+    leaks = find_leaks(table, "label", ["size", "noise", "band"], "classification")
+    assert [(leak.column, leak.reason) for leak in leaks] == [
+        ("band", "its values map one to one onto the target's")
+    ]
+
+
+def test_the_fixture_has_no_leak():
+    table = pd.concat([pd.read_csv(p) for p in sorted(FIXTURE_FILES.glob("*.csv"))])
+    features = ["region", "plan", "tenure_months", "monthly_spend", "support_calls"]
+    assert find_leaks(table, "churned", features, "classification") == []
+
+
+def test_selecting_a_dataset_changes_two_lines_of_the_root_config():
+    text = (ROOT / "conf" / "config.yaml").read_text()
+    selected = select_dataset(text, "customers")
+    changed = [
+        (old, new)
+        for old, new in zip(text.splitlines(), selected.splitlines(), strict=True)
+        if old != new
+    ]
+    assert [new.split("#")[0].strip() for _, new in changed] == [
+        "- dataset: customers",
+        "- source: files",
+    ]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A directory holding the template's conf/, as cwd: where init writes."""
+    shutil.copytree(ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "data" / "landing").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def customers(folder: Path, change=None, files: int = 6) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(FIXTURE_FILES.glob("*.csv"))[:files]:
+        table = pd.read_csv(path)
+        (change(table) if change else table).to_csv(folder / path.name, index=False)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("request_for", "message"),
+    [
+        (lambda d: InitRequest(d, target="churn"), "--target churn: no such column"),
+        (
+            lambda d: InitRequest(customers(d, lambda t: t.assign(churned=1)), target="churned"),
+            "--target churned: constant (1 in every labelled row)",
+        ),
+        (
+            lambda d: InitRequest(
+                customers(d, lambda t: t.assign(year=2020)), target="churned", batch_column="year"
+            ),
+            "the batch id (year) has a single value '2020'",
+        ),
+        (
+            lambda d: InitRequest(
+                shutil.copy(d / "2019.csv", d.parent / "customers.csv"), target="churned"
+            ),
+            "one file is one batch",
+        ),
+        (
+            lambda d: InitRequest(d, target="churned", batch_column="year", drop=("nope",)),
+            "--drop: no column(s) ['nope']",
+        ),
+        (
+            lambda d: InitRequest(d, target="churned", batch_column="yr"),
+            "--batch-column yr: no such column",
+        ),
+    ],
+)
+def test_a_refusal_names_the_problem_and_writes_nothing(
+    project, tmp_path_factory, capsys, request_for, message
+):
+    files = tmp_path_factory.mktemp("input") / "customers"
+    request = request_for(files if files.exists() else customers(files))
+    before = snapshot(project)
+    assert init_command(request) == 1
+    assert message in capsys.readouterr().err
+    assert snapshot(project) == before
+
+
+def test_a_file_in_another_encoding_is_refused_with_ingest_s_message(
+    project, tmp_path_factory, capsys
+):
+    folder = customers(tmp_path_factory.mktemp("input") / "latin")
+    latin = folder / "2019.csv"
+    latin.write_bytes(latin.read_bytes().replace(b"north", "nörth".encode("latin-1")))
+    before = snapshot(project)
+    assert init_command(InitRequest(folder, target="churned", batch_column="year")) == 1
+    error = capsys.readouterr().err
+    assert f"{latin}: not utf-8 text (byte 0xf6" in error and "source.csv.encoding" in error
+    assert snapshot(project) == before
+
+
+def test_an_existing_dataset_is_kept_unless_forced(project, tmp_path_factory, capsys):
+    (project / "conf" / "dataset" / "customers.yaml").write_text("name: customers\n")
+    files = customers(tmp_path_factory.mktemp("input") / "customers")
+    before = snapshot(project)
+    request = InitRequest(files, target="churned", batch_column="year")
+    assert init_command(request) == 1
+    error = capsys.readouterr().err
+    assert "dataset 'customers' exists already" in error and "--force to replace it" in error
+    assert snapshot(project) == before
