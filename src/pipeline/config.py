@@ -154,6 +154,8 @@ class DatasetConfig:
     # `columns` (config alone).
     contracts: str | None = None
     columns: dict[str, dict[str, ColumnSpec]] = field(default_factory=dict)  # table -> column
+    # The contract of columns `featurize` computes (not in any table): {column: spec}.
+    computed_columns: dict[str, ColumnSpec] = field(default_factory=dict)
     # Optional Python, by dotted path: repairs after the raw contract, and the join of the
     # tables into one row per example (with the target). Each receives `options`.
     clean: str | None = None

@@ -236,6 +236,8 @@ def test_declared_contracts_are_built_from_the_dataset_columns():
                 },
                 "shops": {"shop": {"type": "str", "unique": True}, "size": {"type": "int"}},
             },
+            # what featurize computes from the joined tables
+            "computed_columns": {"amount_per_size": {"type": "float", "min": 0}},
         }
     )
     built = declared_contracts(dataset)
@@ -275,6 +277,20 @@ def test_declared_contracts_are_built_from_the_dataset_columns():
     assert ("amount", "in_range(0, 1000)") in failures_of(
         features, pd.DataFrame({"batch": ["2024-W01"], "amount": [-3.0]})
     )
+    # ...and the joined tables' rules (the batch table's win a shared name), and the rules of
+    # the computed columns.
+    joined = pd.DataFrame(
+        {
+            "batch": ["2024-W01"] * 2,
+            "shop": ["a", "c"],
+            "size": [3, 4],
+            "amount_per_size": [1.0, -1.0],
+        }
+    )
+    assert set(failures_of(features, joined)) == {
+        ("shop", "isin(['a', 'b'])"),
+        ("amount_per_size", "greater_than_or_equal_to(0)"),
+    }
 
 
 def test_a_declared_column_with_an_unknown_type_fails_naming_the_key():

@@ -77,13 +77,21 @@ def declared_contracts(dataset: Mapping) -> DatasetContracts:
             name=f"raw {table}",
             strict=True,
         )
-    # featurize keeps the columns the model, the slices and the target need: the others are
-    # not required there.
-    batch_table = raw[dataset["batch"]["table"]]
-    optional = batch_table.update_columns(
-        {name: {"required": False} for name in batch_table.columns}
+    # A features row may hold any table's columns (featurize joins them; the batch table's
+    # rules win a name they share) and the columns featurize computes. It keeps the columns
+    # the model, the slices and the target need: none is required there.
+    batch_table = dataset["batch"]["table"]
+    columns: dict[str, pa.Column] = {}
+    for table in [*(t for t in dataset["tables"] if t != batch_table), batch_table]:
+        columns |= raw[table].columns
+    computed = dataset.get("computed_columns") or {}
+    columns |= {
+        name: declared_column(f"computed_columns.{name}", spec) for name, spec in computed.items()
+    }
+    features = pa.DataFrameSchema(columns).update_columns(
+        {name: {"required": False} for name in columns}
     )
-    return DatasetContracts(raw=raw, interim=raw, features=features_schema(optional.columns))
+    return DatasetContracts(raw=raw, interim=raw, features=features_schema(features.columns))
 
 
 def declared_column(where: str, spec: Mapping) -> pa.Column:

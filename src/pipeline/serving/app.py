@@ -220,8 +220,8 @@ def create_app(
     description = api["description"]
     if joined:
         description += (
-            f"\n\nA row holds the model's raw input columns. {', '.join(joined)} come from "
-            "other tables in the pipeline (joined by featurize): the client sends them too."
+            f"\n\nA row holds the model's raw input columns. {', '.join(joined)} are added by "
+            "featurize (joined from other tables, or computed): the client sends them too."
         )
     app = FastAPI(title=api["title"], version=served.current[0].version, description=description)
 

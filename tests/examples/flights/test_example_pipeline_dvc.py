@@ -150,8 +150,8 @@ def test_one_raw_flight_is_served_with_exactly_the_batch_models_probability(july
     assert docs["info"]["title"] == "Flight delay prediction"
     assert list(docs["components"]["schemas"]["Flight"]["properties"]) == RAW_INPUTS
     description = docs["info"]["description"]
-    assert f"{', '.join(WEATHER)} come from other tables" in description
-    assert "joined by featurize" in description
+    assert f"{', '.join(WEATHER)} are added by featurize (joined from other tables" in description
+    assert "the client sends them too" in description
 
 
 def test_new_batch_refuses_a_month_already_there(july):
