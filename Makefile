@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup run repro init new-batch check serve exp-show select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup setup-dev run repro init new-batch check serve exp-show queue-wait select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -22,15 +22,26 @@ $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# Two environments from one lockfile: the pipeline's own dependencies (make run and every
+# everyday command), and the test and lint tools on top of them (make test, lint, format,
+# bench). A .venv that holds the dev tools already holds the runtime: it is not shrunk back.
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (many CI and container
 # images) every stage process would otherwise recompile its imports: 16 s of a 42 s cold run.
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --compile-bytecode
+	@if [ -f $(VENV)/.synced-dev ] && [ ! $(VENV)/.synced-dev -ot uv.lock ] \
+		&& [ ! $(VENV)/.synced-dev -ot pyproject.toml ]; then :; \
+	else $(UV) sync --frozen --no-dev --compile-bytecode; fi
 	@touch $@
 
-setup: $(VENV)/.synced ## Create .venv from uv.lock (installs uv with pip if it is missing)
+$(VENV)/.synced-dev: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --compile-bytecode
+	@touch $@ $(VENV)/.synced
+
+setup: $(VENV)/.synced ## Create .venv from uv.lock: the pipeline only (installs uv with pip if missing)
 	@mkdir -p data/landing  # where new batches land; git cannot hold the empty folder
 	@python -m compileall -q src  # the project's own modules (checked by mtime: cheap when current)
+
+setup-dev: $(VENV)/.synced-dev setup ## .venv with the test and lint tools too
 
 run: setup ## Run the whole pipeline (dvc repro) and print a summary; DATASET=name for another
 	@mkdir -p $(dir $(REPRO_LOG))
@@ -57,6 +68,9 @@ serve: setup ## Serve the model on 127.0.0.1:8000 (docs at /docs); MODEL=file to
 exp-show: setup ## Experiments side by side: params that vary, key metrics, best first
 	python -m pipeline.cli exp-show $(if $(METRIC),--metric $(METRIC))
 
+queue-wait: setup ## Wait for the queued experiments (after dvc queue start): k of N done
+	python -m pipeline.cli queue-wait
+
 select-best: setup ## Apply the best experiment if it beats the committed model (METRIC=, MIN=)
 	python -m pipeline.cli select-best $(if $(METRIC),--metric $(METRIC)) $(if $(MIN),--min-improvement $(MIN))
 
@@ -72,8 +86,9 @@ params: setup ## Compose conf/ into params.yaml (commit the result)
 params-check: setup ## Fail if params.yaml is stale against conf/
 	python -m pipeline.cli params --check
 
-lint: setup ## ruff, formatting, params sync, large files (the pre-commit hooks)
+lint: setup-dev ## ruff, formatting, params sync, large files (the pre-commit hooks), undeclared imports
 	pre-commit run --all-files --show-diff-on-failure
+	deptry src  # every package src/ imports is declared in pyproject.toml
 
 dvc-check: setup ## dvc.yaml and dvc.lock parse, the stage graph is sound, dvc status runs
 	dvc dag > /dev/null
@@ -81,18 +96,18 @@ dvc-check: setup ## dvc.yaml and dvc.lock parse, the stage graph is sound, dvc s
 	dvc status > /dev/null
 	@echo "dvc.yaml and dvc.lock are sound"
 
-format: setup ## Fix lint and formatting in place
+format: setup-dev ## Fix lint and formatting in place
 	ruff check --fix .
 	ruff format .
 
-test: setup ## Run the whole test suite, slow end-to-end tests included
+test: setup-dev ## Run the whole test suite, slow end-to-end tests included
 	pytest -n 2 --dist loadfile
 
-test-fast: setup ## Run the tests that need no dvc repository
+test-fast: setup-dev ## Run the tests that need no dvc repository
 	pytest -n 2 --dist loadfile -m "not slow"
 
 BENCH ?= repro serve report sweep
-bench: setup ## Benchmarks (not tests) -> reports/bench/results.json; one: make bench BENCH=repro
+bench: setup-dev ## Benchmarks (not tests) -> reports/bench/results.json; one: make bench BENCH=repro
 	dvc repro --quiet  # the serving benchmark serves the workspace model
 	for name in $(BENCH); do python benchmarks/$$name.py; done
 	python benchmarks/results.py

@@ -1,4 +1,4 @@
-"""User commands outside the DAG: `python -m pipeline.cli <command>`."""
+"""User commands outside the DAG: `pipeline <command>` (the same as `python -m pipeline.cli`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pipeline.config import PARAMS_FILE
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     params = commands.add_parser("params", help="compose conf/ into params.yaml")
     params.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=random_forest")
@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         "--metric",
         help="sort by this metric (default: the task's, holdout.roc_auc or holdout.rmse)",
     )
+    queue_wait = commands.add_parser(
+        "queue-wait", help="wait for the queued experiments: k of N done; exit 1 if one failed"
+    )
+    queue_wait.add_argument("--timeout", type=float, help="give up after this many seconds")
     select = commands.add_parser(
         "select-best", help="apply the best experiment if it beats the current model"
     )
@@ -131,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.lifecycle.experiments import read_runs, table
 
         print(table(read_runs(), args.metric))
+    elif args.command == "queue-wait":
+        from pipeline.lifecycle.queue import queue_wait_command
+
+        return queue_wait_command(timeout_seconds=args.timeout)
     elif args.command == "select-best":
         from pipeline.lifecycle.experiments import select_best_command
 

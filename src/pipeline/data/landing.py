@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline import progress
 from pipeline.data.sources import landing_glob, sql_url
 from pipeline.errors import ConfigError
 from pipeline.io import atomic_path
@@ -23,9 +24,13 @@ from pipeline.plugins import load_object
 
 def land_months(params: DictConfig, months: list[int], file_format: str = "parquet") -> list[str]:
     """Land the dataset's batches for `months`, then version the landing folder."""
-    written = [path for month in months for path in land_month(params, month, file_format)]
+    written = []
+    for month in months:
+        progress.step(f"landing batch {month} from {params.dataset.new_batch}")
+        written += land_month(params, month, file_format)
     landing = Path(params.paths.landing).resolve()
     if any(Path(path).resolve().is_relative_to(landing) for path in written):
+        progress.step(f"dvc add {params.paths.landing}")
         dvc_add(Path(params.paths.landing))
     return written
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from pipeline import progress
 from pipeline.errors import ConfigError
 
 
@@ -49,6 +50,7 @@ def random_search(
         random_state=seed,
         refit=True,
         n_jobs=1,
+        verbose=2 if progress.interactive() else 0,  # a line per fit, on a terminal only
     )
     searcher.fit(frame[columns], frame[target])
     results = searcher.cv_results_

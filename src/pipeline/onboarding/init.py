@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import progress
 from pipeline.data.batches import batch_order
 from pipeline.data.sources import READERS, concat_same_columns, read_file
 from pipeline.errors import InputError, PipelineError
@@ -244,6 +245,7 @@ def init_command(request: InitRequest) -> int:
     landing = Path(PathsConfig().landing)
     try:
         name = dataset_name(request)
+        progress.step(f"reading {request.path}")
         parts = read_input(
             request.path, {"delimiter": request.delimiter, "encoding": request.encoding}
         )
@@ -252,6 +254,7 @@ def init_command(request: InitRequest) -> int:
         table, batches, batch_column = batches_of(parts, request.batch_column)
         batch_from = "column" if request.batch_column else "file"
         task, task_reason = infer_task(table[request.target], request.task)
+        progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")
         guesses = guess_columns(table, request, batch_column, batch_from)
         spec = target_spec(table[request.target], task)
         features = [g.name for g in guesses if g.role in ("categorical", "numeric", "date")]
@@ -259,6 +262,7 @@ def init_command(request: InitRequest) -> int:
             raise InputError("no column is left to learn from: check --drop and the table")
         newest = list(batches)[-1]
         training = table[table[batch_column].astype(str) != newest]
+        progress.step(f"looking for leaks among {len(features)} features")
         leaks = find_leaks(training, request.target, features, task)
     except PipelineError as error:
         print(f"init: {error}", file=sys.stderr)
@@ -283,12 +287,14 @@ def init_command(request: InitRequest) -> int:
     except PipelineError as error:
         print(f"init: {error}", file=sys.stderr)
         return 1
+    progress.step(f"landing {len(batches)} batches in {landing / name}/")
     written = land(batches, landing / name, request.force)
     with atomic_path(DATASET_DIR / f"{name}.yaml") as tmp:
         tmp.write_text(text)
     with atomic_path(ROOT_CONFIG) as tmp:
         tmp.write_text(selected)
     compose_params([])
+    progress.step(f"dvc add {landing}")
     try:
         dvc_add(landing)
     except (OSError, subprocess.CalledProcessError) as error:

@@ -1,0 +1,72 @@
+"""The README's quick start and everyday commands, as written, in a fresh shell.
+
+The shell's PATH holds only the system's directories: no .venv. The clone shares this
+checkout's environment (its .venv and .tools), as if its own `make run` had built them, so
+the test runs the commands, not a second install. On the fixture dataset, to stay fast; the
+slow commands (`make test`, sweeps, serving) are covered by their own tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, make_repo
+
+pytestmark = pytest.mark.slow
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+ACTIVATE = "source .venv/bin/activate && "  # what the README says to do once per shell
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("readme") / "repo")
+    for shared in (".venv", ".tools"):
+        if (ROOT / shared).exists():
+            (repo / shared).symlink_to(ROOT / shared)
+    # The user's own git identity, which `dvc exp run` needs to record an experiment.
+    (repo.parent / ".gitconfig").write_text("[user]\n\tname = User\n\temail = user@example.com\n")
+    return repo
+
+
+def shell(repo: Path, command: str) -> subprocess.CompletedProcess:
+    fresh = {"HOME": str(repo.parent), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
+    return subprocess.run(
+        ["bash", "-c", command], cwd=repo, env=fresh, capture_output=True, text=True, timeout=900
+    )
+
+
+def test_the_fresh_shell_has_no_project_tools(repo):
+    assert shell(repo, "command -v pipeline").returncode != 0
+    found = shell(repo, ACTIVATE + "command -v pipeline")
+    assert found.returncode == 0 and found.stdout.strip().endswith("/.venv/bin/pipeline")
+
+
+def test_make_run_then_the_everyday_make_targets(repo):
+    run = shell(repo, "make run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Pipeline summary" in run.stdout
+    check = shell(repo, "make check")
+    # make exits 2 when its command exits 1: a check crossed its limit
+    assert "check: " in check.stdout
+    assert check.returncode == 0 or "check] Error 1" in check.stderr
+    for target in ("exp-show", "params-check", "dvc-check", "help"):
+        result = shell(repo, f"make {target}")
+        assert result.returncode == 0, f"make {target}: {result.stdout}{result.stderr}"
+
+
+def test_the_readme_commands_after_activation(repo):
+    assert shell(repo, "make run").returncode == 0  # up to date: nothing reruns
+    check = shell(repo, ACTIVATE + "pipeline check")
+    assert check.returncode in (0, 1) and "check: " in check.stdout
+    status = shell(repo, ACTIVATE + "dvc status")
+    assert status.returncode == 0 and "up to date" in status.stdout
+    experiment = shell(repo, ACTIVATE + "dvc exp run -S model.learning_rate=0.05")
+    assert experiment.returncode == 0, experiment.stdout + experiment.stderr
+    shown = shell(repo, ACTIVATE + "pipeline exp-show")
+    lines = shown.stdout.splitlines()
+    assert shown.returncode == 0 and lines[0].split()[:2] == ["experiment", "holdout.roc_auc"]
+    assert len(lines) == 3  # header, rule, the experiment just run
+    assert shell(repo, ACTIVATE + "pipeline --help").returncode == 0
