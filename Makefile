@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup setup-dev run repro init new-batch check serve exp-show queue-wait select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup setup-dev run repro init new-batch check serve monitor exp-show queue-wait select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ check: setup ## The monitoring gate on the last run: exit 0 pass, 1 a check fail
 
 serve: setup ## Serve the model on 127.0.0.1:8000 (docs at /docs); MODEL=file to pick one
 	python -m pipeline.cli serve $(if $(MODEL),--model $(MODEL))
+
+monitor: setup ## Drift and live quality of the served traffic, with the gate (exit 0/1/2)
+	python -m pipeline.cli monitor
 
 exp-show: setup ## Experiments side by side: params that vary, key metrics, best first
 	python -m pipeline.cli exp-show $(if $(METRIC),--metric $(METRIC))
