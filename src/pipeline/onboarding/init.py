@@ -73,10 +73,9 @@ def read_input(path: Path, csv: dict) -> list[tuple[Path, pd.DataFrame]]:
 
 
 def batches_of(
-    parts: list[tuple[Path, pd.DataFrame]], batch_column: str | None
+    table: pd.DataFrame, parts: list[tuple[Path, pd.DataFrame]], batch_column: str | None
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], str]:
-    """The whole table (with its batch column), and its rows per batch id."""
-    table = concat_same_columns(parts)
+    """The whole table (`parts` read as one, given a batch column), and its rows per batch."""
     if batch_column is not None:
         if batch_column not in table.columns:
             raise InputError(
@@ -251,7 +250,7 @@ def init_command(request: InitRequest) -> int:
         )
         table = concat_same_columns(parts)
         refuse_early(request, name, table, landing)
-        table, batches, batch_column = batches_of(parts, request.batch_column)
+        table, batches, batch_column = batches_of(table, parts, request.batch_column)
         batch_from = "column" if request.batch_column else "file"
         task, task_reason = infer_task(table[request.target], request.task)
         progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")

@@ -41,11 +41,7 @@ def line_chart(
         color = COLORS[index % len(COLORS)]
         path = " ".join(at(x, y) for x, y in _thin(points))
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
-        legend_y = TOP + 14 + 16 * index
-        parts.append(
-            f'<rect x="{LEFT + 10}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>'
-            f'<text x="{LEFT + 26}" y="{legend_y}">{escape(name)}</text>'
-        )
+        parts.append(_legend(index, name, color))
     return _svg(title, parts)
 
 
@@ -99,12 +95,17 @@ def scatter_chart(
             '<circle cx="{:.1f}" cy="{:.1f}" r="1.8"/>'.format(*at(x, y)) for x, y in points[::step]
         )
         parts.append(f'<g fill="{color}" fill-opacity="0.5">{dots}</g>')
-        legend_y = TOP + 14 + 16 * index
-        parts.append(
-            f'<rect x="{LEFT + 10}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>'
-            f'<text x="{LEFT + 26}" y="{legend_y}">{escape(name)}</text>'
-        )
+        parts.append(_legend(index, name, color))
     return _svg(title, parts)
+
+
+def _legend(index: int, name: str, color: str) -> str:
+    """The series' colour and name, stacked in the plot's top-left corner."""
+    y = TOP + 14 + 16 * index
+    return (
+        f'<rect x="{LEFT + 10}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
+        f'<text x="{LEFT + 26}" y="{y}">{escape(name)}</text>'
+    )
 
 
 def _tick(value: float) -> str:

@@ -121,22 +121,23 @@ def log_regression_plots(live, split: str, labels, predicted, *, seed: int) -> N
     points = points.sample(n=min(PLOT_POINTS, len(points)), random_state=seed).sort_index()
     points["residual"] = points["predicted"] - points["actual"]
     points = points.round(6)
-    live.log_plot(
-        f"{split}/predicted_vs_actual",
-        points[["actual", "predicted"]],
-        x="actual",
-        y="predicted",
-        template="scatter",
-        title=f"Predicted against actual ({split})",
-    )
-    live.log_plot(
-        f"{split}/residuals",
-        points[["predicted", "residual"]],
-        x="predicted",
-        y="residual",
-        template="scatter",
-        title=f"Residual (predicted minus actual) against predicted ({split})",
-    )
+    for name, x, y, title in (
+        ("predicted_vs_actual", "actual", "predicted", "Predicted against actual"),
+        (
+            "residuals",
+            "predicted",
+            "residual",
+            "Residual (predicted minus actual) against predicted",
+        ),
+    ):
+        live.log_plot(
+            f"{split}/{name}",
+            points[[x, y]],
+            x=x,
+            y=y,
+            template="scatter",
+            title=f"{title} ({split})",
+        )
 
 
 def prediction_table(
