@@ -384,6 +384,27 @@ class ServeConfig:
     monitor_dir: str = "reports/live"  # where `monitor` writes its reports
 
 
+class EngineName(StrEnum):
+    pandas = "pandas"  # whole tables in memory (the default)
+    dask = "dask"  # partitioned tables as Dask graphs, on a cluster
+
+
+@dataclass
+class EngineConfig:
+    """What runs the table stages: pandas in one process, or Dask on a cluster."""
+
+    name: EngineName = EngineName.pandas
+    # dask: an existing cluster's scheduler (tcp://host:8786). The environment variable
+    # DASK_SCHEDULER_ADDRESS wins; with neither, a LocalCluster starts for the run.
+    scheduler_address: str | None = None
+    workers: int | None = None  # LocalCluster workers; null: one per core
+    threads_per_worker: int = 1
+    # LocalCluster workers as threads of the stage's process (no network at all), or as
+    # processes on 127.0.0.1 (each with its own memory limit and spilling).
+    processes: bool = False
+    memory_limit: str = "auto"  # per worker: "4GiB", or auto (the machine's share)
+
+
 @dataclass
 class Config:
     seed: int = 42
@@ -401,6 +422,7 @@ class Config:
     evaluate: EvaluateConfig = MISSING
     report: ReportConfig = MISSING
     serve: ServeConfig = MISSING
+    engine: EngineConfig = MISSING
 
 
 # Groups whose options have different keys: the key that names the option, and its schemas.

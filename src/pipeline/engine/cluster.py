@@ -1,0 +1,62 @@
+"""The Dask cluster a run uses: an existing one by address, or a LocalCluster for the run.
+
+`DASK_SCHEDULER_ADDRESS` (or `engine.scheduler_address`) connects to a cluster that runs
+elsewhere (dask-jobqueue, Kubernetes, `dask scheduler` + `dask worker`); without one, a
+LocalCluster sized to the machine starts and stops with the run. Nothing else in the
+package starts or finds a cluster.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from pipeline import progress
+
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+CONNECT_SECONDS = 30
+
+
+def scheduler_address(engine: Mapping) -> str | None:
+    """Where an existing cluster's scheduler listens, if one is configured."""
+    return os.environ.get(SCHEDULER_ENV) or engine.get("scheduler_address") or None
+
+
+@contextmanager
+def dask_client(engine: Mapping) -> Iterator:
+    """A `distributed.Client` for the run; a LocalCluster it started is closed on exit."""
+    from distributed import Client, LocalCluster
+
+    address = scheduler_address(engine)
+    if address:
+        with Client(address, timeout=CONNECT_SECONDS) as client:
+            announce(client, f"connected to the Dask cluster at {address}")
+            yield client
+        return
+    # The dashboard needs bokeh; without it, none is started (and no warning printed).
+    dashboard = "127.0.0.1:0" if importlib.util.find_spec("bokeh") else None
+    processes = bool(engine.get("processes"))
+    # Thread workers talk in-process (no socket at all); process workers on loopback only.
+    where = {"host": "127.0.0.1"} if processes else {}
+    with (
+        LocalCluster(
+            n_workers=engine.get("workers") or os.cpu_count() or 1,
+            threads_per_worker=engine.get("threads_per_worker") or 1,
+            processes=processes,
+            memory_limit=engine.get("memory_limit") or "auto",
+            dashboard_address=dashboard,
+            **where,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        workers = len(client.scheduler_info()["workers"])
+        announce(client, f"started a local Dask cluster of {workers} workers")
+        yield client
+
+
+def announce(client, what: str) -> None:
+    """Say which cluster runs the work, and where its dashboard is, to a person only."""
+    link = client.dashboard_link if client.scheduler_info().get("services") else None
+    progress.step(what + (f"; dashboard {link}" if link else ""))
