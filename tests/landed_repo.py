@@ -21,8 +21,14 @@ TABLE = "customers"  # the fixture's one table
 LANDED = f"data/landing/{TABLE}"
 
 
-def make_landed_repo(dest: Path) -> Path:
-    repo = make_repo(dest, landed=len(GOOD_BATCHES))
+# engine=dask as its tests run it: two workers, and parts of 150 rows (three per year), so that
+# a failure must be found and counted across parts.
+DASK_ENGINE = {"engine/dask.yaml": {"workers": 2, "partition_rows": 150}}
+
+
+def make_landed_repo(dest: Path, engine: str = "pandas") -> Path:
+    edits = DASK_ENGINE if engine == "dask" else {}
+    repo = make_repo(dest, edits, {"engine": engine}, landed=len(GOOD_BATCHES))
     assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
     commit(repo, "two good years")
     return repo

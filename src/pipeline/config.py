@@ -307,8 +307,23 @@ class RidgeConfig:
     alpha: float = 1.0
 
 
+@dataclass
+class XGBoostConfig:
+    """Gradient boosting that also trains on a Dask cluster (engine=dask): xgboost.dask."""
+
+    name: str = "xgboost"
+    n_estimators: int = 300
+    learning_rate: float = 0.1
+    max_depth: int = 6
+    min_child_weight: float = 1.0
+    subsample: float = 1.0
+    reg_lambda: float = 1.0
+    max_bin: int = 256
+
+
 MODEL_SCHEMAS: dict[str, type] = {
     "logistic_regression": LogisticRegressionConfig,
+    "xgboost": XGBoostConfig,
     "ridge": RidgeConfig,
     "random_forest": RandomForestConfig,
     "hist_gbm": HistGradientBoostingConfig,
@@ -403,6 +418,8 @@ class EngineConfig:
     # processes on 127.0.0.1 (each with its own memory limit and spilling).
     processes: bool = False
     memory_limit: str = "auto"  # per worker: "4GiB", or auto (the machine's share)
+    # Rows per Parquet part within a batch: what one task holds in memory at a time.
+    partition_rows: int = 500_000
 
 
 @dataclass

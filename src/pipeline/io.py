@@ -48,6 +48,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb") as written:
             os.fsync(written.fileno())
+        if target.is_dir():  # the other engine wrote this table as a folder of parts
+            shutil.rmtree(target)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -59,12 +61,17 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    # Absolute: Dask workers write into it, whatever their working directory.
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    ).resolve()
     tmp.chmod(0o777 & ~_umask())
     try:
         yield tmp
-        if target.exists():
+        if target.is_dir():
             shutil.rmtree(target)
+        elif target.exists():  # the other engine wrote this table as one file
+            target.unlink()
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -28,9 +28,10 @@ from landed_repo import (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return make_landed_repo(tmp_path_factory.mktemp("bad-files") / "repo")
+# Every case on both engines: the same bad input fails the same way on each.
+@pytest.fixture(scope="module", params=["pandas", "dask"])
+def repo(request, tmp_path_factory) -> Path:
+    return make_landed_repo(tmp_path_factory.mktemp("bad-files") / "repo", request.param)
 
 
 def write_bytes(content: bytes):

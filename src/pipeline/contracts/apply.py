@@ -51,6 +51,11 @@ def enforce(
         )
         frames.append(checked)
         tables.append(table)
+    return frames, conclude(tables, report_file, origins)
+
+
+def conclude(tables: list[dict], report_file: str | Path, origins: dict[str, str] | None) -> dict:
+    """The stage's report from its tables' reports; ContractError when any table failed."""
     report = {
         "valid": all(table["valid"] for table in tables),
         "failing_rules": sum(len(table["failures"]) for table in tables),
@@ -64,7 +69,7 @@ def enforce(
             + f"\nfull report: {report_file}",
             report,
         )
-    return frames, report
+    return report
 
 
 def combine(*reports: dict) -> dict:
@@ -119,19 +124,30 @@ def check(
     try:
         frame = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        found = _collapse(errors.failure_cases, frame, examples, batch_column)
-        # Report causes only: the rules of a column that could not be converted cannot be
-        # judged, and a column holding nulls fails its dtype check too.
-        unconverted = {f["column"] for f in failures}
-        with_nulls = {f["column"] for f in found if f["rule"] == "not_nullable"}
-        failures += [
-            f
-            for f in found
-            if f["column"] not in unconverted
-            and not (f["rule"].startswith("dtype(") and f["column"] in with_nulls)
-        ]
-    failures.sort(key=lambda failure: (failure["column"], failure["rule"]))
+        failures += _collapse(errors.failure_cases, frame, examples, batch_column)
+    failures = causes(failures)
     return frame, report | {"valid": not failures, "failures": failures}
+
+
+def causes(failures: list[dict]) -> list[dict]:
+    """Causes only, sorted: the rules of a column that could not be converted (or holds inf)
+    cannot be judged, and a column holding nulls fails its dtype check too."""
+
+    def before_rules(failure: dict) -> bool:
+        return failure["rule"].startswith("values are ") or failure["rule"] == "finite"
+
+    unconverted = {f["column"] for f in failures if before_rules(f)}
+    with_nulls = {f["column"] for f in failures if f["rule"] == "not_nullable"}
+    kept = [
+        f
+        for f in failures
+        if before_rules(f)
+        or (
+            f["column"] not in unconverted
+            and not (f["rule"].startswith("dtype(") and f["column"] in with_nulls)
+        )
+    ]
+    return sorted(kept, key=lambda failure: (failure["column"], failure["rule"]))
 
 
 def _coerce(frame: pd.DataFrame, schema: pa.DataFrameSchema, examples: int, batch_column: str):

@@ -202,6 +202,17 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+def storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of mixed Python types (a database's loose typing) become text.
+
+    Parquet needs one type per column; validate then names every value that is not a number.
+    """
+    mixed = [c for c in frame.columns if frame[c].dtype == object]
+    if not mixed:
+        return frame
+    return frame.assign(**{c: frame[c].astype("str").where(frame[c].notna()) for c in mixed})
+
+
 # --- SQL ------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ package starts or finds a cluster.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +30,10 @@ def dask_client(engine: Mapping) -> Iterator:
     """A `distributed.Client` for the run; a LocalCluster it started is closed on exit."""
     from distributed import Client, LocalCluster
 
+    # A stage logs at INFO; the cluster's own chatter (workers starting, comms closing) is not
+    # the stage's news.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
     address = scheduler_address(engine)
     if address:
         with Client(address, timeout=CONNECT_SECONDS) as client:
@@ -60,3 +65,13 @@ def announce(client, what: str) -> None:
     """Say which cluster runs the work, and where its dashboard is, to a person only."""
     link = client.dashboard_link if client.scheduler_info().get("services") else None
     progress.step(what + (f"; dashboard {link}" if link else ""))
+
+
+def run_tasks(tasks: list[tuple]) -> list:
+    """Run `(function, *args)` tasks on the cluster of the active client; results in order.
+
+    An exception in a task (a file that cannot be read) is raised here as it was raised there.
+    """
+    import dask
+
+    return list(dask.compute(*(dask.delayed(task[0], pure=False)(*task[1:]) for task in tasks)))

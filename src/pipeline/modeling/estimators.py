@@ -18,6 +18,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from xgboost import XGBClassifier, XGBRegressor
 
 from pipeline.errors import ConfigError
 from pipeline.modeling.derived import DerivedColumns, check_derived, plain
@@ -28,11 +29,13 @@ ESTIMATORS = {
         "logistic_regression": LogisticRegression,
         "random_forest": RandomForestClassifier,
         "hist_gbm": HistGradientBoostingClassifier,
+        "xgboost": XGBClassifier,
     },
     "regression": {
         "ridge": Ridge,
         "random_forest": RandomForestRegressor,
         "hist_gbm": HistGradientBoostingRegressor,
+        "xgboost": XGBRegressor,
     },
 }
 LINEAR = {"logistic_regression", "ridge"}  # one-hot categories and scaled numbers
@@ -50,6 +53,9 @@ def _estimator(model: Any, categorical: list[str], seed: int, task: str):
         raise ConfigError("model.class_weight weighs classes: it has no meaning in regression")
     if model.name == "hist_gbm":
         params |= {"early_stopping": False, "categorical_features": categorical}
+    if model.name == "xgboost":
+        # One thread: the scores are then the same run after run (as for the forest).
+        params |= {"tree_method": "hist", "n_jobs": 1, "verbosity": 0}
     return models[model.name](random_state=seed, **params)
 
 
@@ -59,7 +65,7 @@ def _preprocessing(
     if model_name in LINEAR:
         cat = OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False)
         num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-    elif model_name == "hist_gbm":
+    elif model_name in ("hist_gbm", "xgboost"):
         # Categories unseen in training (a new destination) become missing values.
         cat = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
         num = "passthrough"
@@ -72,7 +78,7 @@ def _preprocessing(
         [("categorical", cat, categorical), ("numeric", num, numeric)],
         verbose_feature_names_out=False,
     )
-    if model_name == "hist_gbm":
+    if model_name in ("hist_gbm", "xgboost"):
         # Keep column names so the booster finds its categorical columns by name and splits
         # on them natively (codes 0..k-1; unseen categories are NaN, i.e. missing).
         transformer.set_output(transform="pandas")

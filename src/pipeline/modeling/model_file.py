@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,18 +26,21 @@ TRUSTED_TYPES = [
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
+    # xgboost: the estimator, and its booster, whose state is XGBoost's own model format
+    # (UBJSON bytes, parsed by XGBoost's loader, never unpickled)
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "xgboost.core.Booster",
 ]
-
-
-_ID_FILE = re.compile(r"^(\d+)(\.\w+)$")
 
 
 def _canonical_skops(data: bytes) -> bytes:
     """Rewrite a skops file so equal models give byte-identical files.
 
-    skops names objects and array files by their memory address (`id()`) and stamps zip
-    entries with the current time; both change from run to run. Addresses are renumbered in
-    the order they appear and timestamps fixed, which keeps the file loadable as before.
+    skops names objects and array files by their memory address (`id()`), other files by a
+    random UUID, and stamps zip entries with the current time; all change from run to run.
+    Names are renumbered in the order they appear and timestamps fixed, which keeps the file
+    loadable as before.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         schema = json.loads(source.read("schema.json"))
@@ -46,6 +48,11 @@ def _canonical_skops(data: bytes) -> bytes:
 
         def new_id(old: object) -> str:
             return renumbered.setdefault(str(old), str(len(renumbered)))
+
+        def renamed(name: str) -> str:
+            # array files are named by an address, XGBoost's booster bytes by a random UUID
+            stem, dot, suffix = name.partition(".")
+            return new_id(stem) + dot + suffix
 
         def walk(node: object) -> object:
             if isinstance(node, list):
@@ -56,8 +63,8 @@ def _canonical_skops(data: bytes) -> bytes:
             for key, value in node.items():
                 if key == "__id__" and isinstance(value, int):
                     out[key] = int(new_id(value))
-                elif key == "file" and isinstance(value, str) and (match := _ID_FILE.match(value)):
-                    out[key] = new_id(match.group(1)) + match.group(2)
+                elif key == "file" and isinstance(value, str):
+                    out[key] = renamed(value)
                 else:
                     out[key] = walk(value)
             return out
@@ -65,8 +72,8 @@ def _canonical_skops(data: bytes) -> bytes:
         schema = walk(schema)
         files = {"schema.json": json.dumps(schema, indent=2).encode()}
         for name in source.namelist():
-            if (match := _ID_FILE.match(name)) is not None:
-                files[new_id(match.group(1)) + match.group(2)] = source.read(name)
+            if name != "schema.json":
+                files[renamed(name)] = source.read(name)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for name in sorted(files):

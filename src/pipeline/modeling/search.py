@@ -29,10 +29,12 @@ def random_search(
     scoring: str,
     seed: int,
     stratified: bool = True,
+    n_jobs: int = 1,
 ) -> tuple[Pipeline, dict]:
     """Try up to `n_iter` settings from `space` with `cv`-fold CV; refit the best on all rows.
 
-    Folds keep the share of each class when `stratified` (classification).
+    Folds keep the share of each class when `stratified` (classification). With `n_jobs=-1`
+    under joblib's Dask backend, the candidates' fits fan out over the cluster's workers.
     """
     known = pipeline.named_steps["estimator"].get_params()
     unknown = sorted(set(space) - set(known))
@@ -49,7 +51,7 @@ def random_search(
         cv=(StratifiedKFold if stratified else KFold)(cv, shuffle=True, random_state=seed),
         random_state=seed,
         refit=True,
-        n_jobs=1,
+        n_jobs=n_jobs,
         verbose=2 if progress.interactive() else 0,  # a line per fit, on a terminal only
     )
     searcher.fit(frame[columns], frame[target])

@@ -69,7 +69,8 @@ def predict(pipeline, frame) -> np.ndarray:
     """The model's output per row: the probability of 1, or the predicted value."""
     if model_task(pipeline) is REGRESSION:
         return np.asarray(pipeline.predict(frame), dtype=float)
-    return pipeline.predict_proba(frame)[:, 1]
+    # float64 whatever the model computes in (XGBoost: float32), so the scores serialize
+    return np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=float)
 
 
 def measure(task: TaskInfo, labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict:

@@ -1,14 +1,17 @@
 """Stage train: fit the configured sklearn pipeline on the raw input columns; save it (skops)."""
 
+import contextlib
 import time
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.config import SearchMethod
-from pipeline.contracts.apply import enforce
+from pipeline.config import EngineName, SearchMethod
+from pipeline.contracts.apply import conclude, enforce
 from pipeline.contracts.dataset import load_contracts, model_input
+from pipeline.contracts.partitioned import check_parts
+from pipeline.engine.cluster import dask_client
 from pipeline.errors import ConfigError
 from pipeline.io import write_json
 from pipeline.modeling import estimators, model_file
@@ -17,32 +20,52 @@ from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
+    on_dask = params.engine.name == EngineName.dask
+    with dask_client(params.engine) if on_dask else contextlib.nullcontext():
+        return fit_and_save(params, on_dask)
+
+
+def fit_and_save(params: DictConfig, on_dask: bool) -> str:
     dataset = params.dataset
-    train = pd.read_parquet(params.paths.train)
     categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
     inputs = input_columns(categorical, numeric, dataset.derived)
     report_file = Path(params.paths.validation) / "train.json"
     schema = model_input(load_contracts(dataset).features, inputs)
-    _, report = enforce([(schema, train, params.paths.train)], report_file)
     pipeline = estimators.build_pipeline(
         params.model, categorical, numeric, params.seed, dataset.derived, dataset.task
     )
     started = time.perf_counter()
-    if params.search.method == SearchMethod.none:
-        estimators.fit(pipeline, train, inputs, dataset.target)
-        searched = {"method": "none"}
-    else:
-        pipeline, searched = search_space(params, pipeline, train, inputs)
+    if on_dask and params.model.name == "xgboost" and params.search.method == SearchMethod.none:
+        # Past memory: the table stays in partitions; XGBoost trains on them where they are.
+        from pipeline.modeling.on_cluster import fit_on_cluster
+
+        table = check_parts(schema, params.paths.train, params.paths.train)
+        report = conclude([table], report_file, None)
+        pipeline, rows = fit_on_cluster(pipeline, params.paths.train, inputs, dataset.target)
         estimators.fit_done(pipeline)
+        searched = {"method": "none", "trained_on": "dask"}
+    else:
+        train = pd.read_parquet(params.paths.train)
+        _, report = enforce([(schema, train, params.paths.train)], report_file)
+        rows = len(train)
+        if params.search.method == SearchMethod.none:
+            estimators.fit(pipeline, train, inputs, dataset.target)
+            searched = {"method": "none"}
+        else:
+            pipeline, searched = search_space(params, pipeline, train, inputs, on_dask)
+            estimators.fit_done(pipeline)
     fit_seconds = time.perf_counter() - started
     model_file.save(pipeline, params.paths.model)
     write_json(searched, params.paths.search)
     write_json(report, report_file)
     found = f", best of {searched['candidates']} by search" if "candidates" in searched else ""
-    return f"{params.model.name} fitted on {len(train):,} rows in {fit_seconds:.1f}s{found}"
+    where = " on the Dask cluster" if searched.get("trained_on") == "dask" else ""
+    return f"{params.model.name} fitted on {rows:,} rows{where} in {fit_seconds:.1f}s{found}"
 
 
-def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: list[str]):
+def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: list[str], on_dask):
+    import joblib
+
     from pipeline.modeling.search import random_search
     from pipeline.modeling.tasks import task_info
 
@@ -50,18 +73,21 @@ def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: lis
     spaces = params.search.spaces
     if params.model.name not in spaces:
         raise ConfigError(f"search.spaces has no space for model {params.model.name!r}")
-    return random_search(
-        pipeline,
-        train,
-        columns,
-        params.dataset.target,
-        space={key: list(values) for key, values in spaces[params.model.name].items()},
-        n_iter=params.search.n_iter,
-        cv=params.search.cv,
-        scoring=params.search.scoring or task.search_scoring,
-        seed=params.seed,
-        stratified=task.name == "classification",
-    )
+    # On Dask, each candidate's cross-validated fits run on the cluster's workers.
+    with joblib.parallel_backend("dask") if on_dask else contextlib.nullcontext():
+        return random_search(
+            pipeline,
+            train,
+            columns,
+            params.dataset.target,
+            space={key: list(values) for key, values in spaces[params.model.name].items()},
+            n_iter=params.search.n_iter,
+            cv=params.search.cv,
+            scoring=params.search.scoring or task.search_scoring,
+            seed=params.seed,
+            stratified=task.name == "classification",
+            n_jobs=-1 if on_dask else 1,
+        )
 
 
 if __name__ == "__main__":
