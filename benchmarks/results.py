@@ -1,6 +1,7 @@
 """Collect the benchmarks' JSON files into reports/bench/results.json, judged against targets.
 
-Each benchmark writes its own file (repro.json, sweep.json, serve.json, report.json); this
+Each benchmark writes its own file (repro.json, sweep.json, serve.json, report.json,
+scale.json); this
 reads whichever exist, checks every target that one of them measured, and prints the table
 that is also written to reports/bench/results.md.
 
@@ -37,6 +38,10 @@ TARGETS = [
            per_rows=True),
     Target("peak RSS of any stage at x10", "repro", ("scale", "x10", "peak_rss_mib"), 4096,
            unit="MiB"),
+    Target("dask engine: peak RSS of any stage, any factor", "scale",
+           ("summary", "dask_largest_peak_rss_mib"), 8192, unit="MiB"),
+    Target("dask engine: time growth / row growth, smallest to largest", "scale",
+           ("summary", "dask_time_growth_per_rows"), 1.0),
     Target("sweep speed-up with two workers", "sweep", ("speedup_two_workers",), 1.6,
            at_most=False),
     Target("serving p99, one row, one client", "serve", ("sequential", "one_row", "p99_ms"), 25,

@@ -75,7 +75,13 @@ def test_the_framework_tests_compose_the_fixture_dataset_read_from_files():
 def test_every_model_choice_has_an_estimator_for_its_tasks():
     from pipeline.modeling.estimators import ESTIMATORS
 
-    assert set(GROUPS["model"]) == {"logistic_regression", "ridge", "random_forest", "hist_gbm"}
+    assert set(GROUPS["model"]) == {
+        "logistic_regression",
+        "ridge",
+        "random_forest",
+        "hist_gbm",
+        "xgboost",
+    }
     assert set(GROUPS["model"]) == set(ESTIMATORS["classification"]) | set(ESTIMATORS["regression"])
 
 

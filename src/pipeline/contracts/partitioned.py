@@ -59,7 +59,9 @@ def merge(partials: list[dict], source: str) -> dict:
     failures = causes(list(merged.values()))
     report = {"table": first["table"], "file": source, "rows": sum(p["rows"] for p in partials)}
     if "dropped_columns" in first:
-        report["dropped_columns"] = sorted({c for p in partials for c in p["dropped_columns"]})
+        report["dropped_columns"] = sorted(
+            {c for p in partials for c in p.get("dropped_columns", [])}
+        )
     return report | {"valid": not failures, "failures": failures}
 
 
@@ -115,6 +117,7 @@ def _unique_failure(rows: pd.DataFrame, columns: list[str], rule: str, batch_col
     if rule == "field_uniqueness":
         examples = rows[columns[0]].astype(str).unique()[:EXAMPLES].tolist()
     else:
+        columns = sorted(columns)  # as pandera's failure cases name them
         examples = [
             f"row {index}: " + ", ".join(f"{c}={rows.at[index, c]}" for c in columns)
             for index in rows.index[:EXAMPLES]

@@ -70,8 +70,21 @@ def announce(client, what: str) -> None:
 def run_tasks(tasks: list[tuple]) -> list:
     """Run `(function, *args)` tasks on the cluster of the active client; results in order.
 
-    An exception in a task (a file that cannot be read) is raised here as it was raised there.
+    Every task ends (done or failed) before this returns or raises, so none still writes
+    into an output the stage is discarding; the first failed task in order raises its own
+    exception here, as the pandas engine, reading in that order, would have.
     """
     import dask
+    from distributed import default_client, wait
 
-    return list(dask.compute(*(dask.delayed(task[0], pure=False)(*task[1:]) for task in tasks)))
+    delayed = [dask.delayed(task[0], pure=False)(*task[1:]) for task in tasks]
+    try:
+        client = default_client()
+    except ValueError:  # no cluster: Dask's local threads
+        return list(dask.compute(*delayed))
+    futures = client.compute(delayed)
+    wait(futures)
+    for future in futures:
+        if future.status == "error":
+            future.result()  # raises the task's exception
+    return client.gather(futures)

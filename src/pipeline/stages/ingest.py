@@ -120,8 +120,9 @@ def on_dask(params: Mapping, tables: TableSet) -> IngestCounts:
                     done.batch_rows.update(frame[batch].astype(str).value_counts().to_dict())
         return done
     files = _landed(landing, tables, source["tables"])
-    headers = {name: _headers(name, paths, tables, source["csv"]) for name, paths in files.items()}
-    salt = private.salt_for(params["privacy"], {c for h in headers.values() for c in h})
+    # The columns of every file, from their headers, so privacy can name an unknown one.
+    present = {c for paths in files.values() for p in paths for c in _header(p, source["csv"])}
+    salt = private.salt_for(params["privacy"], present)
     done = IngestCounts({}, privacy=private.summary(params["privacy"]))
     with atomic_dir(out_dir) as out:
         for name, paths in files.items():
@@ -129,12 +130,12 @@ def on_dask(params: Mapping, tables: TableSet) -> IngestCounts:
             batch = tables.batch_column if name == tables.batch_table else None
             results = run_tasks(
                 [
-                    (_ingest_file, path, path.resolve(), index, source["csv"], batch, headers[name],
+                    (_ingest_file, path, path.resolve(), index, source["csv"], batch,
                      dict(params["privacy"]), salt, rows, folder)
                     for index, path in enumerate(paths)
                 ]
             )  # fmt: skip
-            _same_types(folder, results)
+            _conform(paths, results)
             done.rows[name] = sum(result["rows"] for result in results)
             for path, result in zip(paths, results, strict=True):
                 done.batch_rows.update(result["batch_rows"])
@@ -154,20 +155,6 @@ def _landed(landing: Path, tables: TableSet, globs: Mapping) -> dict[str, list[P
     return matched
 
 
-def _headers(name: str, paths: list[Path], tables: TableSet, csv: Mapping) -> list[str]:
-    """The table's columns over all its files, as the pandas engine's concatenation has them."""
-    columns: list[str] = []
-    for path in paths:
-        header = _header(path, csv)
-        if name == tables.batch_table and tables.batch_column not in header:
-            header = [tables.batch_column, *header]
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise InputError(f"{path}: column(s) {missing} missing (present in {paths[0]})")
-        columns += [c for c in header if c not in columns]
-    return columns
-
-
 def _header(path: Path, csv: Mapping) -> list[str]:
     if path.suffix == ".parquet" and path.stat().st_size:
         import pyarrow.parquet as pq
@@ -181,14 +168,14 @@ def _header(path: Path, csv: Mapping) -> list[str]:
     return []
 
 
-def _ingest_file(path, absolute, index, csv, batch, columns, privacy, salt, rows, folder) -> dict:
+def _ingest_file(path, absolute, index, csv, batch, privacy, salt, rows, folder) -> dict:
     try:  # read where the worker runs; name the file as the repository does
         frame = read_file(absolute, csv)
     except InputError as error:
         raise InputError(str(error).replace(str(absolute), str(path))) from None
     if batch and batch not in frame.columns:
         frame.insert(0, batch, path.stem)
-    frame = storable(private.apply(frame.reindex(columns=columns), privacy, salt))
+    frame = storable(private.apply(frame, privacy, salt))
     parts = []
     for number, piece in enumerate(chunks(frame, rows, batch)):
         parts.append(str(write_part(piece, folder, PART.format(index, number))))
@@ -197,23 +184,30 @@ def _ingest_file(path, absolute, index, csv, batch, columns, privacy, salt, rows
     return {"rows": len(frame), "batch_rows": counts, "parts": parts, "types": types}
 
 
-def _same_types(folder: Path, results: list[dict]) -> None:
-    """Give every part of a table one type per column, as concatenating them in pandas would:
-    numbers of different kinds become float, anything else mixed becomes text."""
+def _conform(paths: list[Path], results: list[dict]) -> None:
+    """The parts of one table as concatenating its files in pandas gives them: a later file
+    may add a column (missing in earlier parts) but not lose one, and a column whose type
+    differs between files becomes float (numbers of different kinds) or text."""
+    columns: list[str] = []
+    for path, result in zip(paths, results, strict=True):
+        missing = [c for c in columns if c not in result["types"]]
+        if missing:
+            raise InputError(f"{path}: column(s) {missing} missing (present in {paths[0]})")
+        columns += [c for c in result["types"] if c not in columns]
     kinds: dict[str, set[str]] = {}
     for result in results:
         for column, kind in result["types"].items():
             kinds.setdefault(column, set()).add(kind)
-    mixed = {c: k for c, k in kinds.items() if len(k) > 1}
-    if not mixed:
-        return
     target = {
         c: "float64" if all(k.startswith(("int", "float")) for k in ks) else "str"
-        for c, ks in mixed.items()
+        for c, ks in kinds.items()
+        if len(ks) > 1 or any(c not in r["types"] for r in results)
     }
     for result in results:
+        if list(result["types"]) == columns and not target:
+            continue
         for part in result["parts"]:
-            frame = pd.read_parquet(part)
+            frame = pd.read_parquet(part).reindex(columns=columns)
             for column, kind in target.items():
                 values = frame[column]
                 frame[column] = (
