@@ -31,8 +31,8 @@ MEMORY_TARGET_MIB = 8 * 1024
 def one_run(tmp: Path, engine: str, factor: int, seed: int) -> dict:
     repo = fresh_repo(tmp / f"{engine}-x{factor}")
     rows = land_upsampled(repo, factor, seed)
-    sh(sys.executable, "-m", "pipeline.cli", "params", f"engine={engine}", "model=xgboost",
-       cwd=repo)  # fmt: skip
+    choices = ["source=files", f"engine={engine}", "model=xgboost"]
+    sh(sys.executable, "-m", "pipeline.cli", "params", *choices, cwd=repo)
     commit(repo, f"engine={engine}")
     log = tmp / f"{engine}-x{factor}.jsonl"
     metered(repo, log)
