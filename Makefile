@@ -62,8 +62,8 @@ new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 check: setup ## The monitoring gate on the last run: exit 0 pass, 1 a check failed, 2 cannot tell
 	python -m pipeline.cli check
 
-serve: setup ## Serve the model on 127.0.0.1:8000 (docs at /docs); MODEL=file to pick one
-	python -m pipeline.cli serve $(if $(MODEL),--model $(MODEL))
+serve: setup ## Serve the model on 127.0.0.1:8000 (docs at /docs); MODEL=file, WORKERS=2
+	python -m pipeline.cli serve $(if $(MODEL),--model $(MODEL)) $(if $(WORKERS),--workers $(WORKERS))
 
 monitor: setup ## Drift and live quality of the served traffic, with the gate (exit 0/1/2)
 	python -m pipeline.cli monitor
@@ -89,7 +89,7 @@ params: setup ## Compose conf/ into params.yaml (commit the result)
 params-check: setup ## Fail if params.yaml is stale against conf/
 	python -m pipeline.cli params --check
 
-lint: setup-dev ## ruff, formatting, params sync, large files (the pre-commit hooks), undeclared imports
+lint: setup-dev ## ruff, formatting, params sync, large files, workflows, Dockerfile (the pre-commit hooks), undeclared imports
 	pre-commit run --all-files --show-diff-on-failure
 	deptry src  # every package src/ imports is declared in pyproject.toml
 

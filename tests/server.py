@@ -18,9 +18,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def call(base: str, path: str, body: bytes | None = None, content_type="application/json"):
+def call(
+    base: str,
+    path: str,
+    body: bytes | None = None,
+    content_type="application/json",
+    headers: dict | None = None,
+):
     """(status, parsed JSON) of one request; HTTP errors are answers too."""
-    request = urllib.request.Request(base + path, data=body, headers={"content-type": content_type})
+    headers = {"content-type": content_type, **(headers or {})}
+    request = urllib.request.Request(base + path, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -38,18 +45,26 @@ def serve_command(model_file: Path | None, port: int, log_file: Path) -> list[st
 
 
 def start_server(
-    model_file: Path | None, log_file: Path, *extra: str, cwd: Path
+    model_file: Path | None, log_file: Path, *extra: str, cwd: Path, env: dict | None = None
 ) -> tuple[subprocess.Popen, str]:
     """`serve` in `cwd`, a repository whose params.yaml describes the model's dataset (its
     contract and API); return the process and the base URL once /health answers."""
     port = free_port()
-    process = subprocess.Popen(
-        [*serve_command(model_file, port, log_file), *extra],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    return wait_for_health(
+        subprocess.Popen(
+            [*serve_command(model_file, port, log_file), *extra],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        ),
+        port,
     )
+
+
+def wait_for_health(process: subprocess.Popen, port: int) -> tuple[subprocess.Popen, str]:
+    """The process and its base URL once /health answers on `port`."""
     base = f"http://127.0.0.1:{port}"
     for _ in range(240):  # up to two minutes on a loaded machine
         if process.poll() is not None:

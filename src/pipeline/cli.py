@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--model", type=Path, help="model file (default: serve.model or paths.model)"
     )
+    serve.add_argument("--host", help="address to bind (default: serve.host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="default: serve.port")
+    serve.add_argument("--workers", type=int, help="worker processes (default: serve.workers)")
     serve.add_argument("--request-log", type=Path, help="default: serve.request_log")
     serve.add_argument("--candidate", type=Path, help="A/B: a second model file")
     serve.add_argument("--candidate-share", type=float, help="its share of requests (0..1)")
@@ -164,7 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.serving.server import serve_command
 
         return serve_command(
-            args.model, args.port, args.request_log, args.candidate, args.candidate_share
+            args.model,
+            args.host,
+            args.port,
+            args.workers,
+            args.request_log,
+            args.candidate,
+            args.candidate_share,
         )
     elif args.command == "monitor":
         from pipeline.monitoring.traffic import monitor_command

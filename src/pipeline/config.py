@@ -383,6 +383,8 @@ class ServeConfig:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1  # worker processes (gunicorn with uvicorn workers)
+    drain_seconds: int = 30  # on SIGTERM, requests being answered get this long to finish
     # The model file to serve; null: the version in registry stage `stage`, fetched from the
     # DVC remote, or the workspace model (paths.model) when no version has that stage.
     model: str | None = None
@@ -397,6 +399,9 @@ class ServeConfig:
     # Outcomes that arrive later, one JSON line each: {"id": <prediction id>, <target>: 0|1}.
     labels: str = "logs/labels.jsonl"
     monitor_dir: str = "reports/live"  # where `monitor` writes its reports
+    # Bucket bounds of the served-score histogram on /metrics; null: twenty bins of
+    # probability for a classifier, the deciles of evaluate's predictions for a regressor.
+    score_buckets: list[float] | None = None
 
 
 class EngineName(StrEnum):

@@ -329,7 +329,9 @@ def test_reload_swaps_in_a_promoted_model_without_dropping_a_request(
 ):
     served_file = tmp_path / "serving.skops"
     served_file.write_bytes(trained[1].read_bytes())
-    process, base = start_server(served_file, tmp_path / "log.jsonl", cwd=repo)
+    token = {"Authorization": "Bearer reload-test-token"}
+    env = os.environ | {"PIPELINE_ADMIN_TOKEN": "reload-test-token"}
+    process, base = start_server(served_file, tmp_path / "log.jsonl", cwd=repo, env=env)
     body = json.dumps({"rows": request_rows(frames["holdout"].head(5))})
     answers: list[tuple[int, str]] = []
     stop = threading.Event()
@@ -347,13 +349,13 @@ def test_reload_swaps_in_a_promoted_model_without_dropping_a_request(
         tmp = tmp_path / ".serving.skops.tmp"
         tmp.write_bytes(second_model.read_bytes())
         tmp.replace(served_file)  # promotion: the new file appears whole
-        status, reloaded = call(base, "/reload", b"")
+        status, reloaded = call(base, "/reload", b"", headers=token)
         time.sleep(2)
         stop.set()
         worker.join(timeout=60)
         # A refused file keeps the served model.
         served_file.write_bytes(b"PK\x03\x04 broken")
-        refused_status, refusal = call(base, "/reload", b"")
+        refused_status, refusal = call(base, "/reload", b"", headers=token)
     finally:
         process.terminate()
         process.wait(timeout=30)

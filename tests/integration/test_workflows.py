@@ -120,6 +120,18 @@ def test_ci_lint_job_runs_under_act(tmp_path):
 
 
 @pytest.mark.slow
+def test_ci_image_job_is_skipped_under_act_and_says_why(tmp_path):
+    repo = make_repo(tmp_path / "repo", landed=LANDED)
+    result = act(repo, "ci.yml", "-j", "image")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "Job succeeded" in output
+    assert "skipped under act, which runs jobs on this machine without a Docker engine" in output
+    ran = re.findall(r"⭐ Run Main (.+)", output)
+    assert ran == ["Skipped under act"], ran  # nothing that needs Docker was attempted
+
+
+@pytest.mark.slow
 def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(tmp_path):
     repo = make_repo(tmp_path / "repo", landed=LANDED)
     run(["dvc", "repro"], repo)

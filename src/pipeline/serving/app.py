@@ -1,16 +1,21 @@
 """The prediction API: FastAPI over a model file loaded through the skops allow-list.
 
-`make serve` (or `python -m pipeline.cli serve`) runs it under uvicorn on 127.0.0.1.
+`make serve` (or `python -m pipeline.cli serve`) runs it under gunicorn with uvicorn
+workers on 127.0.0.1; serving/factory.py builds it from params.yaml for any ASGI server.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at
 # runtime, and the request model is built at runtime, from the model file.
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 import math
+import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -32,8 +37,13 @@ from threadpoolctl import ThreadpoolController
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.modeling.model_file import load as load_model
 from pipeline.modeling.tasks import REGRESSION, TaskInfo, model_task, predict
+from pipeline.serving.admin import require_admin
+from pipeline.serving.metrics import CountRequests, ServerMetrics
 from pipeline.serving.request_log import RequestLog
 from pipeline.serving.request_schema import row_model
+from pipeline.serving.workers import POLL_SECONDS, Siblings
+
+logger = logging.getLogger("pipeline.serving")
 
 
 def model_categories(pipeline) -> dict[str, list[str]]:
@@ -170,6 +180,11 @@ class ModelSet:
             "candidate_share": self.candidate_share,
         }
 
+    def roles(self) -> dict[str, str | None]:
+        """The versions by role, as the metrics label them."""
+        primary, candidate = self.current
+        return {"served": primary.version, "candidate": candidate.version if candidate else None}
+
 
 class LimitBody:
     """Refuse a body declared larger than the limit before reading it (plain ASGI: cheaper
@@ -190,7 +205,44 @@ class LimitBody:
         return declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes
 
 
-def create_app(
+class Reloader:
+    """Reload the model set here, and keep this worker on the generation its siblings
+    announce (see serving/workers.py)."""
+
+    def __init__(self, served: ModelSet, siblings: Siblings, metrics: ServerMetrics):
+        self.served, self.siblings, self.metrics = served, siblings, metrics
+        self.seen = siblings.generation()
+
+    def reload(self) -> tuple[Served, Served | None]:
+        """Load the files again; raises (and keeps the old models) when they are refused."""
+        before = self.served.roles()
+        try:
+            fresh = self.served.reload()
+        except (PipelineError, FileNotFoundError):
+            self.metrics.reloads.labels(outcome="refused").inc()
+            raise
+        self.metrics.reloads.labels(outcome="loaded").inc()
+        self.metrics.serving(self.served.roles(), before)
+        return fresh
+
+    def announce(self) -> None:
+        self.seen = self.siblings.announce_reload()
+
+    async def follow(self) -> None:
+        """Poll the generation; reload on a worker thread when a sibling announced one."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            generation = self.siblings.generation()
+            if generation == self.seen:
+                continue
+            self.seen = generation
+            try:
+                await run_in_threadpool(self.reload)
+            except (PipelineError, FileNotFoundError) as error:
+                logger.warning("worker %d kept the served model: %s", os.getpid(), error)
+
+
+def build_app(
     served: ModelSet,
     *,
     threshold: float,
@@ -201,11 +253,15 @@ def create_app(
     api: Mapping[str, str],
     joined: list[str] | None = None,
     about: dict[str, Any] | None = None,
+    admin_token: str | None = None,
+    metrics: ServerMetrics,
+    siblings: Siblings | None = None,
 ) -> FastAPI:
     """The API over a model set; the request schema follows the primary model's raw inputs.
 
     `contract` is the features contract; `joined` names the input columns featurize joined
-    from other tables, which a client must bring (the docs say so).
+    from other tables, which a client must bring (the docs say so). `admin_token` guards
+    /reload (None: it is off). `siblings` connects the worker processes of one server.
     """
     columns, categories = served.current[0].inputs
     task = served.current[0].task
@@ -223,8 +279,24 @@ def create_app(
             f"\n\nA row holds the model's raw input columns. {', '.join(joined)} are added by "
             "featurize (joined from other tables, or computed): the client sends them too."
         )
-    app = FastAPI(title=api["title"], version=served.current[0].version, description=description)
+    reloader = Reloader(served, siblings or Siblings(None), metrics)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # In the worker, not where the app was built: gunicorn builds it once and forks.
+        metrics.serving(served.roles(), {})
+        metrics.log_bytes.set(log.size())
+        follower = asyncio.create_task(reloader.follow()) if reloader.siblings.shared else None
+        yield
+        if follower:
+            follower.cancel()
+
+    app = FastAPI(
+        title=api["title"],
+        version=served.current[0].version,
+        description=description,
+        lifespan=lifespan,
+    )
     app.add_middleware(LimitBody, max_body_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -245,8 +317,10 @@ def create_app(
                 {"id": id_, "time": now, "model_version": model.version, "inputs": row}
                 | {task.score: p}
                 for id_, row, p in zip(ids, rows, scores, strict=True)
-            ]
+            ],
+            observe=metrics.logged,
         )
+        metrics.scored(model.version, scores)
         if task is REGRESSION:
             answers = [{"id": id_, "prediction": p} for id_, p in zip(ids, scores, strict=True)]
         else:
@@ -264,21 +338,31 @@ def create_app(
 
     @app.get("/health")
     def health():
-        return {"status": "ok", **served.versions()}
+        return {"status": "ok", **served.versions(), "worker": os.getpid()}
 
     @app.get("/model")
     def model_info():
         return {**served.versions(), "model_file": str(served.files[0]), **(about or {})}
 
-    @app.post("/reload")
+    @app.get("/metrics", include_in_schema=False)
+    def scrape():
+        return metrics.page()
+
+    @app.post("/reload", dependencies=[Depends(require_admin(admin_token))])
     def reload():
-        """Pick up a newly promoted model file without dropping a request."""
+        """Pick up a newly promoted model file without dropping a request, in every worker.
+        Needs `Authorization: Bearer <PIPELINE_ADMIN_TOKEN>`."""
         try:
-            served.reload()
+            reloader.reload()
         except (PipelineError, FileNotFoundError) as error:
             return JSONResponse({"detail": f"kept the served model: {error}"}, status_code=409)
+        reloader.announce()
         return served.versions()
 
+    # Outermost, so refusals (413) and errors are counted too.
+    app.add_middleware(
+        CountRequests, metrics=metrics, routes=frozenset(route.path for route in app.routes)
+    )
     return app
 
 

@@ -1,21 +1,32 @@
 """Every prediction, appended as one JSON line: what the pipeline reads back for monitoring.
 
-Safe under concurrent requests (a thread lock, plus an advisory file lock for several server
-processes) and rotated by size: a full file is renamed with a timestamp and a new one begun.
+Safe under concurrent requests (a thread lock) and several server processes (an advisory
+file lock, and a check that the locked file is still the log, not one another process has
+just rotated away), and rotated by size: a full file is renamed with a timestamp and a new
+one begun.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 # One encoder for every line: `json.dumps(record, sort_keys=True)` builds a new one per call,
 # which is a tenth of the cost of logging a 1,000-row request. Same text either way.
 _LINE = json.JSONEncoder(sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Appended:
+    size: int  # bytes in the log after the append (0 when it was rotated)
+    rotated: bool
 
 
 class RequestLog:
@@ -25,20 +36,44 @@ class RequestLog:
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def append(self, records: list[dict[str, Any]]) -> None:
+    def append(
+        self, records: list[dict[str, Any]], observe: Callable[[Appended], None] | None = None
+    ) -> Appended:
+        """Append the records as one block; `observe` sees the outcome while the file is
+        still locked, so what it records follows the order of the writes."""
         lines = "".join(_LINE.encode(record) + "\n" for record in records)
-        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with self._lock:
+            while True:
+                handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                if self._is_current(handle):
+                    break
+                # Another process rotated the file between our open and our lock.
+                handle.close()
             try:
                 handle.write(lines)
                 handle.flush()
-                if handle.tell() >= self.rotate_bytes:
+                appended = Appended(handle.tell(), rotated=handle.tell() >= self.rotate_bytes)
+                if appended.rotated:
                     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
                     self.path.rename(
                         self.path.with_name(f"{self.path.stem}-{stamp}-{time.time_ns()}.jsonl")
                     )
+                    appended = Appended(0, rotated=True)
+                if observe:
+                    observe(appended)
+                return appended
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()  # closing releases the lock
+
+    def _is_current(self, handle) -> bool:
+        try:
+            return os.fstat(handle.fileno()).st_ino == os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
+
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
 
     def files(self) -> list[Path]:
         """Rotated files, oldest first, then the current one."""

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
+
+from gunicorn.app.base import Application
+
+from pipeline.serving.workers import prepare_shared_dir
+
+GUNICORN_CONFIG = "python:pipeline.serving.gunicorn_conf"
+APP = "pipeline.serving.factory:create_app()"
 
 
 def serving_model(given: Path | None, cfg, workspace_model: str) -> Path:
@@ -22,55 +31,57 @@ def serving_model(given: Path | None, cfg, workspace_model: str) -> Path:
     return Path(workspace_model)
 
 
-def joined_columns(dataset) -> list[str]:
-    """Model inputs that featurize joined from other tables: not in the batch table's contract."""
-    from pipeline.contracts.dataset import load_contracts
-    from pipeline.modeling.inputs import input_columns
-
-    if len(dataset.tables) == 1:
-        return []
-    raw = load_contracts(dataset).raw[dataset.batch.table]
-    inputs = input_columns(
-        list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
-    )
-    return [column for column in inputs if column not in raw.columns]
-
-
 def serve_command(
     model: Path | None,
+    host: str | None,
     port: int | None,
+    workers: int | None,
     request_log: Path | None,
     candidate: Path | None,
     candidate_share: float | None,
 ) -> int:
-    """Serve until interrupted; exit 1 with the reason when the model cannot be served."""
-    import uvicorn
-
+    """Serve until stopped; exit 1 with the reason when the model cannot be served, before
+    any worker starts."""
     from pipeline.config import load_params
-    from pipeline.contracts.dataset import load_contracts
     from pipeline.errors import PipelineError
-    from pipeline.serving.app import ModelSet, about_workspace, create_app
-    from pipeline.serving.request_log import RequestLog
 
     params = load_params()
     cfg = params.serve
-    candidate = candidate or (Path(cfg.candidate) if cfg.candidate else None)
-    share = cfg.candidate_share if candidate_share is None else candidate_share
+    settings = {
+        "PIPELINE_SERVE_MODEL": serving_model(model, cfg, params.paths.model),
+        "PIPELINE_SERVE_REQUEST_LOG": request_log,
+        "PIPELINE_SERVE_CANDIDATE": candidate,
+        "PIPELINE_SERVE_CANDIDATE_SHARE": candidate_share,
+        "PIPELINE_SERVE_BIND": f"{host or cfg.host}:{port or cfg.port}",
+        "PIPELINE_SERVE_WORKERS": workers,
+    }
+    os.environ.update({name: str(value) for name, value in settings.items() if value is not None})
+    shared, created = prepare_shared_dir()
     try:
-        served = ModelSet(serving_model(model, cfg, params.paths.model), candidate, share)
-        app = create_app(
-            served,
-            threshold=params.evaluate.threshold,
-            max_rows=cfg.max_rows,
-            max_body_bytes=cfg.max_body_bytes,
-            log=RequestLog(request_log or cfg.request_log, cfg.rotate_bytes),
-            contract=load_contracts(params.dataset).features,
-            api=params.dataset.api,
-            joined=joined_columns(params.dataset),
-            about=about_workspace(params),
-        )
+        # Built here, before gunicorn starts: a model that cannot be served is one clear
+        # message and exit code, not a worker that fails to boot.
+        from pipeline.serving.factory import create_app
+
+        app = create_app()
     except (PipelineError, FileNotFoundError) as error:
         print(f"serve: {error}", file=sys.stderr)
+        if created:
+            shutil.rmtree(shared, ignore_errors=True)
         return 1
-    uvicorn.run(app, host=cfg.host, port=port or cfg.port, log_level="warning")
+    sys.stdout.flush()
+    Gunicorn(app).run()  # the same settings as `gunicorn --config GUNICORN_CONFIG APP`
     return 0
+
+
+class Gunicorn(Application):
+    """gunicorn in this process, with the gunicorn config and an app already built."""
+
+    def __init__(self, app):
+        self.application = app
+        super().__init__()
+
+    def load_config(self) -> None:
+        self.load_config_from_module_name_or_filename(GUNICORN_CONFIG)
+
+    def load(self):
+        return self.application
