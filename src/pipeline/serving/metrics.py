@@ -8,7 +8,6 @@ worker answers it, adds them up. The variable must be set before the workers sta
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Sequence
 
@@ -24,13 +23,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pipeline.serving.workers import shared_dir
+
 # A classifier's score is a probability: twenty equal bins.
 PROBABILITY_BUCKETS = tuple(round(0.05 * step, 2) for step in range(1, 21))
-
-
-def shared_dir() -> str | None:
-    """Where worker processes share metrics and reloads; None for a single process."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 class ServerMetrics:

@@ -3,7 +3,8 @@ they share ($PROMETHEUS_MULTIPROC_DIR, where their metrics are too).
 
 A reload is a request to one worker: that worker loads the new model, answers, and bumps a
 generation number here; every other worker sees the number change within `POLL_SECONDS`
-and loads the same files. A worker that starts later loads the files as they are then.
+and loads the same files. A worker gunicorn restarts later is forked from the app as first
+built: it sees a newer generation than that app knew and loads the files too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ READY_FILE = "ready"
 SHARED = "PROMETHEUS_MULTIPROC_DIR"
 
 _prepared: tuple[str, bool] | None = None
+
+
+def shared_dir() -> str | None:
+    """Where the worker processes share metrics and reloads; None for a single process."""
+    return os.environ.get(SHARED) or None
 
 
 def prepare_shared_dir() -> tuple[str, bool]:
