@@ -7,7 +7,9 @@ import pty
 import subprocess
 import sys
 
-from pipeline.lifecycle.queue import parse_status
+import pytest
+
+from pipeline.lifecycle.queue import STATUS_ATTEMPTS, parse_status, queue_status
 
 SHOW = (
     "from pipeline import progress; progress.step('landing 2013-07'); "
@@ -65,3 +67,40 @@ def test_queue_status_is_read_task_by_task_with_its_workers():
         "3fdeec8": "Failed",
     }
     assert active == 1
+
+
+# A stand-in for `dvc queue status` that fails its first N reads the way dvc does when it
+# catches a worker mid-write, then answers; it counts its calls in a file.
+FLAKY_STATUS = """
+import sys
+
+import pytest
+from pathlib import Path
+calls = Path(sys.argv[1])
+count = int(calls.read_text() or 0) + 1 if calls.exists() else 1
+calls.write_text(str(count))
+if count <= int(sys.argv[2]):
+    sys.exit("ERROR: unexpected error - Expecting value: line 1 column 1 (char 0)")
+print("Task     Name  Created   Status")
+print("20f9629  a     02:04 AM  Running")
+print("Worker status: 1 active, 0 idle")
+"""
+
+
+def flaky_status(tmp_path, failures: int) -> tuple[list[str], object]:
+    calls = tmp_path / "calls"
+    return [sys.executable, "-c", FLAKY_STATUS, str(calls), str(failures)], calls
+
+
+def test_a_queue_read_caught_mid_write_is_retried(tmp_path):
+    command, calls = flaky_status(tmp_path, failures=2)
+    tasks, active = queue_status(command, pause_seconds=0)
+    assert (tasks, active) == ({"20f9629": "Running"}, 1)
+    assert calls.read_text() == "3"
+
+
+def test_a_queue_that_keeps_failing_says_so(tmp_path):
+    command, calls = flaky_status(tmp_path, failures=STATUS_ATTEMPTS)
+    with pytest.raises(RuntimeError, match=f"failed {STATUS_ATTEMPTS} times: ERROR: unexpected"):
+        queue_status(command, pause_seconds=0)
+    assert calls.read_text() == str(STATUS_ATTEMPTS)

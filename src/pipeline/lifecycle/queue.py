@@ -14,6 +14,10 @@ import time
 from pipeline import progress
 
 WAITING = {"Queued", "Running"}
+DVC_QUEUE_STATUS = [sys.executable, "-m", "dvc", "queue", "status"]
+# `dvc queue status` can read a task's JSON file while its worker is still writing it and
+# fail with "Expecting value" (treeverse/dvc#8014); the next read sees the whole file.
+STATUS_ATTEMPTS = 5
 # With tasks still queued and no worker for this long, nobody will run them.
 NO_WORKER_SECONDS = 30
 
@@ -33,13 +37,19 @@ def parse_status(text: str) -> tuple[dict[str, str], int | None]:
     return tasks, active
 
 
-def queue_status() -> tuple[dict[str, str], int | None]:
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", "queue", "status"], capture_output=True, text=True
+def queue_status(
+    command: list[str] = DVC_QUEUE_STATUS, pause_seconds: float = 1.0
+) -> tuple[dict[str, str], int | None]:
+    """Read the queue, retrying a failed read a few times before giving up."""
+    for attempt in range(1, STATUS_ATTEMPTS + 1):
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode == 0:
+            return parse_status(result.stdout)
+        if attempt < STATUS_ATTEMPTS:
+            time.sleep(pause_seconds)
+    raise RuntimeError(
+        f"dvc queue status failed {STATUS_ATTEMPTS} times: {result.stderr.strip()}"
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"dvc queue status failed: {result.stderr.strip()}")
-    return parse_status(result.stdout)
 
 
 def queue_wait_command(poll_seconds: float = 2.0, timeout_seconds: float | None = None) -> int:
