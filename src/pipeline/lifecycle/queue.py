@@ -47,9 +47,7 @@ def queue_status(
             return parse_status(result.stdout)
         if attempt < STATUS_ATTEMPTS:
             time.sleep(pause_seconds)
-    raise RuntimeError(
-        f"dvc queue status failed {STATUS_ATTEMPTS} times: {result.stderr.strip()}"
-    )
+    raise RuntimeError(f"dvc queue status failed {STATUS_ATTEMPTS} times: {result.stderr.strip()}")
 
 
 def queue_wait_command(poll_seconds: float = 2.0, timeout_seconds: float | None = None) -> int:
