@@ -29,6 +29,7 @@ ALL_STAGES = [
     "split",
     "train",
     "evaluate",
+    "analyze",
     "card",
     "data_report",
     "model_report",

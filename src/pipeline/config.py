@@ -41,6 +41,7 @@ class PathsConfig:
     card: str = "reports/model_card.md"
     search: str = "reports/search.json"
     monitoring: str = "reports/monitoring"
+    analysis: str = "reports/analysis"  # fairness across groups, feature dependence
     index: str = "reports/index.html"
 
 
@@ -92,6 +93,36 @@ class ModelGateConfig:
     max_roc_auc_drop: float = 0.05  # holdout ROC AUC minus the newest batch's
     min_r2: float = 0.0  # on the newest labelled batch: 0 is no better than its mean
     max_rmse_rise: float = 0.25  # newest batch's RMSE over the holdout's, minus 1
+    # Fairness on the newest batch, for each column of analysis.groups: the largest
+    # difference between two groups judged. null: reported, not gated.
+    max_demographic_parity_difference: float | None = 0.2  # share predicted positive
+    max_equalized_odds_difference: float | None = 0.2  # the larger of the TPR and FPR gaps
+    max_recall_gap: float | None = 0.2
+    max_precision_gap: float | None = 0.2
+    # Regression gaps are in the target's units, so only the dataset can set them.
+    max_mae_gap: float | None = None
+    max_mean_residual_gap: float | None = None
+
+
+@dataclass
+class DependenceConfig:
+    """Partial dependence with individual curves for the most important features."""
+
+    features: int = 3  # the top features by permutation importance
+    rows: int = 1000  # holdout rows (drawn with `seed`) whose predictions are averaged
+    curves: int = 50  # individual curves kept for the plots, of those rows
+    grid: int = 20  # values of each feature, between its 5th and 95th percentiles
+
+
+@dataclass
+class AnalysisConfig:
+    """Model analysis beyond overall metrics (the `analyze` stage)."""
+
+    # Columns whose groups must be treated alike: each gets per-group metrics and the
+    # disparities between its groups, on the holdout and the newest batch.
+    groups: list[str] = field(default_factory=list)
+    min_group_rows: int = 200  # a smaller group is reported as too small, not judged
+    dependence: DependenceConfig = field(default_factory=DependenceConfig)
 
 
 @dataclass
@@ -150,6 +181,7 @@ class DatasetConfig:
     # Row-local transforms kept inside the saved model, so the API takes raw columns.
     derived: dict[str, DerivedColumn] = field(default_factory=dict)
     slices: list[str] = field(default_factory=list)  # metrics per value of these columns
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     # Contracts: a dotted path to a `DatasetContracts` (Python), or null to build them from
     # `columns` (config alone).
     contracts: str | None = None

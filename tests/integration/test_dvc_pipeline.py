@@ -87,7 +87,7 @@ def test_changing_model_param_reruns_only_the_stages_after_train(repo):
     try:
         ran = stages_ran(run(["dvc", "repro"], repo).stdout)
         # the data report needs no model, so it does not rerun
-        assert ran == ["train", "evaluate", "card", "model_report", "report_index"]
+        assert ran == ["train", "evaluate", "analyze", "card", "model_report", "report_index"]
     finally:
         restore_committed_state(repo)
 

@@ -20,7 +20,7 @@ def feature_table(
         raise ConfigError(
             f"column(s) {missing} are not in the table featurize built "
             f"(it has {list(frame.columns)}): check dataset.features, dataset.target, "
-            "dataset.slices and dataset.featurize"
+            "dataset.slices, dataset.analysis.groups and dataset.featurize"
         )
     labelled = frame[frame[target].notna()]
     # Each column once: a slice column is often a model input too.

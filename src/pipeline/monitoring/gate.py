@@ -45,14 +45,47 @@ def checks(
     gate: Any,
     model_gate: Any,
     task: str = "classification",
+    groups: dict[str, Any] | None = None,
 ) -> list[Check]:
-    """Every check of the gate, in a fixed order, from the two report summaries.
+    """Every check of the gate, in a fixed order, from the report summaries.
 
-    `gate` holds the data limits (report.gate), `model_gate` the problem's quality limits
-    (dataset.gate), of which the checks of `task` apply.
+    `gate` holds the data limits (report.gate), `model_gate` the problem's quality and
+    fairness limits (dataset.gate), of which the checks of `task` apply. `groups` is the
+    analyze stage's groups.json.
     """
     quality = regression_checks if str(task) == "regression" else classification_checks
-    return data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
+    found = data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
+    return found + fairness_checks(groups or {}, model_gate, task)
+
+
+def fairness_checks(groups: dict[str, Any], model_gate: Any, task: str) -> list[Check]:
+    """Per group column and measure, the disparity on the newest batch against its limit.
+
+    A measure whose limit is null is reported by analyze but not gated.
+    """
+    from pipeline.modeling.fairness import measures
+    from pipeline.modeling.tasks import task_info
+
+    found = []
+    for column, result in groups.get("current", {}).items():
+        too_small = result["too_small"]
+        small = f"; too small to judge: {', '.join(too_small)}" if too_small else ""
+        for measure in measures(task_info(task)):
+            limit = getattr(model_gate, f"max_{measure.name}", None)
+            if limit is None:
+                continue
+            seen = result["measures"][measure.name]
+            name = f"{measure.label} across {column}"
+            if seen["value"] is None:
+                found.append(Check(name, None, limit, upper=True, detail=seen["reason"] + small))
+                continue
+            detail = (
+                f"worst group {seen['worst_group']}: {seen['metric'].replace('_', ' ')} "
+                f"{seen['worst_value']:.3f} (all judged groups {seen['overall']:.3f}, "
+                f"range {seen['lowest']:.3f}..{seen['highest']:.3f}){small}"
+            )
+            found.append(Check(name, seen["value"], limit, upper=True, detail=detail))
+    return found
 
 
 def data_checks(data: dict[str, Any], gate: Any) -> list[Check]:
@@ -151,16 +184,18 @@ def verdict(results: list[Check]) -> dict[str, Any]:
 
 def read_summaries(monitoring_dir: Path) -> tuple[dict, dict]:
     """The data and model summaries the report stages wrote, or a clear error."""
-    summaries = []
-    for name in ("data.json", "model.json"):
-        path = monitoring_dir / name
-        try:
-            summaries.append(json.loads(path.read_text()))
-        except FileNotFoundError as error:
-            raise PipelineError(f"{path} is missing: run `dvc repro` first") from error
-        except json.JSONDecodeError as error:
-            raise PipelineError(f"{path} is not valid JSON: {error}") from error
-    return summaries[0], summaries[1]
+    data, model = (read_summary(monitoring_dir / name) for name in ("data.json", "model.json"))
+    return data, model
+
+
+def read_summary(path: Path) -> dict:
+    """One summary a stage wrote, or a clear error."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path} is missing: run `dvc repro` first") from error
+    except json.JSONDecodeError as error:
+        raise PipelineError(f"{path} is not valid JSON: {error}") from error
 
 
 def check_command() -> int:
@@ -171,7 +206,10 @@ def check_command() -> int:
     try:
         params = load_params()
         data, model = read_summaries(Path(params.paths.monitoring))
-        results = checks(data, model, params.report.gate, params.dataset.gate, params.dataset.task)
+        groups = read_summary(Path(params.paths.analysis) / "groups.json")
+        results = checks(
+            data, model, params.report.gate, params.dataset.gate, params.dataset.task, groups
+        )
     except (PipelineError, KeyError, TypeError) as error:
         print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
         return 2

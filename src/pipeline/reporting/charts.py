@@ -99,6 +99,49 @@ def scatter_chart(
     return _svg(title, parts)
 
 
+def curves_chart(
+    title: str,
+    curves: list[list[tuple[float, float]]],
+    average: list[tuple[float, float]],
+    x_label: str,
+    y_label: str,
+) -> str:
+    """Thin grey individual curves under a bold average (partial dependence), on axes
+    scaled to the data."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    every = [point for curve in [average, *curves] for point in curve] or [(0.0, 0.0)]
+    x_min, x_max = min(x for x, _ in every), max(x for x, _ in every)
+    y_min, y_max = min(y for _, y in every), max(y for _, y in every)
+    x_span, y_span = (x_max - x_min) or 1.0, (y_max - y_min) or 1.0
+
+    def at(x: float, y: float) -> str:
+        return (
+            f"{LEFT + (x - x_min) / x_span * plot_w:.1f},"
+            f"{TOP + (1 - (y - y_min) / y_span) * plot_h:.1f}"
+        )
+
+    parts = [_frame(title, x_label, y_label)]
+    for step in range(5):
+        x_value, y_value = x_min + step / 4 * x_span, y_min + step / 4 * y_span
+        x = LEFT + step / 4 * plot_w
+        y = TOP + (1 - step / 4) * plot_h
+        parts.append(
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" class="tick">{_tick(x_value)}</text>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick end">{_tick(y_value)}</text>'
+        )
+    lines = "".join(
+        f'<polyline points="{" ".join(at(x, y) for x, y in curve)}"/>' for curve in curves
+    )
+    parts.append(f'<g fill="none" stroke="#888" stroke-opacity="0.3">{lines}</g>')
+    path = " ".join(at(x, y) for x, y in average)
+    parts.append(f'<polyline fill="none" stroke="{COLORS[0]}" stroke-width="3" points="{path}"/>')
+    parts.append(_legend(0, "average", COLORS[0]))
+    parts.append(_legend(1, f"{len(curves)} individual rows", "#888"))
+    return _svg(title, parts)
+
+
 def _legend(index: int, name: str, color: str) -> str:
     """The series' colour and name, stacked in the plot's top-left corner."""
     y = TOP + 14 + 16 * index

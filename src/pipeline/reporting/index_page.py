@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from pipeline.reporting.charts import bar_chart, line_chart, scatter_chart
+from pipeline.reporting.charts import bar_chart, curves_chart, line_chart, scatter_chart
 
 # The page's metric table, per task.
 KEY_METRICS = {
@@ -69,6 +69,12 @@ def dvc_plots(plots: list, paths: dict[str, str]) -> list[str]:
         ((key, spec),) = entry.items()
         spec = spec or {}
         template = spec.get("template", "linear")
+        folder = Path(_interpolate(key, paths))
+        if folder.is_dir():  # a folder of plot files: one plot per file, as DVC draws it
+            for file in sorted(folder.glob("*.json")):
+                rows = _records(json.loads(file.read_text()))
+                drawn.append(_folder_plot(file.stem, rows, template, spec))
+            continue
         files = list(spec["y"]) if isinstance(spec.get("y"), dict) else [key]
         if not all(Path(_interpolate(file, paths)).exists() for file in files):
             continue
@@ -94,6 +100,21 @@ def dvc_plots(plots: list, paths: dict[str, str]) -> list[str]:
             bars = [(str(row[spec["y"]]), float(row[spec["x"]])) for row in rows]
             drawn.append(bar_chart(title, bars, spec["x"]))
     return drawn
+
+
+def _folder_plot(name: str, rows: list[dict], template: str, spec: dict) -> str:
+    """One file of a folder plot: partial dependence curves, or bars per category."""
+    x, y = spec["x"], spec["y"]
+    title = f"{spec.get('title', '')}: {name}".lstrip(": ")
+    if template == "bar_horizontal":
+        return bar_chart(title, [(str(row[y]), float(row[x])) for row in rows], x)
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        curves.setdefault(str(row.get("curve", "average")), []).append(
+            (float(row[x]), float(row[y]))
+        )
+    average = curves.pop("average", [])
+    return curves_chart(title, list(curves.values()), average, name, spec.get("y_label", y))
 
 
 def confusion_table(title: str, rows: list[dict], actual: str, predicted: str) -> str:
@@ -123,8 +144,11 @@ def render_index(
     charts: list[str],
     links: list[tuple[str, str, str]],
     task: str = "classification",
+    groups: dict | None = None,
+    composition: dict | None = None,
 ) -> str:
-    """The whole page. `links` are (label, relative href, what it holds)."""
+    """The whole page. `links` are (label, relative href, what it holds); `groups` is the
+    analyze stage's groups.json, `composition` the data report's data_groups.json."""
     verdict = "pass" if gate["passed"] else "fail"
     headline = (
         "Gate passed: every check is within its limit"
@@ -171,11 +195,14 @@ Model: <b>{escape(model_name)}</b>.</p>
 <table id="checks"><tr><th></th><th>check</th><th>value</th><th>limit</th><th></th></tr>
 {checks}</table>
 <p>The same checks from a shell: <code>python -m pipeline.cli check</code> (exit 0 pass,
-1 fail, 2 error). Limits live in <code>conf/report/</code>.</p>
+1 fail, 2 error). Limits live in <code>conf/report/</code> (data) and the dataset's
+<code>gate</code> (model quality, fairness).</p>
 <h2>Key metrics</h2>
 <table id="metrics">
 <tr><th>metric</th><th>holdout</th><th>newest batch ({escape(current)})</th></tr>
 {metrics}</table>
+{fairness_section(groups or {}, task)}
+{composition_section(composition or {}, task)}
 <h2>Reports</h2>
 <ul id="reports">{link_items}</ul>
 <h2>Plots</h2>
@@ -186,6 +213,72 @@ Model: <b>{escape(model_name)}</b>.</p>
 {drift_rows}</table>
 </body></html>
 """
+
+
+def fairness_section(groups: dict, task: str) -> str:
+    """Per group column, each disparity on the newest batch and the holdout, its worst
+    group, and the groups too small to judge."""
+    if not groups.get("current"):
+        return ""
+    from pipeline.modeling.fairness import measures
+    from pipeline.modeling.tasks import task_info
+
+    rows = []
+    for column, result in groups["current"].items():
+        holdout = groups.get("holdout", {}).get(column, {}).get("measures", {})
+        for measure in measures(task_info(task)):
+            seen = result["measures"][measure.name]
+            worst = (
+                f"{escape(seen['worst_group'])} ({seen['worst_value']:.3f}; all judged "
+                f"{seen['overall']:.3f})"
+                if seen["value"] is not None
+                else f"not measured: {escape(seen['reason'])}"
+            )
+            rows.append(
+                f"<tr><td>{escape(column)}</td><td>{escape(measure.label)}</td>"
+                f'<td class="num">{_number(seen["value"])}</td>'
+                f'<td class="num">{_number(holdout.get(measure.name, {}).get("value"))}</td>'
+                f"<td>{worst}</td></tr>"
+            )
+    small = "".join(
+        f"<li>{escape(column)}: {escape(', '.join(result['too_small']))}</li>"
+        for column, result in groups["current"].items()
+        if result["too_small"]
+    )
+    small = (
+        f"<p>Too small to judge (under {groups.get('min_group_rows', '?')} rows in the newest "
+        f"batch):</p><ul id=too-small>{small}</ul>"
+        if small
+        else ""
+    )
+    return f"""<h2>Fairness across groups</h2>
+<p>The largest difference between two groups of each column, from fairlearn's MetricFrame.
+The gate judges the newest batch (limits in <code>dataset.gate</code>). Parity measures
+describe the model's behaviour; they are not proof that it is fair.</p>
+<table id="fairness"><tr><th>column</th><th>measure</th><th>newest batch</th><th>holdout</th>
+<th>worst group (newest batch)</th></tr>
+{"".join(rows)}</table>
+{small}"""
+
+
+def composition_section(composition: dict, task: str) -> str:
+    """Per group: its share of rows and its target rate, reference against newest."""
+    if not composition:
+        return ""
+    rate = "target mean" if task == "regression" else "target rate"
+    rows = "".join(
+        f"<tr><td>{escape(column)}</td><td>{escape(row['group'])}</td>"
+        f'<td class="num">{row["reference_share"]:.1%}</td>'
+        f'<td class="num">{row["current_share"]:.1%}</td>'
+        f'<td class="num">{_number(row["reference_target"])}</td>'
+        f'<td class="num">{_number(row["current_target"])}</td></tr>'
+        for column, table in composition.items()
+        for row in table
+    )
+    return f"""<h2>Who is in the data</h2>
+<table id="composition"><tr><th>column</th><th>group</th><th>share (reference)</th>
+<th>share (newest)</th><th>{rate} (reference)</th><th>{rate} (newest)</th></tr>
+{rows}</table>"""
 
 
 def _number(value: float | None) -> str:

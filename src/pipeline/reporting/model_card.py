@@ -52,6 +52,7 @@ def render_card(
     importance: pd.DataFrame,
     current_batch: str,
     search: dict,
+    groups: dict | None = None,
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, task, target, features, derived, split,
@@ -131,9 +132,72 @@ def render_card(
             if len(worst)
             else f"(no slice of the current batch has {params['min_slice_rows']} rows or more)",
             "",
+            *fairness_lines(groups or {}, task),
             f"## Most important features ({task.importance_label} on the holdout when permuted)",
             "",
             markdown_table(importance.head(8)),
             "",
         ]
     )
+
+
+def fairness_lines(groups: dict, task) -> list[str]:
+    """The card's fairness section: disparities per group column, the worst groups, the
+    groups too small to judge, and what such numbers cannot say."""
+    from pipeline.modeling.fairness import measures
+
+    current = groups.get("current") or {}
+    if not current:
+        return [
+            "## Fairness across groups",
+            "",
+            "(not analysed: set dataset.analysis.groups to the columns whose groups must be "
+            "treated alike)",
+            "",
+        ]
+    rows = []
+    for column, result in current.items():
+        holdout = groups.get("holdout", {}).get(column, {}).get("measures", {})
+        for measure in measures(task):
+            seen = result["measures"][measure.name]
+            before = holdout.get(measure.name, {}).get("value")
+            rows.append(
+                [
+                    column,
+                    measure.label,
+                    "not measured" if seen["value"] is None else seen["value"],
+                    "not measured" if before is None else before,
+                    f"{seen['worst_group']} ({seen['worst_value']:.3f})"
+                    if seen["value"] is not None
+                    else seen["reason"],
+                ]
+            )
+    table = pd.DataFrame(
+        rows,
+        columns=["group column", "measure", "current", "holdout", "worst group (current)"],
+        dtype=object,
+    )
+    small = [
+        f"- {column}: {', '.join(result['too_small'])}"
+        for column, result in current.items()
+        if result["too_small"]
+    ]
+    return [
+        "## Fairness across groups",
+        "",
+        "The largest difference between two groups (fairlearn MetricFrame), for groups of at "
+        f"least {groups.get('min_group_rows', '?')} rows.",
+        "",
+        markdown_table(table),
+        "",
+        *(
+            ["Too small to judge in the current batch:", "", *small, ""]
+            if small
+            else ["Every group of the current batch was large enough to judge.", ""]
+        ),
+        "Parity measures describe how the model's outputs and errors differ between groups; "
+        "they are not proof of fairness. Groups can differ in their true rates, a column not "
+        "analysed can carry a bias, and a small gap on average can hide a large one for a "
+        "group too small to judge.",
+        "",
+    ]

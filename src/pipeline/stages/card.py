@@ -40,6 +40,7 @@ def main(params: DictConfig) -> str:
         importance=pd.read_csv(evaluation / "importance.csv"),
         current_batch=current,
         search=json.loads(Path(paths.search).read_text()),
+        groups=json.loads((Path(paths.analysis) / "groups.json").read_text()),
     )
     with atomic_path(paths.card) as tmp:
         tmp.write_text(card)

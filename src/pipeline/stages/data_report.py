@@ -1,7 +1,9 @@
 """Stage data_report: data quality and drift of the newest batch against the training window.
 
 Needs no model, so changing the model does not rerun it. Writes two Evidently HTML reports,
-the summary the gate reads (a DVC metric) and per-column details under reports/monitoring/.
+the summary the gate reads (a DVC metric), per-column details and, per group of
+dataset.analysis.groups, its share of rows and target rate (data_groups.json) under
+reports/monitoring/.
 """
 
 from pathlib import Path
@@ -10,7 +12,9 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline.data.batches import BATCH_COLUMN, read_training_window
+from pipeline.io import write_json
 from pipeline.modeling.inputs import input_columns
+from pipeline.monitoring.composition import composition
 from pipeline.monitoring.evidently_reports import write_data_reports
 from pipeline.stages.common import run_stage
 
@@ -20,7 +24,8 @@ def main(params: DictConfig) -> str:
     inputs = input_columns(
         list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
-    wanted = [BATCH_COLUMN, *inputs, dataset.target]
+    groups = list(dataset.analysis.groups)
+    wanted = list(dict.fromkeys([BATCH_COLUMN, *inputs, *groups, dataset.target]))
     reference = read_training_window(paths, wanted)
     current = pd.read_parquet(paths.current, columns=wanted)
     summary = write_data_reports(
@@ -30,6 +35,10 @@ def main(params: DictConfig) -> str:
         report=params.report,
         seed=params.seed,
         out_dir=Path(paths.monitoring),
+    )
+    write_json(
+        composition(reference, current, columns=groups, target=dataset.target),
+        Path(paths.monitoring) / "data_groups.json",
     )
     found = summary["drift"]
     return (

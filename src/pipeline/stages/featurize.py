@@ -28,7 +28,10 @@ def main(params: DictConfig) -> str:
     inputs = input_columns(
         list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
-    columns = [*inputs, *(s for s in dataset.slices if s not in inputs)]
+    # Slice and group columns are kept for evaluate and analyze even when the model
+    # does not use them (a protected attribute usually must not be a feature).
+    kept = [*dataset.slices, *dataset.analysis.groups]
+    columns = list(dict.fromkeys([*inputs, *kept]))
     schema = load_contracts(dataset).features
     # A failure names the batch and the landed file it came from, not only this table.
     origins = batch_origins(Path(paths.validation) / "ingest.json")

@@ -24,8 +24,11 @@ def main(params: DictConfig) -> str:
     paths = params.paths
     monitoring = Path(paths.monitoring)
     data, model = gate.read_summaries(monitoring)
+    groups = gate.read_summary(Path(paths.analysis) / "groups.json")
     verdict = gate.verdict(
-        gate.checks(data, model, params.report.gate, params.dataset.gate, params.dataset.task)
+        gate.checks(
+            data, model, params.report.gate, params.dataset.gate, params.dataset.task, groups
+        )
     )
     write_json(verdict, monitoring / "gate.json")
     plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
@@ -38,6 +41,8 @@ def main(params: DictConfig) -> str:
         charts=dvc_plots(plots, {key: paths[key] for key in paths}),
         links=report_links(paths),
         task=params.dataset.task,
+        groups=groups,
+        composition=json.loads((monitoring / "data_groups.json").read_text()),
     )
     with atomic_path(paths.index) as tmp:
         tmp.write_text(page)
@@ -70,6 +75,12 @@ def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
         ),
         ("Slices (holdout)", evaluation / "slices_holdout.csv", "metrics per slice"),
         ("Feature importance", evaluation / "importance.csv", "permutation importance"),
+        (
+            "Fairness by group",
+            Path(paths.analysis) / "groups.json",
+            "per-group metrics, disparities, groups too small to judge",
+        ),
+        ("Who is in the data", monitoring / "data_groups.json", "group shares and target rates"),
         ("Search", Path(paths.search), "hyperparameter search, when one ran"),
     ]
     targets += [

@@ -1,0 +1,94 @@
+"""Feature dependence: partial dependence with individual (ICE) curves, by scikit-learn.
+
+Computed on the model's features after its derived columns, like permutation importance:
+the curve of `sched_dep_hour` says more than one of the clock time it is derived from, and a
+date's parts cannot be moved apart. The grid is the feature's own values between its 5th and
+95th percentiles (its categories, most frequent first), so no curve leaves the data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+MAX_CATEGORIES = 20
+
+
+def file_name(feature: str) -> str:
+    """A plot file's name for a feature: any column name, safe as a file name."""
+    return re.sub(r"[^\w.-]", "_", feature) + ".json"
+
+
+def _grid(values: pd.Series, points: int, categorical: bool) -> np.ndarray:
+    present = values.dropna()
+    if categorical:
+        return present.astype(str).value_counts().index[:MAX_CATEGORIES].to_numpy(dtype=object)
+    quantiles = np.quantile(present.astype(float), np.linspace(0.05, 0.95, points))
+    return np.unique(np.round(quantiles, 6))
+
+
+def dependence_curves(
+    pipeline,
+    frame: pd.DataFrame,
+    columns: list[str],
+    features: list[str],
+    *,
+    categorical: set[str],
+    seed: int,
+    rows: int,
+    curves: int,
+    grid: int,
+) -> dict[str, list[dict]]:
+    """{feature: plot rows}. A numeric feature's rows are its average curve and `curves`
+    individual curves ({"value", "prediction", "curve"}); a categorical feature's are one row
+    per category with the average and the 10th and 90th percentiles of the individual ones."""
+    from sklearn.inspection import partial_dependence
+
+    sample = frame.sample(n=min(rows, len(frame)), random_state=seed)
+    derive, rest = pipeline[:1], pipeline[1:]
+    preprocess = rest.named_steps["preprocess"]
+    derived = derive.transform(sample[columns])[list(preprocess.feature_names_in_)]
+    derived = derived.reset_index(drop=True)
+    drawn = np.random.default_rng(seed).choice(len(derived), min(curves, len(derived)), False)
+    found = {}
+    for feature in features:
+        is_categorical = feature in categorical
+        # scikit-learn refuses integer columns here (its grid would be rounded).
+        derived[feature] = derived[feature].astype(object if is_categorical else float)
+        values = _grid(derived[feature], grid, is_categorical)
+        if len(values) == 0:
+            continue
+        result = partial_dependence(
+            rest,
+            derived,
+            [feature],
+            kind="both",
+            categorical_features=[feature] if is_categorical else None,
+            custom_values={feature: values},
+        )
+        average, individual = result["average"][0], result["individual"][0]
+        if is_categorical:
+            low, high = np.quantile(individual, [0.1, 0.9], axis=0)
+            found[feature] = [
+                {
+                    "value": str(value),
+                    "prediction": round(float(mean), 6),
+                    "low": round(float(lo), 6),
+                    "high": round(float(hi), 6),
+                }
+                for value, mean, lo, hi in zip(values, average, low, high, strict=True)
+            ]
+            continue
+        points = [
+            {"value": float(value), "prediction": round(float(mean), 6), "curve": "average"}
+            for value, mean in zip(values, average, strict=True)
+        ]
+        for row in sorted(drawn):
+            points += [
+                {"value": float(value), "prediction": round(float(y), 6), "curve": f"row {row}"}
+                for value, y in zip(values, individual[row], strict=True)
+            ]
+        found[feature] = points
+    return found

@@ -1,0 +1,224 @@
+"""Fairness across groups: per-group metrics and the disparities between groups.
+
+For each column of `analysis.groups`, fairlearn's MetricFrame gives the metrics of every
+group; a group with fewer than `min_rows` rows is reported as too small and left out of
+every disparity. A disparity is the largest difference between two judged groups, and names
+its worst group: the one that fares worst (lowest recall or precision, highest false
+positive rate or MAE), or, where neither direction is better (the share predicted positive,
+the mean residual), the one farthest from the whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.modeling.tasks import REGRESSION, TaskInfo
+
+MISSING_GROUP = "(missing)"
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str  # the key in groups.json and the name of its gate limit (max_<name>)
+    label: str  # how the gate and the reports say it
+    # Per-group metrics whose between-group difference it is, each with the way its worst
+    # group lies: "low" or "high" (a group that fares worse), "far" (farthest from the
+    # whole, where neither direction is better, like the share predicted positive).
+    metrics: tuple[tuple[str, str], ...]
+    needs_labels: bool = True
+
+
+CLASSIFICATION_MEASURES = (
+    Measure(
+        "demographic_parity_difference",
+        "demographic parity difference",
+        (("selection_rate", "far"),),
+        needs_labels=False,
+    ),
+    # Its worst group misses the most positives or raises the most false alarms.
+    Measure(
+        "equalized_odds_difference",
+        "equalized odds difference",
+        (("true_positive_rate", "low"), ("false_positive_rate", "high")),
+    ),
+    Measure("recall_gap", "recall gap", (("recall", "low"),)),
+    Measure("precision_gap", "precision gap", (("precision", "low"),)),
+)
+REGRESSION_MEASURES = (
+    Measure("mae_gap", "MAE gap", (("mae", "high"),)),
+    Measure("mean_residual_gap", "mean residual gap", (("mean_residual", "far"),)),
+)
+
+
+def measures(task: TaskInfo) -> tuple[Measure, ...]:
+    return REGRESSION_MEASURES if task is REGRESSION else CLASSIFICATION_MEASURES
+
+
+def _rate(hits: np.ndarray, cases: np.ndarray) -> float:
+    """The share of `cases` that are `hits`; NaN when there is no case (undefined, not 0)."""
+    total = int(cases.sum())
+    return float((hits & cases).sum() / total) if total else math.nan
+
+
+def _classification_metrics() -> dict:
+    def selection_rate(y_true, y_pred):
+        return float(np.mean(y_pred)) if len(y_pred) else math.nan
+
+    def true_positive_rate(y_true, y_pred):
+        return _rate(y_pred == 1, y_true == 1)
+
+    def false_positive_rate(y_true, y_pred):
+        return _rate(y_pred == 1, y_true == 0)
+
+    def precision(y_true, y_pred):
+        return _rate(y_true == 1, y_pred == 1)
+
+    return {
+        "selection_rate": selection_rate,
+        "true_positive_rate": true_positive_rate,
+        "false_positive_rate": false_positive_rate,
+        "recall": true_positive_rate,
+        "precision": precision,
+    }
+
+
+def _regression_metrics() -> dict:
+    def mae(y_true, y_pred):
+        return float(np.mean(np.abs(y_pred - y_true)))
+
+    def mean_residual(y_true, y_pred):
+        return float(np.mean(y_pred - y_true))
+
+    return {"mae": mae, "mean_residual": mean_residual}
+
+
+def group_labels(values: pd.Series) -> pd.Series:
+    """A group column as text, with missing values as a group of their own."""
+    text = values.astype("string").fillna(MISSING_GROUP)
+    return text.astype(object)
+
+
+def column_fairness(
+    groups: pd.Series,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    *,
+    task: TaskInfo,
+    threshold: float,
+    min_rows: int,
+) -> dict:
+    """Per-group metrics of one column's groups and the disparities between those judged.
+
+    `labels` may be all missing (a batch not yet labelled): then only the measures that need
+    no labels are measured.
+    """
+    from fairlearn.metrics import MetricFrame
+
+    groups = group_labels(groups.reset_index(drop=True))
+    labels = np.asarray(labels, dtype=float)
+    labelled = bool(np.isfinite(labels).any())
+    if task is REGRESSION:
+        y_pred, metrics = np.asarray(scores, dtype=float), _regression_metrics()
+    else:
+        y_pred, metrics = (np.asarray(scores) >= threshold).astype(int), _classification_metrics()
+    sizes = groups.value_counts()
+    judged = sorted(str(group) for group, rows in sizes.items() if rows >= min_rows)
+    too_small = sorted(str(group) for group, rows in sizes.items() if rows < min_rows)
+    table = {
+        str(group): {"group": str(group), "rows": int(rows), "judged": rows >= min_rows}
+        for group, rows in sorted(sizes.items())
+    }
+    found = {
+        "groups": list(table.values()),
+        "judged": judged,
+        "too_small": too_small,
+        "measures": {},
+    }
+    keep = groups.isin(judged).to_numpy()
+    if labelled:
+        keep = keep & np.isfinite(labels)
+    frame = None
+    if keep.any():
+        y_true = np.nan_to_num(labels[keep]) if task is REGRESSION else labels[keep]
+        frame = MetricFrame(
+            metrics=metrics,
+            y_true=y_true if labelled else np.zeros(int(keep.sum())),
+            y_pred=y_pred[keep],
+            sensitive_features=groups[keep].to_numpy(),
+        )
+        for group, row in frame.by_group.iterrows():
+            table[str(group)].update({name: _plain(value) for name, value in row.items()})
+        overall = {name: _plain(value) for name, value in frame.overall.items()}
+        found["overall"] = overall
+    for measure in measures(task):
+        if frame is None or len(judged) < 2:
+            reason = f"fewer than two groups of at least {min_rows} rows"
+            found["measures"][measure.name] = {"value": None, "reason": reason}
+        elif measure.needs_labels and not labelled:
+            found["measures"][measure.name] = {"value": None, "reason": "no labels yet"}
+        else:
+            found["measures"][measure.name] = _disparity(measure, frame.by_group, overall)
+    return found
+
+
+def _disparity(measure: Measure, by_group: pd.DataFrame, overall: dict) -> dict:
+    """The largest between-group difference of the measure's metrics, and its worst group."""
+    widest = None
+    for metric, direction in measure.metrics:
+        values = by_group[metric].dropna()
+        if len(values) < 2:
+            continue
+        gap = float(values.max() - values.min())
+        if widest is None or gap > widest[0]:
+            widest = (gap, metric, direction, values)
+    if widest is None:
+        return {"value": None, "reason": "defined for fewer than two groups"}
+    gap, metric, direction, values = widest
+    if direction == "low":
+        worst = values.idxmin()
+    elif direction == "high":
+        worst = values.idxmax()
+    else:
+        worst = (values - overall[metric]).abs().idxmax()
+    return {
+        "value": round(gap, 6),
+        "metric": metric,
+        "worst_group": str(worst),
+        "worst_value": round(float(values[worst]), 6),
+        "overall": _plain(overall[metric]),
+        "lowest": round(float(values.min()), 6),
+        "highest": round(float(values.max()), 6),
+    }
+
+
+def _plain(value) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else round(value, 6)
+
+
+def fairness(
+    frame: pd.DataFrame,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    *,
+    columns: list[str],
+    task: TaskInfo,
+    threshold: float,
+    min_rows: int,
+) -> dict:
+    """{column: column_fairness(...)} for every group column."""
+    return {
+        column: column_fairness(
+            frame[column],
+            labels,
+            scores,
+            task=task,
+            threshold=threshold,
+            min_rows=min_rows,
+        )
+        for column in columns
+    }

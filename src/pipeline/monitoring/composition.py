@@ -1,0 +1,50 @@
+"""Who is in the data: per group, its share of rows and its target rate, reference vs newest.
+
+A model can only be as fair as the rows it learned from: a group that shrinks, or whose
+target rate moves, in the newest batch shows here before any model metric moves.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.modeling.fairness import group_labels
+
+
+def _by_group(frame: pd.DataFrame, column: str, target: str) -> pd.DataFrame:
+    groups = group_labels(frame[column])
+    labels = pd.to_numeric(frame[target], errors="coerce").astype(float)
+    table = labels.groupby(groups.to_numpy()).agg(["size", "mean"])
+    table["share"] = table["size"] / max(len(frame), 1)
+    return table
+
+
+def composition(
+    reference: pd.DataFrame, current: pd.DataFrame, *, columns: list[str], target: str
+) -> dict[str, list[dict]]:
+    """{column: rows, largest reference group first}. The target rate is the share of 1s
+    (classification) or the mean (regression); null where a side has no such row."""
+    found = {}
+    for column in columns:
+        before, after = (_by_group(frame, column, target) for frame in (reference, current))
+        names = sorted(
+            set(before.index) | set(after.index),
+            key=lambda name: (-before["size"].get(name, 0), -after["size"].get(name, 0), name),
+        )
+        found[column] = [
+            {
+                "group": str(name),
+                "reference_rows": int(before["size"].get(name, 0)),
+                "current_rows": int(after["size"].get(name, 0)),
+                "reference_share": _round(before["share"].get(name, 0.0)),
+                "current_share": _round(after["share"].get(name, 0.0)),
+                "reference_target": _round(before["mean"].get(name)),
+                "current_target": _round(after["mean"].get(name)),
+            }
+            for name in names
+        ]
+    return found
+
+
+def _round(value) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 6)

@@ -1,0 +1,112 @@
+"""Stage analyze: fairness across groups and feature dependence, beyond overall metrics.
+
+Reads evaluate's predictions (the scores are not recomputed) and the rows they were made on.
+Writes under reports/analysis/: groups.json (per-group metrics, the disparities and their
+worst groups, the groups too small to judge; the gate reads it), fairness.json (the
+disparities alone, a DVC metric) and dependence/ (partial dependence with individual curves
+for the most important features, DVC plots).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from pipeline.errors import PipelineError
+from pipeline.io import atomic_dir, write_json
+from pipeline.modeling import model_file
+from pipeline.modeling.dependence import dependence_curves, file_name
+from pipeline.modeling.fairness import fairness
+from pipeline.modeling.metrics import PREDICTIONS
+from pipeline.modeling.tasks import task_info
+from pipeline.stages.common import run_stage
+
+SPLITS = ("holdout", "current")
+
+
+def main(params: DictConfig) -> str:
+    paths, dataset, analysis = params.paths, params.dataset, params.dataset.analysis
+    task = task_info(dataset.task)
+    groups = list(analysis.groups)
+    evaluation, out = Path(paths.evaluation), Path(paths.analysis)
+    predictions = pd.read_parquet(evaluation / PREDICTIONS)
+    found = {}
+    for split in SPLITS:
+        frame = pd.read_parquet(paths[split])
+        missing = [column for column in groups if column not in frame.columns]
+        if missing:
+            raise PipelineError(
+                f"dataset.analysis.groups names {', '.join(missing)}, not a column of "
+                f"{paths[split]}: featurize keeps the columns of dataset.features, "
+                "dataset.slices and dataset.analysis.groups"
+            )
+        scored = predictions[predictions["split"] == split]
+        if len(scored) != len(frame):
+            raise PipelineError(
+                f"{evaluation / PREDICTIONS} has {len(scored):,} {split} rows but "
+                f"{paths[split]} has {len(frame):,}: run evaluate again (dvc repro)"
+            )
+        found[split] = fairness(
+            frame,
+            scored[dataset.target].to_numpy(dtype=float),
+            scored[task.score].to_numpy(),
+            columns=groups,
+            task=task,
+            threshold=params.evaluate.threshold,
+            min_rows=analysis.min_group_rows,
+        )
+    found["min_group_rows"] = analysis.min_group_rows
+    write_json(found, out / "groups.json")
+    write_json(disparities(found), out / "fairness.json")
+    curves = write_dependence(params, out / "dependence")
+    judged = sum(len(found["current"][column]["judged"]) for column in groups)
+    return (
+        f"fairness over {len(groups)} group column(s), {judged} group(s) judged on the newest "
+        f"batch; partial dependence for {', '.join(curves) or 'no feature'}"
+    )
+
+
+def disparities(found: dict) -> dict:
+    """{split: {column: {measure: value}}}: what `dvc metrics show` and `diff` compare."""
+    return {
+        split: {
+            column: {name: measure["value"] for name, measure in result["measures"].items()}
+            for column, result in found[split].items()
+        }
+        for split in SPLITS
+    }
+
+
+def write_dependence(params: DictConfig, folder: Path) -> list[str]:
+    """One plot file per top feature: numeric/ (curves) and categorical/ (bars)."""
+    paths, dataset, settings = params.paths, params.dataset, params.dataset.analysis.dependence
+    pipeline = model_file.load(paths.model)
+    importance = pd.read_csv(Path(paths.evaluation) / "importance.csv")
+    top = list(importance["feature"].head(settings.features))
+    categorical = set(dataset.features.categorical)
+    holdout = pd.read_parquet(paths.holdout)
+    curves = dependence_curves(
+        pipeline,
+        holdout,
+        list(pipeline.feature_names_in_),
+        top,
+        categorical=categorical,
+        seed=params.seed,
+        rows=settings.rows,
+        curves=settings.curves,
+        grid=settings.grid,
+    )
+    with atomic_dir(folder) as tmp:
+        for kind in ("numeric", "categorical"):
+            (tmp / kind).mkdir(parents=True)
+        for feature, rows in curves.items():
+            kind = "categorical" if feature in categorical else "numeric"
+            (tmp / kind / file_name(feature)).write_text(json.dumps(rows, indent=1) + "\n")
+    return list(curves)
+
+
+if __name__ == "__main__":
+    run_stage("analyze", main)
