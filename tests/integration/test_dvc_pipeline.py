@@ -51,9 +51,9 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_produces_every_declared_output(repo):
     outputs = declared_outputs(repo)
-    # every out and metric of the ten stages, including train's search report; data/raw and
-    # data/interim are folders of one Parquet file per table of the dataset
-    assert len(outputs) == 23
+    # every out and metric of the eleven stages, including train's search report; data/raw
+    # and data/interim are folders of one Parquet file per table of the dataset
+    assert len(outputs) == 27
     missing = [str(path) for path in outputs if not path.exists()]
     assert not missing
     for layer in ("raw", "interim"):
@@ -71,7 +71,14 @@ def test_repro_produces_every_declared_output(repo):
         "brier",
     }
     shown = run(["dvc", "plots", "show", "--json"], repo).stdout
-    for plot in ["ROC", "Precision-recall", "Calibration", "confusion", "importance"]:
+    for plot in [
+        "ROC",
+        "Precision-recall",
+        "Calibration",
+        "confusion",
+        "importance",
+        "/dependence/",
+    ]:
         assert plot in shown
 
 
@@ -236,6 +243,7 @@ NOT_IMPORTED = {
     "split": {"pandera", "sklearn", "skops", "dvclive", "evidently"},
     "train": {"dvclive", "evidently"},
     "evaluate": {"evidently"},
+    "analyze": {"pandera", "dvclive", "evidently"},
     "card": {"pandera", "sklearn", "skops", "dvclive", "evidently"},
     "report_index": {"pandas", "pandera", "sklearn", "skops", "dvclive", "evidently"},
 }

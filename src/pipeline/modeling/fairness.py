@@ -11,51 +11,14 @@ the mean residual), the one farthest from the whole.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from pipeline.modeling.fairness_measures import Measure, measures
 from pipeline.modeling.tasks import REGRESSION, TaskInfo
 
 MISSING_GROUP = "(missing)"
-
-
-@dataclass(frozen=True)
-class Measure:
-    name: str  # the key in groups.json and the name of its gate limit (max_<name>)
-    label: str  # how the gate and the reports say it
-    # Per-group metrics whose between-group difference it is, each with the way its worst
-    # group lies: "low" or "high" (a group that fares worse), "far" (farthest from the
-    # whole, where neither direction is better, like the share predicted positive).
-    metrics: tuple[tuple[str, str], ...]
-    needs_labels: bool = True
-
-
-CLASSIFICATION_MEASURES = (
-    Measure(
-        "demographic_parity_difference",
-        "demographic parity difference",
-        (("selection_rate", "far"),),
-        needs_labels=False,
-    ),
-    # Its worst group misses the most positives or raises the most false alarms.
-    Measure(
-        "equalized_odds_difference",
-        "equalized odds difference",
-        (("true_positive_rate", "low"), ("false_positive_rate", "high")),
-    ),
-    Measure("recall_gap", "recall gap", (("recall", "low"),)),
-    Measure("precision_gap", "precision gap", (("precision", "low"),)),
-)
-REGRESSION_MEASURES = (
-    Measure("mae_gap", "MAE gap", (("mae", "high"),)),
-    Measure("mean_residual_gap", "mean residual gap", (("mean_residual", "far"),)),
-)
-
-
-def measures(task: TaskInfo) -> tuple[Measure, ...]:
-    return REGRESSION_MEASURES if task is REGRESSION else CLASSIFICATION_MEASURES
 
 
 def _rate(hits: np.ndarray, cases: np.ndarray) -> float:

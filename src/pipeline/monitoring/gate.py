@@ -63,7 +63,7 @@ def fairness_checks(groups: dict[str, Any], model_gate: Any, task: str) -> list[
 
     A measure whose limit is null is reported by analyze but not gated.
     """
-    from pipeline.modeling.fairness import measures
+    from pipeline.modeling.fairness_measures import measures
     from pipeline.modeling.tasks import task_info
 
     found = []

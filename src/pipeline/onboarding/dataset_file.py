@@ -99,6 +99,11 @@ def render(
         )
     lines += [
         f"slices: {flow(slices)}   # metrics per value of these columns",
+        "# Columns whose groups the model must treat alike: fairness per group, gated by the",
+        "# limits under `gate` (docs/analysis.md). A column here need not be a feature.",
+        "analysis:",
+        f"  groups: []   # for example {flow(slices[:1])}" if slices else "  groups: []",
+        "  min_group_rows: 200   # a smaller group is reported as too small, not judged",
         "contracts: null   # the contract is `columns` below",
         "code: src/pipeline/plugins.py   # no Python of its own",
         f"# The contract, per column. Numeric ranges are the observed ones widened by "

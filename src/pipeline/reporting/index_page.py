@@ -220,7 +220,7 @@ def fairness_section(groups: dict, task: str) -> str:
     group, and the groups too small to judge."""
     if not groups.get("current"):
         return ""
-    from pipeline.modeling.fairness import measures
+    from pipeline.modeling.fairness_measures import measures
     from pipeline.modeling.tasks import task_info
 
     rows = []

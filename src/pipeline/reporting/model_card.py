@@ -144,7 +144,7 @@ def render_card(
 def fairness_lines(groups: dict, task) -> list[str]:
     """The card's fairness section: disparities per group column, the worst groups, the
     groups too small to judge, and what such numbers cannot say."""
-    from pipeline.modeling.fairness import measures
+    from pipeline.modeling.fairness_measures import measures
 
     current = groups.get("current") or {}
     if not current:

@@ -107,6 +107,25 @@ def test_june_drifts_from_the_training_window(june):
     assert drift_line.strip().startswith("FAIL") and "temp" in drift_line
 
 
+def test_june_treats_airports_alike_and_names_the_carriers_it_cannot_judge(june):
+    lines = [line.strip() for line in june["check"].splitlines() if " across " in line]
+    assert len(lines) == 8  # four measures for each of carrier and origin
+    assert all(line.startswith("pass") for line in lines), lines
+    origin = [line for line in lines if "across origin" in line]
+    # The three airports: no measure differs by more than 0.15 between them.
+    assert all(float(line.split(": ")[1].split()[0]) < 0.15 for line in origin), origin
+    carrier = [line for line in lines if "across carrier" in line]
+    assert all("too small to judge: AS, F9, HA, OO, YV" in line for line in carrier)
+    # Virgin America was rarely late before June: the model misses most of its late flights.
+    recall = next(line for line in carrier if line.startswith("pass  recall gap"))
+    assert "worst group VX" in recall
+    groups = read_json(june["repo"] / "reports/analysis/groups.json")
+    assert groups["current"]["carrier"]["too_small"] == ["AS", "F9", "HA", "OO", "YV"]
+    importance = pd.read_csv(june["repo"] / "reports/evaluate/importance.csv")
+    drawn = {p.stem for p in (june["repo"] / "reports/analysis/dependence").rglob("*.json")}
+    assert drawn == set(importance["feature"].head(3))
+
+
 def test_july_becomes_current_drifts_and_hurts_the_model_trained_before_it(june, july):
     data = read_json(july / "reports/monitoring/data.json")
     assert data["current"]["batches"] == ["2013-07"]

@@ -48,6 +48,20 @@ def test_the_gate_shows_the_drift_and_the_model_checks(repo):
     assert "pass  RMSE rise from the holdout" in check.stdout
 
 
+def test_regions_are_judged_in_years_of_life_and_south_asia_is_too_small(repo):
+    check = run(["python", "-m", "pipeline.cli", "check"], repo, check=False).stdout
+    lines = [line.strip() for line in check.splitlines() if "across region" in line]
+    assert [line.split(":")[0] for line in lines] == [
+        "pass  MAE gap across region",
+        "pass  mean residual gap across region",
+    ], check
+    # The model errs most for Sub-Saharan Africa; South Asia has 8 countries in 2013.
+    assert "worst group Sub-Saharan Africa: mae" in lines[0]
+    assert all(line.endswith("too small to judge: South Asia)") for line in lines)
+    card = (repo / "reports" / "model_card.md").read_text()
+    assert "## Fairness across groups" in card and "MAE gap" in card
+
+
 def test_the_api_predicts_a_country_year(repo, tmp_path):
     process, base = start_server(repo / "models" / "model.skops", tmp_path / "log.jsonl", cwd=repo)
     try:
