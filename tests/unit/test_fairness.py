@@ -90,6 +90,17 @@ def test_fewer_than_two_judged_groups_is_not_measured():
     ), [check.describe() for check in checks]
 
 
+def test_a_batch_without_labels_is_judged_only_on_what_it_was_predicted():
+    groups, _, scores = scored_groups({"north": 400, "east": 400, "south": 400})
+    scores[(groups == "south").to_numpy()] = 0.9  # every south row predicted positive
+    found, checks = judge(groups, np.full(len(groups), np.nan), scores)
+    parity, *rest = checks
+    assert not parity.passed and "worst group south: selection rate 1.000" in parity.describe()
+    assert all(check.describe().endswith("not measured (no labels yet)") for check in rest)
+    south = next(group for group in found["groups"] if group["group"] == "south")
+    assert set(south) == {"group", "rows", "judged", "selection_rate"}
+
+
 def test_missing_group_values_are_a_group_of_their_own():
     groups, labels, scores = scored_groups({"north": 300, "south": 300})
     groups = groups.astype(object)

@@ -19,6 +19,7 @@ from pipeline.modeling.fairness_measures import Measure, measures
 from pipeline.modeling.tasks import REGRESSION, TaskInfo
 
 MISSING_GROUP = "(missing)"
+LABEL_FREE = {"selection_rate"}  # per-group metrics a batch without labels still has
 
 
 def _rate(hits: np.ndarray, cases: np.ndarray) -> float:
@@ -104,12 +105,14 @@ def column_fairness(
     keep = groups.isin(judged).to_numpy()
     if labelled:
         keep = keep & np.isfinite(labels)
+    else:  # only what needs no label; MetricFrame still wants a y_true
+        metrics = {name: metric for name, metric in metrics.items() if name in LABEL_FREE}
+        labels = np.zeros(len(labels))
     frame = None
-    if keep.any():
-        y_true = np.nan_to_num(labels[keep]) if task is REGRESSION else labels[keep]
+    if keep.any() and metrics:
         frame = MetricFrame(
             metrics=metrics,
-            y_true=y_true if labelled else np.zeros(int(keep.sum())),
+            y_true=labels[keep],
             y_pred=y_pred[keep],
             sensitive_features=groups[keep].to_numpy(),
         )
@@ -118,11 +121,11 @@ def column_fairness(
         overall = {name: _plain(value) for name, value in frame.overall.items()}
         found["overall"] = overall
     for measure in measures(task):
-        if frame is None or len(judged) < 2:
+        if measure.needs_labels and not labelled:
+            found["measures"][measure.name] = {"value": None, "reason": "no labels yet"}
+        elif frame is None or len(judged) < 2:
             reason = f"fewer than two groups of at least {min_rows} rows"
             found["measures"][measure.name] = {"value": None, "reason": reason}
-        elif measure.needs_labels and not labelled:
-            found["measures"][measure.name] = {"value": None, "reason": "no labels yet"}
         else:
             found["measures"][measure.name] = _disparity(measure, frame.by_group, overall)
     return found
