@@ -229,8 +229,8 @@ def fairness_section(groups: dict, task: str) -> str:
         for measure in measures(task_info(task)):
             seen = result["measures"][measure.name]
             worst = (
-                f"{escape(seen['worst_group'])} ({seen['worst_value']:.3f}; all judged "
-                f"{seen['overall']:.3f})"
+                f"{escape(seen['worst_group'])} ({seen['metric'].replace('_', ' ')} "
+                f"{seen['worst_value']:.3f}; all judged {seen['overall']:.3f})"
                 if seen["value"] is not None
                 else f"not measured: {escape(seen['reason'])}"
             )

@@ -167,7 +167,8 @@ def fairness_lines(groups: dict, task) -> list[str]:
                     measure.label,
                     "not measured" if seen["value"] is None else seen["value"],
                     "not measured" if before is None else before,
-                    f"{seen['worst_group']} ({seen['worst_value']:.3f})"
+                    f"{seen['worst_group']} ({seen['metric'].replace('_', ' ')} "
+                    f"{seen['worst_value']:.3f})"
                     if seen["value"] is not None
                     else seen["reason"],
                 ]
