@@ -188,14 +188,21 @@ def concat_same_columns(parts: list[tuple[Path, pd.DataFrame]]) -> pd.DataFrame:
     A later file may bring a column the earlier ones lack (the contract's extra-column policy
     judges it); it may not lose one, which would silently turn into missing values.
     """
-    first_path, first = parts[0]
-    columns = list(first.columns)
-    for path, frame in parts[1:]:
-        missing = [c for c in columns if c not in frame.columns]
+    columns = union_columns([(path, list(frame.columns)) for path, frame in parts])
+    return concat([frame for _, frame in parts]).reindex(columns=columns)
+
+
+def union_columns(files: list[tuple[Path, list[str]]]) -> list[str]:
+    """Every column of files read oldest first, in order of appearance; a file that lacks a
+    column an earlier one had is refused, naming both files. Both engines judge files so."""
+    first_path = files[0][0]
+    columns: list[str] = []
+    for path, present in files:
+        missing = [c for c in columns if c not in present]
         if missing:
             raise InputError(f"{path}: column(s) {missing} missing (present in {first_path})")
-        columns += [c for c in frame.columns if c not in columns]
-    return concat([frame for _, frame in parts]).reindex(columns=columns)
+        columns += [c for c in present if c not in columns]
+    return columns
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

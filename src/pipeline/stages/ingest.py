@@ -22,6 +22,7 @@ from pipeline.data.sources import (
     read_file,
     read_source,
     storable,
+    union_columns,
 )
 from pipeline.engine.cluster import dask_client, run_tasks
 from pipeline.engine.parts import PART, chunks, write_part
@@ -188,12 +189,9 @@ def _conform(paths: list[Path], results: list[dict]) -> None:
     """The parts of one table as concatenating its files in pandas gives them: a later file
     may add a column (missing in earlier parts) but not lose one, and a column whose type
     differs between files becomes float (numbers of different kinds) or text."""
-    columns: list[str] = []
-    for path, result in zip(paths, results, strict=True):
-        missing = [c for c in columns if c not in result["types"]]
-        if missing:
-            raise InputError(f"{path}: column(s) {missing} missing (present in {paths[0]})")
-        columns += [c for c in result["types"] if c not in columns]
+    columns = union_columns(
+        [(path, list(result["types"])) for path, result in zip(paths, results, strict=True)]
+    )
     kinds: dict[str, set[str]] = {}
     for result in results:
         for column, kind in result["types"].items():
