@@ -97,14 +97,16 @@ def predict(base: str, rows: list[dict]) -> tuple[int, dict]:
     return call(base, "/predict", json.dumps({"rows": rows}).encode())
 
 
-def workers_seen(base: str, until: int, tries: int = 400) -> dict[int, str]:
-    """The model version each worker answers /health with, until `until` workers answered."""
+def workers_seen(base: str, until: int, seconds: float = 120) -> dict[int, str]:
+    """The model version each worker answers /health with, until `until` workers answered
+    or `seconds` passed. Bounded by time, not by tries: a worker that builds its own app
+    (uvicorn --workers, no preloading) can take tens of seconds on a loaded machine."""
     seen: dict[int, str] = {}
-    for _ in range(tries):
+    deadline = time.monotonic() + seconds
+    while len(seen) < until and time.monotonic() < deadline:
         health = call(base, "/health")[1]
         seen[health["worker"]] = health["model_version"]
-        if len(seen) >= until:
-            break
+        time.sleep(0.01)
     return seen
 
 
