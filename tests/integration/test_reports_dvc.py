@@ -73,6 +73,14 @@ def set_gate_limits(repo: Path, **limits: float) -> None:
     run(["python", "-m", "pipeline.cli", "params"], repo)
 
 
+def edit_conf(repo: Path, name: str, old: str, new: str) -> None:
+    """Change one value in a conf/ file and compose params.yaml again."""
+    path = repo / "conf" / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    run(["python", "-m", "pipeline.cli", "params"], repo)
+
+
 def restore(repo: Path) -> None:
     run(["git", "checkout", "HEAD", "--", "."], repo)
     run(["dvc", "checkout", "--force"], repo)
@@ -142,9 +150,7 @@ def test_a_gate_limit_change_reruns_only_the_page(repo):
 
 
 def test_a_model_change_does_not_rerun_the_data_report(repo):
-    path = repo / "conf" / "model" / "hist_gbm.yaml"
-    path.write_text(path.read_text().replace("max_iter: 40", "max_iter: 41"))
-    run(["python", "-m", "pipeline.cli", "params"], repo)
+    edit_conf(repo, "model/hist_gbm.yaml", "max_iter: 40", "max_iter: 41")
     try:
         ran = stages_ran(run(["dvc", "repro"], repo).stdout)
         assert "data_report" not in ran
@@ -245,9 +251,7 @@ def test_a_gap_in_a_group_too_small_to_judge_is_not_judged(repo):
         lines = fairness_lines(check(repo))
         assert len(lines) == 4 and all(line.startswith("pass") for line in lines), lines
         # Judged, the same rows fail: min_group_rows is all that kept west out.
-        path = repo / "conf" / "dataset" / "shop.yaml"
-        path.write_text(path.read_text().replace("min_group_rows: 90", "min_group_rows: 80"))
-        run(["python", "-m", "pipeline.cli", "params"], repo)
+        edit_conf(repo, "dataset/shop.yaml", "min_group_rows: 90", "min_group_rows: 80")
         run(["dvc", "repro"], repo)
         failed = [line for line in fairness_lines(check(repo)) if line.startswith("FAIL")]
         assert failed and all("worst group west" in line for line in failed), failed
@@ -256,9 +260,7 @@ def test_a_gap_in_a_group_too_small_to_judge_is_not_judged(repo):
 
 
 def test_an_analysis_setting_reruns_only_the_analysis_and_what_shows_it(repo):
-    path = repo / "conf" / "dataset" / "shop.yaml"
-    path.write_text(path.read_text().replace("min_group_rows: 90", "min_group_rows: 80"))
-    run(["python", "-m", "pipeline.cli", "params"], repo)
+    edit_conf(repo, "dataset/shop.yaml", "min_group_rows: 90", "min_group_rows: 80")
     try:
         ran = stages_ran(run(["dvc", "repro"], repo).stdout)
         assert ran == ["analyze", "card", "report_index"]
