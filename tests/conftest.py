@@ -43,3 +43,19 @@ def shop_features(shop_raw, shop_params) -> pd.DataFrame:
         shop_raw, batch_column="year", target="churned", columns=[*inputs, *dataset.slices]
     )
     return features
+
+
+@pytest.fixture(scope="session")
+def shop_splits(shop_features, shop_params):
+    """The fixture's features split at random: train, holdout, and the newest year."""
+    from pipeline.data.batches import split_batches
+
+    return split_batches(
+        shop_features,
+        target=shop_params.dataset.target,
+        current_batch=None,
+        train_window=None,
+        method="random",
+        holdout_fraction=0.2,
+        seed=42,
+    )

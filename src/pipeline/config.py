@@ -93,6 +93,10 @@ class ModelGateConfig:
     max_roc_auc_drop: float = 0.05  # holdout ROC AUC minus the newest batch's
     min_r2: float = 0.0  # on the newest labelled batch: 0 is no better than its mean
     max_rmse_rise: float = 0.25  # newest batch's RMSE over the holdout's, minus 1
+    # Against the champion (the production model), scored on the same newest-batch rows:
+    # how much worse the new model may be before the gate stops it.
+    max_champion_roc_auc_drop: float = 0.01  # champion's ROC AUC minus the new model's
+    max_champion_rmse_rise: float = 0.02  # new model's RMSE over the champion's, minus 1
     # Fairness on the newest batch, for each column of analysis.groups: the largest
     # difference between two groups judged. null: reported, not gated.
     max_demographic_parity_difference: float | None = 0.2  # share predicted positive

@@ -16,7 +16,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
-from pipeline.data.batches import split_batches
 from pipeline.errors import UntrustedModelError
 from pipeline.modeling import estimators as model
 from pipeline.modeling import model_file
@@ -30,16 +29,8 @@ SMALL = {
 
 
 @pytest.fixture(scope="module")
-def splits(shop_features, shop_params):
-    return split_batches(
-        shop_features,
-        target=shop_params.dataset.target,
-        current_batch=None,
-        train_window=None,
-        method="random",
-        holdout_fraction=0.2,
-        seed=42,
-    )
+def splits(shop_splits):
+    return shop_splits
 
 
 def _fitted(name, splits):

@@ -21,14 +21,20 @@ class Check:
     limit: float
     upper: bool  # True: the value must stay at or below the limit; False: at or above
     detail: str = ""
+    # True: the check could not be made and must not pass (value None, detail says why).
+    blocked: bool = False
 
     @property
     def passed(self) -> bool:
+        if self.blocked:
+            return False
         if self.value is None:
             return True
         return self.value <= self.limit if self.upper else self.value >= self.limit
 
     def describe(self) -> str:
+        if self.blocked:
+            return f"{self.name}: cannot be measured ({self.detail})"
         if self.value is None:
             return f"{self.name}: not measured ({self.detail})"
         sign = ("<=" if self.upper else ">=") if self.passed else (">" if self.upper else "<")
@@ -46,16 +52,48 @@ def checks(
     model_gate: Any,
     task: str = "classification",
     groups: dict[str, Any] | None = None,
+    comparison: dict[str, Any] | None = None,
 ) -> list[Check]:
     """Every check of the gate, in a fixed order, from the report summaries.
 
     `gate` holds the data limits (report.gate), `model_gate` the problem's quality and
     fairness limits (dataset.gate), of which the checks of `task` apply. `groups` is the
-    analyze stage's groups.json.
+    analyze stage's groups.json, `comparison` the champion against the new model.
     """
     quality = regression_checks if str(task) == "regression" else classification_checks
     found = data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
-    return found + fairness_checks(groups or {}, model_gate, task)
+    found += fairness_checks(groups or {}, model_gate, task)
+    return found + ([champion_check(comparison, model_gate)] if comparison else [])
+
+
+def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
+    """The new model against the champion on the same newest-batch rows: a ROC AUC drop
+    (classification) or a relative RMSE rise (regression) within the dataset's limit.
+
+    No champion passes, saying so; a champion that cannot be scored on these rows fails,
+    since nothing then shows the new model is not worse.
+    """
+    from pipeline.modeling.comparison import COMPARED, NO_CHAMPION
+
+    regression = comparison["task"] == "regression"
+    name = "RMSE rise over the champion" if regression else "ROC AUC drop from the champion"
+    limit = getattr(model_gate, f"max_champion_{'rmse_rise' if regression else 'roc_auc_drop'}")
+    champion = comparison.get("champion_name") or "the champion"
+    status = comparison["status"]
+    if status == NO_CHAMPION:
+        return Check(name, None, limit, upper=True, detail=f"{NO_CHAMPION}: {comparison['reason']}")
+    if status != COMPARED:
+        return Check(name, None, limit, upper=True, detail=comparison["reason"], blocked=True)
+    metric = "rmse" if regression else "roc_auc"
+    new = comparison["challenger"]["current"].get(metric)
+    old = comparison["champion"]["current"].get(metric)
+    if new is None or old is None:
+        return Check(name, None, limit, upper=True, detail=NO_LABELS)
+    value = new / old - 1 if regression else old - new
+    label = "RMSE" if regression else "ROC AUC"
+    rows = comparison["rows"]["current"]
+    detail = f"{label} {champion} {old:.3f}, new model {new:.3f}, on the same {rows} rows"
+    return Check(name, value, limit, upper=True, detail=detail)
 
 
 def fairness_checks(groups: dict[str, Any], model_gate: Any, task: str) -> list[Check]:

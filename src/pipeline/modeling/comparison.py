@@ -1,0 +1,104 @@
+"""Champion against challenger: two models scored on exactly the same rows.
+
+The champion is the model in production (or the one the challenger would replace); the
+challenger is the one just trained. Both are scored on the same holdout and newest-batch
+rows with the same metrics, so their numbers can be compared directly, unlike two runs'
+metrics measured on different windows. The gate then holds the challenger's primary metric
+on the newest batch against the champion's (`champion_check` in monitoring/gate.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from pipeline.modeling.tasks import measure, model_task, predict
+
+NO_CHAMPION = "no champion"
+COMPARED = "compared"
+NOT_COMPARABLE = "not comparable"
+
+
+def rows_digest(frame: pd.DataFrame, id_columns: list[str]) -> str:
+    """A fingerprint of which rows were scored, in order: their ids (or, without id
+    columns, every column), so two comparisons can be shown to use the same rows."""
+    columns = [column for column in id_columns if column in frame.columns] or list(frame.columns)
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def comparable(champion, challenger, frames: dict[str, pd.DataFrame]) -> str | None:
+    """Why the champion cannot be scored on the challenger's rows, or None when it can."""
+    if model_task(champion) is not model_task(challenger):
+        return (
+            f"the champion is a {model_task(champion).name} model and the challenger a "
+            f"{model_task(challenger).name} model"
+        )
+    needed = list(champion.feature_names_in_)
+    for split, frame in frames.items():
+        missing = [column for column in needed if column not in frame.columns]
+        if missing:
+            return f"the champion needs columns the {split} rows lack: {', '.join(missing)}"
+    return None
+
+
+def compare(
+    champion,
+    challenger,
+    frames: dict[str, pd.DataFrame],
+    *,
+    target: str,
+    threshold: float,
+    id_columns: list[str],
+    reason: str = "",
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Score both models on each split's rows; return the comparison and the scores.
+
+    `champion` None means there is none (`reason` says why): the challenger is still scored,
+    and the comparison says so. The scores are one frame per split with the label and both
+    models' outputs, row for row, for the plots.
+    """
+    task = model_task(challenger)
+    result: dict = {
+        "status": COMPARED,
+        "reason": reason,
+        "task": task.name,
+        "primary": task.primary,
+        "rows": {split: len(frame) for split, frame in frames.items()},
+        "rows_digest": {split: rows_digest(frame, id_columns) for split, frame in frames.items()},
+        "champion": {},
+        "challenger": {},
+        "difference": {},
+    }
+    if champion is None:
+        result["status"] = NO_CHAMPION
+    elif (why := comparable(champion, challenger, frames)) is not None:
+        result["status"], result["reason"] = NOT_COMPARABLE, why
+    models = {"challenger": challenger}
+    if result["status"] == COMPARED:
+        models["champion"] = champion
+    scores = {}
+    for split, frame in frames.items():
+        labels = frame[target].to_numpy()
+        table = pd.DataFrame({"label": labels})
+        for role, model in models.items():
+            output = predict(model, frame[list(model.feature_names_in_)])
+            table[role] = output
+            result[role][split] = measure(task, labels, output, threshold)
+        if "champion" in models:
+            result["difference"][split] = {
+                name: _difference(value, result["champion"][split][name])
+                for name, value in result["challenger"][split].items()
+            }
+        scores[split] = table
+    return result, scores
+
+
+def _difference(challenger: float | None, champion: float | None) -> float | None:
+    if challenger is None or champion is None:
+        return None
+    if not (np.isfinite(challenger) and np.isfinite(champion)):
+        return None
+    return challenger - champion
