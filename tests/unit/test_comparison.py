@@ -128,6 +128,6 @@ def test_regression_compares_the_relative_rmse_rise():
     }
     check = gate.champion_check(comparison, LIMITS)
     assert check.value == pytest.approx(0.05) and not check.passed
-    assert "RMSE the champion 2.000, new model 2.100, on the same 120 rows" in check.describe()
+    assert "RMSE: champion 2.000, new model 2.100, on the same 120 rows" in check.describe()
     comparison["challenger"]["current"]["rmse"] = 2.02
     assert gate.champion_check(comparison, LIMITS).passed

@@ -78,7 +78,6 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     regression = comparison["task"] == "regression"
     name = "RMSE rise over the champion" if regression else "ROC AUC drop from the champion"
     limit = getattr(model_gate, f"max_champion_{'rmse_rise' if regression else 'roc_auc_drop'}")
-    champion = comparison.get("champion_name") or "the champion"
     status = comparison["status"]
     if status == NO_CHAMPION:
         return Check(name, None, limit, upper=True, detail=f"{NO_CHAMPION}: {comparison['reason']}")
@@ -92,7 +91,7 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     value = new / old - 1 if regression else old - new
     label = "RMSE" if regression else "ROC AUC"
     rows = comparison["rows"]["current"]
-    detail = f"{label} {champion} {old:.3f}, new model {new:.3f}, on the same {rows} rows"
+    detail = f"{label}: champion {old:.3f}, new model {new:.3f}, on the same {rows} rows"
     return Check(name, value, limit, upper=True, detail=detail)
 
 
