@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup setup-dev run repro init new-batch check serve monitor exp-show queue-wait select-best register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup setup-dev run repro init new-batch check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,7 +38,7 @@ $(VENV)/.synced-dev: uv.lock pyproject.toml | $(UV)
 	@touch $@ $(VENV)/.synced
 
 setup: $(VENV)/.synced ## Create .venv from uv.lock: the pipeline only (installs uv with pip if missing)
-	@mkdir -p data/landing  # where new batches land; git cannot hold the empty folder
+	@mkdir -p data/landing models/champion  # landed batches, the pinned champion: git cannot hold empty folders
 	@python -m compileall -q src  # the project's own modules (checked by mtime: cheap when current)
 
 setup-dev: $(VENV)/.synced-dev setup ## .venv with the test and lint tools too
@@ -77,11 +77,14 @@ queue-wait: setup ## Wait for the queued experiments (after dvc queue start): k 
 select-best: setup ## Apply the best experiment if it beats the committed model (METRIC=, MIN=)
 	python -m pipeline.cli select-best $(if $(METRIC),--metric $(METRIC)) $(if $(MIN),--min-improvement $(MIN))
 
+champion: setup ## Pin the model the next run compares with: prod's version, else BASE's (default HEAD) dvc.lock model
+	python -m pipeline.cli champion $(if $(BASE),--base $(BASE))
+
 register: setup ## Tag this commit's model as a new version (GTO) and push it to the remote
 	python -m pipeline.cli register
 
-promote: setup ## Assign a model version to a stage: make promote STAGE=prod [VERSION=v0.0.1]
-	python -m pipeline.cli promote --stage $(or $(STAGE),$(error set STAGE, e.g. make promote STAGE=prod)) $(if $(VERSION),--version $(VERSION))
+promote: setup ## Assign a model version to a stage: make promote STAGE=prod [VERSION=v0.0.1 FORCE=1]
+	python -m pipeline.cli promote --stage $(or $(STAGE),$(error set STAGE, e.g. make promote STAGE=prod)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force)
 
 params: setup ## Compose conf/ into params.yaml (commit the result)
 	python -m pipeline.cli params

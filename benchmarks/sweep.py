@@ -72,7 +72,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         repo = Path(tmp) / "repo"
         sh("git", "clone", "-q", str(ROOT), str(repo), cwd=Path(tmp))
-        (repo / "data" / "landing").mkdir(parents=True, exist_ok=True)
+        for empty in ("data/landing", "models/champion"):  # as `make setup` does
+            (repo / empty).mkdir(parents=True, exist_ok=True)
         shutil.copytree(ROOT / ".dvc" / "cache", repo / ".dvc" / "cache", dirs_exist_ok=True)
         sh("dvc", "repro", cwd=repo)  # the baseline: upstream stages cached for every experiment
         runs = {"one_worker": [], "two_workers": []}

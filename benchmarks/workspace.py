@@ -48,7 +48,8 @@ def fresh_repo(dest: Path) -> Path:
         if source.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
-    (dest / "data" / "landing").mkdir(parents=True, exist_ok=True)  # as `make setup` does
+    for empty in ("data/landing", "models/champion"):  # as `make setup` does
+        (dest / empty).mkdir(parents=True, exist_ok=True)
     sh("git", "init", "-q", "-b", "main", cwd=dest)
     commit(dest, "benchmark")
     return dest

@@ -5,7 +5,7 @@
 set -euo pipefail
 branch=$1
 git switch --force-create "$branch"
-git add dvc.lock params.yaml
+git add dvc.lock params.yaml models/champion.dvc
 if git diff --cached --quiet; then
     echo "retrain changed nothing in dvc.lock: no branch pushed"
     exit 0

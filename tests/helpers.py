@@ -30,6 +30,7 @@ ALL_STAGES = [
     "train",
     "evaluate",
     "analyze",
+    "compare",
     "card",
     "data_report",
     "model_report",
@@ -130,7 +131,8 @@ def make_repo(
         assert count == 1, f"conf/config.yaml has no default for group {group!r}"
         root_config.write_text(text)
     run(["python", "-m", "pipeline.cli", "params"], dest)
-    (dest / "data" / "landing").mkdir(parents=True, exist_ok=True)  # as `make setup` does
+    for empty in ("data/landing", "models/champion"):  # as `make setup` does
+        (dest / empty).mkdir(parents=True, exist_ok=True)
     run(["git", "init", "-q", "-b", "main"], dest)
     if not example:
         land_fixture(dest, FIXTURE_BATCHES[:landed])

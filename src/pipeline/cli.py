@@ -72,11 +72,25 @@ def main(argv: list[str] | None = None) -> int:
         help="how much better than the committed model the best experiment must be",
     )
     select.add_argument("--dry-run", action="store_true", help="say what would be applied")
+    champion = commands.add_parser(
+        "champion",
+        help="pin the model to compare with: prod's version, else the base's dvc.lock model",
+    )
+    champion.add_argument(
+        "--base",
+        default="HEAD",
+        help="git revision whose model is the champion when none is in prod",
+    )
     register = commands.add_parser("register", help="tag this commit's model as a new version")
     register.add_argument("--message", default="", help="why this version exists")
     promote = commands.add_parser("promote", help="assign a model version to a stage")
     promote.add_argument("--stage", required=True, help="dev | staging | prod")
     promote.add_argument("--version", help="e.g. v0.0.2 (default: the latest)")
+    promote.add_argument(
+        "--force",
+        action="store_true",
+        help="promote even if its comparison with the champion failed",
+    )
     commands.add_parser(
         "check",
         help="hold the drift and quality reports to conf/report/: exit 0 pass, 1 fail, 2 error",
@@ -145,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.lifecycle.experiments import select_best_command
 
         return select_best_command(args.metric, args.min_improvement, args.dry_run)
+    elif args.command == "champion":
+        from pipeline.lifecycle.pin_champion import champion_command
+
+        return champion_command(args.base)
     elif args.command in ("register", "promote"):
         from pipeline.lifecycle.registry import registry_command
 
@@ -153,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             args.message if args.command == "register" else None,
             getattr(args, "stage", None),
             getattr(args, "version", None),
+            force=getattr(args, "force", False),
         )
     elif args.command == "check":
         from pipeline.monitoring.gate import check_command

@@ -36,12 +36,15 @@ class PathsConfig:
     holdout: str = "data/processed/holdout.parquet"
     current: str = "data/processed/current.parquet"
     model: str = "models/model.skops"
+    # The model the new one is compared with (`pipeline champion` pins it; empty: none).
+    champion: str = "models/champion"
     validation: str = "reports/validation"
     evaluation: str = "reports/evaluate"
     card: str = "reports/model_card.md"
     search: str = "reports/search.json"
     monitoring: str = "reports/monitoring"
     analysis: str = "reports/analysis"  # fairness across groups, feature dependence
+    compare: str = "reports/compare"  # champion against the new model: <compare>.json, plots
     index: str = "reports/index.html"
 
 

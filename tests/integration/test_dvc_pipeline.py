@@ -51,9 +51,9 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_produces_every_declared_output(repo):
     outputs = declared_outputs(repo)
-    # every out and metric of the eleven stages, including train's search report; data/raw
+    # every out and metric of the twelve stages, including train's search report; data/raw
     # and data/interim are folders of one Parquet file per table of the dataset
-    assert len(outputs) == 27
+    assert len(outputs) == 29
     missing = [str(path) for path in outputs if not path.exists()]
     assert not missing
     for layer in ("raw", "interim"):
@@ -94,7 +94,15 @@ def test_changing_model_param_reruns_only_the_stages_after_train(repo):
     try:
         ran = stages_ran(run(["dvc", "repro"], repo).stdout)
         # the data report needs no model, so it does not rerun
-        assert ran == ["train", "evaluate", "analyze", "card", "model_report", "report_index"]
+        assert ran == [
+            "train",
+            "evaluate",
+            "analyze",
+            "compare",
+            "card",
+            "model_report",
+            "report_index",
+        ]
     finally:
         restore_committed_state(repo)
 
@@ -244,6 +252,7 @@ NOT_IMPORTED = {
     "train": {"dvclive", "evidently"},
     "evaluate": {"evidently"},
     "analyze": {"pandera", "dvclive", "evidently"},
+    "compare": {"pandera", "dvclive", "evidently"},
     "card": {"pandera", "sklearn", "skops", "dvclive", "evidently"},
     "report_index": {"pandas", "pandera", "sklearn", "skops", "dvclive", "evidently"},
 }

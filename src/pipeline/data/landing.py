@@ -118,11 +118,31 @@ def new_batch_command(months: list[int], file_format: str) -> int:
     from pipeline.config import load_params
     from pipeline.errors import PipelineError
 
+    params = load_params()
+    # The model trained before this batch is what the next run's model is compared with.
+    champion = pin_champion_before_landing(params)
     try:
-        written = land_months(load_params(), months, file_format)
+        written = land_months(params, months, file_format)
     except PipelineError as error:
         print(f"new-batch: {error}", file=sys.stderr)
         return 1
     print("landed: " + ", ".join(written))
-    print("next:   dvc repro   (then commit dvc.lock and data/landing.dvc)")
+    if champion:
+        print(f"champion: {champion}")
+    pinned = f"{params.paths.champion}.dvc"
+    print(f"next:   dvc repro   (then commit dvc.lock, data/landing.dvc and {pinned})")
     return 0
+
+
+def pin_champion_before_landing(params: DictConfig) -> str | None:
+    """Pin the champion (prod's version, else HEAD's model); a failure only warns: the batch
+    still lands, and the run compares with whatever was pinned before."""
+    from pipeline.errors import PipelineError
+    from pipeline.lifecycle.champion import describe
+    from pipeline.lifecycle.pin_champion import pin
+
+    try:
+        return describe(pin(Path(params.paths.champion), "HEAD", params.paths.model))
+    except PipelineError as error:
+        print(f"new-batch: warning: the champion was not pinned again: {error}", file=sys.stderr)
+        return None

@@ -51,8 +51,12 @@ def register(message: str) -> str:
     return registered.version
 
 
-def promote(stage: str, version: str | None = None) -> str:
-    """Assign a version (default: the latest) to `stage`; return the version assigned."""
+def promote(stage: str, version: str | None = None, force: bool = False) -> str:
+    """Assign a version (default: the latest) to `stage`; return the version assigned.
+
+    Refused, unless `force`, when the version's comparison with the champion failed or
+    (for prod) was made against another model than the one in prod now.
+    """
     import gto.api
 
     if stage not in STAGES:
@@ -63,27 +67,78 @@ def promote(stage: str, version: str | None = None) -> str:
         if version is None:
             raise PipelineError(f"{name} has no registered version: run `make register` first")
         version = version.version
+    refusal = None if force else promotion_refusal(name, version, stage)
+    if refusal:
+        raise PipelineError(
+            f"not promoting {name} {version} to {stage}: {refusal}. "
+            f"To promote it anyway: make promote STAGE={stage} VERSION={version} FORCE=1"
+        )
     gto.api.assign(
         ".", name, stage, version=version, message=f"promote {name} {version} to {stage}"
     )
     return version
 
 
+def read_at(path: str, rev: str) -> dict:
+    """A JSON file the pipeline wrote, as it was at `rev` (from the DVC cache or remote)."""
+    import dvc.api
+
+    return json.loads(dvc.api.read(path, repo=".", rev=rev))
+
+
+def version_in_stage(name: str, stage: str) -> str | None:
+    import gto.api
+
+    found = gto.api.find_versions_in_stage(".", name, stage)
+    if not found:
+        return None
+    first = found[0] if isinstance(found, list) else found
+    return getattr(first, "version", str(first))
+
+
+def promotion_refusal(name: str, version: str, stage: str) -> str | None:
+    """Why `version` must not go to `stage` on its evidence, or None when it may."""
+    import yaml
+
+    from pipeline.monitoring.gate import CHAMPION_CHECKS
+
+    rev = f"{name}@{version}"  # GTO's tag of the version
+    try:
+        paths = yaml.safe_load(_run("git", "show", f"{rev}:params.yaml"))["paths"]
+        verdict = read_at(f"{paths['monitoring']}/gate.json", rev)
+        comparison = read_at(f"{paths['compare']}.json", rev)
+    except Exception as error:  # a version from before the comparison, or its data is gone
+        return f"its comparison with the champion cannot be read at {rev} ({error})"
+    check = next((c for c in verdict["checks"] if c["name"] in CHAMPION_CHECKS.values()), None)
+    if check is None:
+        return f"the gate of {rev} holds no comparison with the champion"
+    if not check["passed"]:
+        return f"its comparison with the champion failed: {check['text']}"
+    in_prod = version_in_stage(name, "prod") if stage == "prod" else None
+    pin = comparison.get("champion_pin") or {}
+    if in_prod not in (None, version) and (
+        pin.get("source") != "registry" or pin.get("version") != in_prod
+    ):
+        return (
+            f"it was compared with {comparison.get('champion_name', 'no champion')}, not with "
+            f"{in_prod}, which is in prod now: run `make champion`, `make run`, commit, "
+            "register, then promote the new version"
+        )
+    return None
+
+
 def fetch_stage(stage: str, dest: Path) -> str | None:
     """Fetch the version assigned to `stage` to `dest` and return it; None if none is."""
-    import gto.api
     from gto.exceptions import ArtifactNotFound
     from scmrepo.exceptions import SCMError
 
     name = artifact_name()
     try:
-        found = gto.api.find_versions_in_stage(".", name, stage)
+        version = version_in_stage(name, stage)
     except (ArtifactNotFound, SCMError):  # nothing registered yet, or not a git repository
         return None
-    if not found:
+    if version is None:
         return None
-    first = found[0] if isinstance(found, list) else found
-    version = getattr(first, "version", str(first))
     dest.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "dvc", "artifacts", "get", ".", name, "--stage", stage]
     done = subprocess.run([*command, "-o", str(dest), "--force"], capture_output=True, text=True)
@@ -93,7 +148,11 @@ def fetch_stage(stage: str, dest: Path) -> str | None:
 
 
 def registry_command(
-    command: str, message: str | None, stage: str | None, version: str | None
+    command: str,
+    message: str | None,
+    stage: str | None,
+    version: str | None,
+    force: bool = False,
 ) -> int:
     """`register` or `promote`: exit 0 when done, 1 with the reason when not."""
     from pipeline.errors import PipelineError
@@ -104,7 +163,7 @@ def registry_command(
             print(f"registered {artifact_name()} {version}")
             print(f"next: make promote STAGE=prod VERSION={version}")
         else:
-            version = promote(stage, version)
+            version = promote(stage, version, force)
             name = artifact_name()
             print(f"{name} {version} is now in stage {stage}")
             print(f"fetch it with: dvc artifacts get . {name} --stage {stage}")

@@ -30,8 +30,13 @@ def dvc_diff(kind: str, base: str) -> str:
     return "\n".join(rows)
 
 
-def pr_body(base: str, monitoring: Path, run_url: str | None) -> str:
+def pr_body(base: str, monitoring: Path, run_url: str | None, comparison: Path) -> str:
+    """The body: the gate's verdict, then the champion against the new model on the same
+    rows, then params and metrics diffs against `base` (measured on different rows)."""
+    from pipeline.reporting.comparison_text import markdown
+
     verdict = json.loads((monitoring / "gate.json").read_text())
+    against = markdown(json.loads(comparison.read_text()))
     data = json.loads((monitoring / "data.json").read_text())
     batches = data["current"]["batches"]
     reference = data["reference"]["batches"]
@@ -60,11 +65,18 @@ Drifted feature columns: {drift["drifted_count"]} of {drift["feature_count"]} ({
 |---|---|
 {checks}
 
+### Champion against the new model, on the same rows
+
+{against}
+
 ### Params against {base}
 
 {dvc_diff("params", base)}
 
 ### Metrics against {base}
+
+Each run's own numbers: {base}'s model was measured on {base}'s holdout and newest batch,
+this one on this run's. The table above is the like-for-like comparison.
 
 {dvc_diff("metrics", base)}
 
@@ -84,7 +96,8 @@ def retrain_report_command(base: str, output: Path | None) -> int:
             **os.environ
         )
     try:
-        body = pr_body(base, Path(load_params().paths.monitoring), run_url)
+        paths = load_params().paths
+        body = pr_body(base, Path(paths.monitoring), run_url, Path(f"{paths.compare}.json"))
     except FileNotFoundError as error:
         print(
             f"retrain-report: {error.filename} is missing: run `dvc repro` first", file=sys.stderr

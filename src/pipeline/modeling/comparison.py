@@ -10,11 +10,15 @@ on the newest batch against the champion's (`champion_check` in monitoring/gate.
 from __future__ import annotations
 
 import hashlib
-
-import numpy as np
-import pandas as pd
+import math
+from typing import TYPE_CHECKING
 
 from pipeline.modeling.tasks import measure, model_task, predict
+
+# pandas is imported where rows are scored: the gate and the pages read only the statuses,
+# and must not pay for importing it.
+if TYPE_CHECKING:
+    import pandas as pd
 
 NO_CHAMPION = "no champion"
 COMPARED = "compared"
@@ -24,6 +28,8 @@ NOT_COMPARABLE = "not comparable"
 def rows_digest(frame: pd.DataFrame, id_columns: list[str]) -> str:
     """A fingerprint of which rows were scored, in order: their ids (or, without id
     columns, every column), so two comparisons can be shown to use the same rows."""
+    import pandas as pd
+
     columns = [column for column in id_columns if column in frame.columns] or list(frame.columns)
     hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
@@ -60,6 +66,8 @@ def compare(
     and the comparison says so. The scores are one frame per split with the label and both
     models' outputs, row for row, for the plots.
     """
+    import pandas as pd
+
     task = model_task(challenger)
     result: dict = {
         "status": COMPARED,
@@ -99,6 +107,6 @@ def compare(
 def _difference(challenger: float | None, champion: float | None) -> float | None:
     if challenger is None or champion is None:
         return None
-    if not (np.isfinite(challenger) and np.isfinite(champion)):
+    if not (math.isfinite(challenger) and math.isfinite(champion)):
         return None
     return challenger - champion

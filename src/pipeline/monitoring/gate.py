@@ -66,6 +66,13 @@ def checks(
     return found + ([champion_check(comparison, model_gate)] if comparison else [])
 
 
+# The champion check's name per task: `promote` finds the check by it in gate.json.
+CHAMPION_CHECKS = {
+    "classification": "ROC AUC drop from the champion",
+    "regression": "RMSE rise over the champion",
+}
+
+
 def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     """The new model against the champion on the same newest-batch rows: a ROC AUC drop
     (classification) or a relative RMSE rise (regression) within the dataset's limit.
@@ -76,7 +83,7 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     from pipeline.modeling.comparison import COMPARED, NO_CHAMPION
 
     regression = comparison["task"] == "regression"
-    name = "RMSE rise over the champion" if regression else "ROC AUC drop from the champion"
+    name = CHAMPION_CHECKS[comparison["task"]]
     limit = getattr(model_gate, f"max_champion_{'rmse_rise' if regression else 'roc_auc_drop'}")
     status = comparison["status"]
     if status == NO_CHAMPION:
@@ -244,8 +251,15 @@ def check_command() -> int:
         params = load_params()
         data, model = read_summaries(Path(params.paths.monitoring))
         groups = read_summary(Path(params.paths.analysis) / "groups.json")
+        comparison = read_summary(Path(f"{params.paths.compare}.json"))
         results = checks(
-            data, model, params.report.gate, params.dataset.gate, params.dataset.task, groups
+            data,
+            model,
+            params.report.gate,
+            params.dataset.gate,
+            params.dataset.task,
+            groups,
+            comparison,
         )
     except (PipelineError, KeyError, TypeError) as error:
         print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)

@@ -146,9 +146,13 @@ def render_index(
     task: str = "classification",
     groups: dict | None = None,
     composition: dict | None = None,
+    comparison: dict | None = None,
 ) -> str:
     """The whole page. `links` are (label, relative href, what it holds); `groups` is the
-    analyze stage's groups.json, `composition` the data report's data_groups.json."""
+    analyze stage's groups.json, `composition` the data report's data_groups.json,
+    `comparison` the compare stage's champion against the new model."""
+    from pipeline.reporting import comparison_text
+
     verdict = "pass" if gate["passed"] else "fail"
     headline = (
         "Gate passed: every check is within its limit"
@@ -201,6 +205,7 @@ Model: <b>{escape(model_name)}</b>.</p>
 <table id="metrics">
 <tr><th>metric</th><th>holdout</th><th>newest batch ({escape(current)})</th></tr>
 {metrics}</table>
+{"<h2>Against the champion</h2>" + comparison_text.html(comparison) if comparison else ""}
 {fairness_section(groups or {}, task)}
 {composition_section(composition or {}, task)}
 <h2>Reports</h2>

@@ -53,6 +53,7 @@ def render_card(
     current_batch: str,
     search: dict,
     groups: dict | None = None,
+    comparison: dict | None = None,
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, task, target, features, derived, split,
@@ -125,6 +126,7 @@ def render_card(
             "",
             markdown_table(measured),
             "",
+            *comparison_lines(comparison),
             f"## Weakest slices of the current batch (by {primary}, at least "
             f"{params['min_slice_rows']} rows)",
             "",
@@ -139,6 +141,15 @@ def render_card(
             "",
         ]
     )
+
+
+def comparison_lines(comparison: dict | None) -> list[str]:
+    """The card's section on the champion: both models' metrics on the same rows."""
+    from pipeline.reporting.comparison_text import markdown
+
+    if comparison is None:
+        return []
+    return ["## Against the champion", "", markdown(comparison), ""]
 
 
 def fairness_lines(groups: dict, task) -> list[str]:

@@ -48,12 +48,31 @@ def run_summary(repro_log: Path | None = None) -> str:
         shown = "  ".join(f"{name} {values[name]:.3f}" for name in key_metrics)
         lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
     lines += [
+        champion_line(Path(f"{paths.compare}.json")),
         gate_line(Path(paths.monitoring) / "gate.json"),
         f"reports:   open {paths.index} (every report, the plots and the gate on one page)",
         "compare:   dvc exp run -S experiment=deep_forest   then  make exp-show",
         f"card:      {paths.card}",
     ]
     return "\n".join(lines)
+
+
+def champion_line(comparison_file: Path) -> str:
+    """The new model against the champion on the newest batch's rows, or why not."""
+    if not comparison_file.exists():
+        return "champion:  not compared yet"
+    comparison = json.loads(comparison_file.read_text())
+    if comparison["status"] != "compared":
+        return f"champion:  {comparison['status']} (make champion pins one)"
+    primary, rows = comparison["primary"], comparison["rows"]["current"]
+    old = comparison["champion"]["current"].get(primary)
+    new = comparison["challenger"]["current"].get(primary)
+    if old is None or new is None:
+        return f"champion:  {comparison['champion_name']}, newest batch has no labels yet"
+    return (
+        f"champion:  {comparison['champion_name']}: {primary} {old:.3f}, new model {new:.3f} "
+        f"on the same {rows:,} rows"
+    )
 
 
 def gate_line(verdict_file: Path) -> str:

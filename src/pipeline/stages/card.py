@@ -41,6 +41,7 @@ def main(params: DictConfig) -> str:
         current_batch=current,
         search=json.loads(Path(paths.search).read_text()),
         groups=json.loads((Path(paths.analysis) / "groups.json").read_text()),
+        comparison=json.loads(Path(f"{paths.compare}.json").read_text()),
     )
     with atomic_path(paths.card) as tmp:
         tmp.write_text(card)

@@ -25,9 +25,16 @@ def main(params: DictConfig) -> str:
     monitoring = Path(paths.monitoring)
     data, model = gate.read_summaries(monitoring)
     groups = gate.read_summary(Path(paths.analysis) / "groups.json")
+    comparison = gate.read_summary(Path(f"{paths.compare}.json"))
     verdict = gate.verdict(
         gate.checks(
-            data, model, params.report.gate, params.dataset.gate, params.dataset.task, groups
+            data,
+            model,
+            params.report.gate,
+            params.dataset.gate,
+            params.dataset.task,
+            groups,
+            comparison,
         )
     )
     write_json(verdict, monitoring / "gate.json")
@@ -43,6 +50,7 @@ def main(params: DictConfig) -> str:
         task=params.dataset.task,
         groups=groups,
         composition=json.loads((monitoring / "data_groups.json").read_text()),
+        comparison=comparison,
     )
     with atomic_path(paths.index) as tmp:
         tmp.write_text(page)
@@ -81,6 +89,11 @@ def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
             "per-group metrics, disparities, groups too small to judge",
         ),
         ("Who is in the data", monitoring / "data_groups.json", "group shares and target rates"),
+        (
+            "Champion against the new model",
+            Path(f"{paths.compare}.json"),
+            "both models' metrics on the same rows",
+        ),
         ("Search", Path(paths.search), "hyperparameter search, when one ran"),
     ]
     targets += [

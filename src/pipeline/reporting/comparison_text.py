@@ -1,0 +1,80 @@
+"""The champion against the new model, as the model card, the pull request and the page show it.
+
+One table from compare.json (the compare stage): per split, the task's key metrics of both
+models on the same rows and the new model's difference, under a line naming the champion.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from pipeline.modeling.comparison import COMPARED
+from pipeline.modeling.tasks import task_info
+
+SPLITS = {"holdout": "holdout", "current": "newest batch"}
+
+
+def headline(comparison: dict) -> str:
+    """Which champion, on how many rows; or why there is nothing to compare with."""
+    if comparison["status"] != COMPARED:
+        return f"{comparison['status'].capitalize()}: {comparison['reason']}."
+    rows = ", ".join(
+        f"{label} {comparison['rows'][split]:,} rows" for split, label in _splits(comparison)
+    )
+    name = comparison.get("champion_name", "the champion")
+    return f"Champion {name} against the new model, scored on the same rows ({rows})."
+
+
+def rows(comparison: dict) -> list[tuple[str, str, float | None, float | None, float | None]]:
+    """(split, metric, champion, new model, new minus champion) for the task's key metrics."""
+    found = []
+    for split, label in _splits(comparison):
+        for name in task_info(comparison["task"]).key_metrics:
+            found.append(
+                (
+                    label,
+                    name,
+                    comparison["champion"].get(split, {}).get(name),
+                    comparison["challenger"][split].get(name),
+                    comparison["difference"].get(split, {}).get(name),
+                )
+            )
+    return found
+
+
+def _splits(comparison: dict) -> list[tuple[str, str]]:
+    """(split, label) in reading order: the holdout, then the newest batch."""
+    return [(split, label) for split, label in SPLITS.items() if split in comparison["rows"]]
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+def markdown(comparison: dict) -> str:
+    if comparison["status"] != COMPARED:
+        return headline(comparison)
+    lines = [headline(comparison), ""]
+    lines += ["| split | metric | champion | new model | difference |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {split} | {name} | {_number(old)} | {_number(new)} | {_number(diff, signed=True)} |"
+        for split, name, old, new, diff in rows(comparison)
+    ]
+    return "\n".join(lines)
+
+
+def html(comparison: dict) -> str:
+    if comparison["status"] != COMPARED:
+        return f'<p id="champion-headline">{escape(headline(comparison))}</p>'
+    body = "".join(
+        f"<tr><td>{escape(split)}</td><td>{escape(name)}</td><td class=num>{_number(old)}</td>"
+        f"<td class=num>{_number(new)}</td><td class=num>{_number(diff, signed=True)}</td></tr>"
+        for split, name, old, new, diff in rows(comparison)
+    )
+    return (
+        f'<p id="champion-headline">{escape(headline(comparison))}</p>\n'
+        '<table id="champion"><tr><th>split</th><th>metric</th><th>champion</th>'
+        f"<th>new model</th><th>difference</th></tr>{body}</table>"
+    )
