@@ -175,6 +175,12 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
     assert f"Retrained on {ARRIVING}" in output
     assert "### Metrics against origin/main" in output
     assert "roc_auc" in output
+    # First, the retrained model against main's, both scored on this run's rows.
+    compared = "Champion the model of origin/main ("
+    assert compared in output
+    assert output.index(compared) < output.index("### Metrics against origin/main")
+    row = r"\| newest batch \| roc_auc \| 0\.\d{3} \| 0\.\d{3} \| [+-]0\.\d{3} \|"
+    assert re.search(row, output)
     # The retrained model and reports landed in the remote.
     assert len(after - before) >= 5
     # The new dvc.lock went to its own branch, not to main.
@@ -188,6 +194,9 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
         deps = lock["stages"]["ingest"]["deps"]
         return next(dep["md5"] for dep in deps if dep["path"] == "data/landing")
 
+    # The branch pins the champion it was compared with: main's model.
+    pin = yaml.safe_load(run(["git", "show", "retrain/main:models/champion.dvc"], origin).stdout)
+    assert pin["outs"][0]["nfiles"] == 2  # the model and champion.json
     # main's lock still records the data before the arrival; the retrain branch's the new one.
     assert landing_hash(retrain_lock) == landed["outs"][0]["md5"]
     assert landing_hash(main_lock) != landed["outs"][0]["md5"]

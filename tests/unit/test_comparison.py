@@ -6,6 +6,8 @@ shuffled target.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from helpers import compose
@@ -131,3 +133,60 @@ def test_regression_compares_the_relative_rmse_rise():
     assert "RMSE: champion 2.000, new model 2.100, on the same 120 rows" in check.describe()
     comparison["challenger"]["current"]["rmse"] = 2.02
     assert gate.champion_check(comparison, LIMITS).passed
+
+
+def test_the_pages_show_both_models_per_split_or_why_there_is_no_champion(good, splits):
+    from pipeline.reporting import comparison_text
+
+    champion = fitted(splits, shuffle_target=True)
+    result, _ = run(champion, good, splits)
+    result["champion_name"] = "churn-model v0.0.1 (stage prod)"
+    text = comparison_text.markdown(result)
+    rows = result["rows"]
+    assert text.startswith(
+        "Champion churn-model v0.0.1 (stage prod) against the new model, scored on the same rows "
+        f"(holdout {rows['holdout']:,} rows, newest batch {rows['current']:,} rows)."
+    )
+    old, new = result["champion"]["current"]["roc_auc"], result["challenger"]["current"]["roc_auc"]
+    assert f"| newest batch | roc_auc | {old:.3f} | {new:.3f} | {new - old:+.3f} |" in text
+    assert text.index("| holdout |") < text.index("| newest batch |")
+    assert f"<td class=num>{old:.3f}</td>" in comparison_text.html(result)
+
+    alone, _ = run(None, good, splits, reason="nothing is pinned in models/champion")
+    assert comparison_text.markdown(alone) == "No champion: nothing is pinned in models/champion."
+    assert "<table" not in comparison_text.html(alone)
+
+
+def test_the_run_summary_names_the_champion_and_both_numbers(good, splits, tmp_path):
+    from pipeline.io import write_json
+    from pipeline.reporting.summary import champion_line
+
+    result, _ = run(good, good, splits)
+    result["champion_name"] = "the model of HEAD (abc1234, dvc.lock)"
+    write_json(result, tmp_path / "compare.json")
+    roc, rows = result["challenger"]["current"]["roc_auc"], result["rows"]["current"]
+    assert champion_line(tmp_path / "compare.json") == (
+        f"champion:  the model of HEAD (abc1234, dvc.lock): roc_auc {roc:.3f}, "
+        f"new model {roc:.3f} on the same {rows:,} rows"
+    )
+    assert champion_line(tmp_path / "missing.json") == "champion:  not compared yet"
+
+
+def test_the_curves_span_every_row_in_at_most_200_points():
+    import pandas as pd
+
+    from pipeline.stages.compare import CURVE_POINTS, rec_curve, roc_curve
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 5000)
+    table = pd.DataFrame({"label": labels, "model": labels * 0.3 + rng.random(5000)})
+    roc = roc_curve(table, "model")
+    assert len(roc) <= CURVE_POINTS
+    assert roc[0] == {"fpr": 0.0, "tpr": 0.0} and roc[-1] == {"fpr": 1.0, "tpr": 1.0}
+    assert all(a["fpr"] <= b["fpr"] and a["tpr"] <= b["tpr"] for a, b in itertools.pairwise(roc))
+
+    values = pd.DataFrame({"label": np.arange(1000.0), "model": np.arange(1000.0) + 2})
+    rec = rec_curve(values, "model")
+    assert len(rec) == CURVE_POINTS
+    assert rec[0]["abs_error"] == rec[-1]["abs_error"] == 2.0  # every row is off by 2
+    assert rec[-1]["share_within"] == 1.0
