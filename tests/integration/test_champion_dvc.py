@@ -142,3 +142,17 @@ def test_promote_to_prod_refuses_a_comparison_with_another_model_than_prods(repo
     commit(repo, "compared with v0.0.2")
     assert "v0.0.4" in cli(repo, "register").stdout
     assert "v0.0.4 is now in stage prod" in cli(repo, "promote", "--stage", "prod").stdout
+
+
+def test_unpinning_leaves_the_empty_folder_no_cache_is_needed_for(repo):
+    """What `pipeline init` does when a new dataset replaces the one the champion knew."""
+    code = "from pathlib import Path; from pipeline.lifecycle.pin_champion import unpin; "
+    done = run(["python", "-c", code + "print(unpin(Path('models/champion')))"], repo)
+    assert done.stdout.strip() == "True"
+    pin = yaml.safe_load((repo / "models/champion.dvc").read_text())["outs"][0]
+    assert pin["nfiles"] == 0 and pin["md5"] == "d751713988987e9331980363e24189ce.dir"
+    again = run(["python", "-c", code + "print(unpin(Path('models/champion')))"], repo)
+    assert again.stdout.strip() == "False"  # nothing was pinned: nothing changes
+    run(["dvc", "repro"], repo)  # compare comes back from the run cache: this state ran first
+    assert comparison(repo)["status"] == "no champion"
+    assert "d751713988987e9331980363e24189ce.dir" in (repo / "dvc.lock").read_text()

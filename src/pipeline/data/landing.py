@@ -119,14 +119,15 @@ def new_batch_command(months: list[int], file_format: str) -> int:
     from pipeline.errors import PipelineError
 
     params = load_params()
-    # The model trained before this batch is what the next run's model is compared with.
-    champion = pin_champion_before_landing(params)
     try:
         written = land_months(params, months, file_format)
     except PipelineError as error:
         print(f"new-batch: {error}", file=sys.stderr)
         return 1
     print("landed: " + ", ".join(written))
+    # The model trained before this batch (HEAD's, or prod's) is what the next run's model
+    # is compared with. Pinned once the batch has landed: a refusal changes nothing.
+    champion = pin_champion(params)
     if champion:
         print(f"champion: {champion}")
     pinned = f"{params.paths.champion}.dvc"
@@ -134,7 +135,7 @@ def new_batch_command(months: list[int], file_format: str) -> int:
     return 0
 
 
-def pin_champion_before_landing(params: DictConfig) -> str | None:
+def pin_champion(params: DictConfig) -> str | None:
     """Pin the champion (prod's version, else HEAD's model); a failure only warns: the batch
     still lands, and the run compares with whatever was pinned before."""
     from pipeline.errors import PipelineError

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import PipelineError
-from pipeline.lifecycle.champion import INFO_FILE, MODEL_FILE, describe
+from pipeline.lifecycle.champion import INFO_FILE, MODEL_FILE, describe, read_pin
 
 
 def model_in_lock(commit: str, model_path: str) -> str | None:
@@ -76,6 +76,12 @@ def pin(folder: Path, base: str, model_path: str) -> dict | None:
         shutil.rmtree(folder, ignore_errors=True)
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(staged, folder)
+    track(folder)
+    return found
+
+
+def track(folder: Path) -> None:
+    """`dvc add` the champion folder: its .dvc file changes, and git stages it."""
     done = subprocess.run(
         [sys.executable, "-m", "dvc", "add", "--quiet", str(folder)],
         capture_output=True,
@@ -84,7 +90,16 @@ def pin(folder: Path, base: str, model_path: str) -> dict | None:
     )
     if done.returncode != 0:
         raise PipelineError(f"dvc add {folder} failed: {done.stderr.strip()}")
-    return found
+
+
+def unpin(folder: Path) -> bool:
+    """Pin no champion (the empty folder); True when one was pinned before."""
+    if not folder.exists() or read_pin(folder) is None:
+        return False
+    shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    track(folder)
+    return True
 
 
 def champion_command(base: str) -> int:

@@ -240,6 +240,7 @@ def init_command(request: InitRequest) -> int:
     """Exit 0 when the dataset is ready to run, 1 on a refusal (nothing written)."""
     from pipeline.config import PathsConfig, compose_params
     from pipeline.data.landing import dvc_add
+    from pipeline.lifecycle.pin_champion import unpin
 
     landing = Path(PathsConfig().landing)
     try:
@@ -299,6 +300,12 @@ def init_command(request: InitRequest) -> int:
     except (OSError, subprocess.CalledProcessError) as error:
         print(f"init: wrote the dataset, but `dvc add {landing}` failed: {error}", file=sys.stderr)
         return 1
+    champion = Path(PathsConfig().champion)
+    try:  # a champion of another dataset cannot be scored on these rows
+        unpinned = unpin(champion)
+    except PipelineError as error:
+        print(f"init: wrote the dataset, but {error}", file=sys.stderr)
+        return 1
 
     print(
         f"init: {len(table):,} rows of {request.path} -> dataset {name!r}, {task} ({task_reason})"
@@ -318,11 +325,13 @@ def init_command(request: InitRequest) -> int:
         f"wrote: {DATASET_DIR / f'{name}.yaml'}, {ROOT_CONFIG} (dataset: {name}, source: files), "
         f"params.yaml; landed {len(written)} files in {landing / name}/ (dvc add {landing})"
     )
+    if unpinned:
+        print(f"champion: unpinned ({champion} held a model of the dataset before)")
     print("next:  make run      # the whole pipeline on it: metrics, reports, the gate")
     print("       make check    # the gate's verdict on the newest batch")
     print("       make serve    # the model over HTTP: /docs")
     print(
         f"       git add {DATASET_DIR / f'{name}.yaml'} {ROOT_CONFIG} params.yaml "
-        f"{landing}.dvc dvc.lock && git commit -m 'dataset {name}'"
+        f"{landing}.dvc {champion}.dvc dvc.lock && git commit -m 'dataset {name}'"
     )
     return 0
