@@ -51,7 +51,7 @@ def run_summary(repro_log: Path | None = None) -> str:
         champion_line(Path(f"{paths.compare}.json")),
         gate_line(Path(paths.monitoring) / "gate.json"),
         f"reports:   open {paths.index} (every report, the plots and the gate on one page)",
-        "compare:   dvc exp run -S experiment=deep_forest   then  make exp-show",
+        "explore:   dvc exp run -S experiment=deep_forest   then  make exp-show",
         f"card:      {paths.card}",
     ]
     return "\n".join(lines)
