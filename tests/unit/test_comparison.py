@@ -145,11 +145,13 @@ def test_the_pages_show_both_models_per_split_or_why_there_is_no_champion(good, 
     rows = result["rows"]
     assert text.startswith(
         "Champion churn-model v0.0.1 (stage prod) against the new model, scored on the same rows "
-        f"(holdout {rows['holdout']:,} rows, newest batch {rows['current']:,} rows)."
+        f"(newest batch {rows['current']:,} rows, holdout {rows['holdout']:,} rows)."
     )
     old, new = result["champion"]["current"]["roc_auc"], result["challenger"]["current"]["roc_auc"]
     assert f"| newest batch | roc_auc | {old:.3f} | {new:.3f} | {new - old:+.3f} |" in text
-    assert text.index("| holdout |") < text.index("| newest batch |")
+    # the newest batch, which the gate judges and neither model trained on, comes first
+    assert text.index("| newest batch |") < text.index("| holdout |")
+    assert comparison_text.CAVEAT in text
     assert f"<td class=num>{old:.3f}</td>" in comparison_text.html(result)
 
     alone, _ = run(None, good, splits, reason="nothing is pinned in models/champion")

@@ -11,7 +11,14 @@ from html import escape
 from pipeline.modeling.comparison import COMPARED
 from pipeline.modeling.tasks import task_info
 
-SPLITS = {"holdout": "holdout", "current": "newest batch"}
+# The newest batch first: neither model trained on it, and the gate judges it. The holdout is
+# a sample of the new training window, which may hold rows the champion trained on.
+SPLITS = {"current": "newest batch", "holdout": "holdout"}
+CAVEAT = (
+    "The gate compares the newest batch, which neither model trained on. The holdout is drawn "
+    "from the new model's training window, so it can hold rows the champion learned from: "
+    "there the champion's numbers can flatter it."
+)
 
 
 def headline(comparison: dict) -> str:
@@ -43,7 +50,7 @@ def rows(comparison: dict) -> list[tuple[str, str, float | None, float | None, f
 
 
 def _splits(comparison: dict) -> list[tuple[str, str]]:
-    """(split, label) in reading order: the holdout, then the newest batch."""
+    """(split, label) in reading order: the newest batch, then the holdout."""
     return [(split, label) for split, label in SPLITS.items() if split in comparison["rows"]]
 
 
@@ -56,7 +63,7 @@ def _number(value: float | None, signed: bool = False) -> str:
 def markdown(comparison: dict) -> str:
     if comparison["status"] != COMPARED:
         return headline(comparison)
-    lines = [headline(comparison), ""]
+    lines = [headline(comparison), "", CAVEAT, ""]
     lines += ["| split | metric | champion | new model | difference |", "|---|---|---|---|---|"]
     lines += [
         f"| {split} | {name} | {_number(old)} | {_number(new)} | {_number(diff, signed=True)} |"
@@ -75,6 +82,7 @@ def html(comparison: dict) -> str:
     )
     return (
         f'<p id="champion-headline">{escape(headline(comparison))}</p>\n'
+        f"<p>{escape(CAVEAT)}</p>\n"
         '<table id="champion"><tr><th>split</th><th>metric</th><th>champion</th>'
         f"<th>new model</th><th>difference</th></tr>{body}</table>"
     )
