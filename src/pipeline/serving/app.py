@@ -38,7 +38,7 @@ from pipeline.errors import ConfigError, PipelineError
 from pipeline.modeling.model_file import load as load_model
 from pipeline.modeling.tasks import REGRESSION, TaskInfo, model_task, predict
 from pipeline.serving.admin import require_admin
-from pipeline.serving.metrics import CountRequests, ServerMetrics
+from pipeline.serving.prometheus import CountRequests, ServerMetrics
 from pipeline.serving.request_log import RequestLog
 from pipeline.serving.request_schema import row_model
 from pipeline.serving.workers import POLL_SECONDS, Siblings

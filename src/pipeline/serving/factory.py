@@ -29,7 +29,7 @@ from pipeline.contracts.dataset import load_contracts
 from pipeline.modeling.tasks import REGRESSION
 from pipeline.serving.admin import admin_token
 from pipeline.serving.app import ModelSet, about_workspace, build_app
-from pipeline.serving.metrics import PROBABILITY_BUCKETS, ServerMetrics
+from pipeline.serving.prometheus import PROBABILITY_BUCKETS, ServerMetrics
 from pipeline.serving.request_log import RequestLog
 from pipeline.serving.workers import Siblings, shared_dir
 
