@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from helpers import ALL_STAGES, FIXTURE_BATCHES, FIXTURE_FILES, commit, make_repo, run, stages_ran
+from helpers import (
+    ALL_STAGES,
+    FIXTURE_BATCHES,
+    FIXTURE_FILES,
+    commit,
+    make_repo,
+    run,
+    stages_ran,
+    write_back_from_head,
+)
 
 GOOD_BATCHES = FIXTURE_BATCHES[:2]  # 2019, 2020
 BAD_BATCH = FIXTURE_BATCHES[2]  # 2021
@@ -80,7 +89,7 @@ def leftovers(repo: Path) -> list[str]:
 
 
 def restore_last_good_state(repo: Path) -> None:
-    run(["git", "checkout", "HEAD", "--", "data/landing.dvc", "dvc.lock", "params.yaml"], repo)
+    write_back_from_head(repo, "data/landing.dvc", "dvc.lock", "params.yaml")
     run(["dvc", "checkout", "--force"], repo)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ALL_STAGES, ROOT, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, ROOT, commit, make_repo, run, stages_ran, write_back_from_head
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def lock_hashes(repo: Path) -> dict[str, str]:
 
 
 def restore_committed_state(repo: Path) -> None:
-    run(["git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock"], repo)
+    write_back_from_head(repo, "params.yaml", "dvc.lock")
     run(["dvc", "checkout", "--force"], repo)
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import commit, make_repo, run, start_queue
+from helpers import commit, make_repo, run, start_queue, write_back_from_head
 from server import call, start_server
 
 from pipeline.lifecycle.experiments import load_runs
@@ -121,7 +121,7 @@ def test_select_best_applies_the_best_and_says_what_changed(repo, swept):
         assert "  - experiment: selected" in (repo / "conf/config.yaml").read_text()
         assert run(["python", "-m", "pipeline.cli", "params", "--check"], repo).returncode == 0
     finally:
-        run(["git", "checkout", "HEAD", "--", "."], repo)
+        write_back_from_head(repo)
         run(["git", "clean", "-fdq", "conf/experiment"], repo)
         run(["dvc", "checkout", "--force"], repo)
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
@@ -132,7 +132,7 @@ def test_register_promote_and_fetch_the_production_model(repo, tmp_path):
     params.write_text(params.read_text() + "\n")
     refused = run(["python", "-m", "pipeline.cli", "register"], repo, check=False)
     assert refused.returncode == 1 and "uncommitted changes" in refused.stderr
-    run(["git", "checkout", "HEAD", "--", "params.yaml"], repo)
+    write_back_from_head(repo, "params.yaml")
 
     registered = run(["python", "-m", "pipeline.cli", "register"], repo)
     assert f"registered {ARTIFACT} v0.0.1" in registered.stdout

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import ALL_STAGES, FIXTURE_FILES, commit, make_repo, run, stages_ran
+from helpers import (
+    ALL_STAGES,
+    FIXTURE_FILES,
+    commit,
+    make_repo,
+    run,
+    stages_ran,
+    write_back_from_head,
+)
 from server import call, start_server
 
 from pipeline.modeling import model_file
@@ -76,7 +84,7 @@ def test_an_experiment_with_the_linear_model_is_ranked_by_rmse(repo):
     assert "linear" in rows
     # Lower RMSE first: the order is the metric's, ascending.
     assert list(rows.values()) == sorted(rows.values())
-    run(["git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock"], repo)
+    write_back_from_head(repo, "params.yaml", "dvc.lock")
     run(["dvc", "checkout", "--force"], repo)
 
 

@@ -16,7 +16,15 @@ import pandas as pd
 import pytest
 import yaml
 from browser import chromium_missing, visit
-from helpers import FIXTURE_BATCHES, commit, land_fixture, make_repo, run, stages_ran
+from helpers import (
+    FIXTURE_BATCHES,
+    commit,
+    land_fixture,
+    make_repo,
+    run,
+    stages_ran,
+    write_back_from_head,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -82,11 +90,7 @@ def edit_conf(repo: Path, name: str, old: str, new: str) -> None:
 
 
 def restore(repo: Path) -> None:
-    # Write every tracked file back from HEAD, whatever its stat data says: a test's edit of
-    # params.yaml of the same size (max_iter 40 -> 41) once survived `git checkout HEAD -- .`
-    # and trained the next test's model with it.
-    run(["git", "reset", "-q", "HEAD"], repo)
-    run(["git", "checkout-index", "--all", "--force"], repo)
+    write_back_from_head(repo)
     run(["dvc", "checkout", "--force"], repo)
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
     committed = run(["git", "show", "HEAD:params.yaml"], repo).stdout

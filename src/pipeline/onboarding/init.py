@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import progress
-from pipeline.data.batches import batch_order
+from pipeline.data.batches import BATCH_COLUMN, batch_order
 from pipeline.data.sources import READERS, concat_same_columns, read_file
 from pipeline.errors import InputError, PipelineError
 from pipeline.io import atomic_path, write_parquet
@@ -30,7 +30,6 @@ from pipeline.onboarding.leaks import find_leaks
 
 ROOT_CONFIG = Path("conf/config.yaml")
 DATASET_DIR = Path("conf/dataset")
-FILE_BATCH_COLUMN = "batch"  # the batch column the files source adds from each file's name
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_SLICES = 2
 MAX_SLICE_VALUES = 20  # a slice column with more values makes a table nobody reads
@@ -93,15 +92,15 @@ def batches_of(
                 "a row arrived in (--batch-column year), or give a folder of files, one per "
                 "batch (its name is the batch id: 2023-01.csv)"
             )
-        if FILE_BATCH_COLUMN in table.columns:
+        if BATCH_COLUMN in table.columns:
             raise InputError(
-                f"the files hold a {FILE_BATCH_COLUMN!r} column: pass --batch-column "
-                f"{FILE_BATCH_COLUMN} to use it, or rename it"
+                f"the files hold a {BATCH_COLUMN!r} column: pass --batch-column "
+                f"{BATCH_COLUMN} to use it, or rename it"
             )
         ids = pd.Series(
             [path.stem for path, frame in parts for _ in range(len(frame))], index=table.index
         )
-        column = FILE_BATCH_COLUMN
+        column = BATCH_COLUMN
     if ids.nunique() < 2:
         raise InputError(
             f"the batch id ({column}) has a single value {ids.iat[0]!r}: the template trains on "
@@ -109,7 +108,7 @@ def batches_of(
         )
     batches = {batch: table[ids == batch] for batch in batch_order(ids.unique())}
     if batch_column is None:
-        table = table.assign(**{FILE_BATCH_COLUMN: ids})
+        table = table.assign(**{BATCH_COLUMN: ids})
     return table, batches, column
 
 
