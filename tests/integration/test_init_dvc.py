@@ -16,6 +16,13 @@ from server import call, start_server
 pytestmark = pytest.mark.slow
 
 INIT = ["python", "-m", "pipeline.cli", "init"]
+EXAMPLES = [
+    "src/pipeline/examples",
+    "tests/examples",
+    "conf/dataset/flights.yaml",
+    "conf/dataset/gapminder.yaml",
+    "conf/source/example.yaml",
+]
 
 
 def changed_files(repo: Path) -> set[str]:
@@ -90,7 +97,8 @@ def test_the_pipeline_runs_on_it_and_serves_one_raw_row(by_column, tmp_path):
 
 @pytest.fixture(scope="module")
 def by_file_name(tmp_path_factory) -> tuple[Path, object]:
-    """init on Parquet files named by their batch, with no batch column and a planted leak."""
+    """init on Parquet files named by their batch, with no batch column and a planted leak,
+    in a project whose examples were dropped (no conf/dataset/ left)."""
     root = tmp_path_factory.mktemp("init-files")
     folder = root / "accounts"
     folder.mkdir()
@@ -99,6 +107,10 @@ def by_file_name(tmp_path_factory) -> tuple[Path, object]:
         table["refund"] = (table["annual_value"] * 0.1).round(2)  # computed from the target
         table.to_parquet(folder / f"{path.stem}.parquet", index=False)
     repo = make_repo(root / "repo", example=True)
+    # docs/datasets.md's command. What it tests is conf/ without the examples' files: the code
+    # still runs from the installed package, and test_dataset_boundary keeps it off examples/.
+    run(["git", "rm", "-rq", *EXAMPLES], repo)
+    run(["git", "commit", "-qm", "drop the examples"], repo)
     init = run([*INIT, str(folder), "--target", "annual_value", "--drop", "churned"], repo)
     return repo, init
 

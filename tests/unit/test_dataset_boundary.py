@@ -7,6 +7,7 @@ example's own Python is reached only through dotted paths in conf/dataset/flight
 
 from __future__ import annotations
 
+import ast
 import re
 
 from helpers import ROOT
@@ -47,3 +48,18 @@ def test_no_module_outside_examples_names_the_examples_tables_or_columns():
         "the framework names the example (move it to conf/dataset/ or src/pipeline/examples/):\n"
         + "\n".join(f"  {where}: {what}" for where, what in named.items())
     )
+
+
+def test_no_module_outside_examples_imports_them():
+    """So `git rm -r src/pipeline/examples` (docs/datasets.md) leaves a package that imports."""
+    importing = []
+    for path in framework_files():
+        if path.suffix != ".py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if any(name.startswith("pipeline.examples") for name in names):
+                importing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not importing, f"framework modules import the examples: {importing}"

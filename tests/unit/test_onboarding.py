@@ -139,11 +139,11 @@ def test_selecting_a_dataset_changes_only_the_dataset_and_source_lines():
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    """A directory holding the template's conf/ but none of its datasets, as cwd: where init
-    writes (a project that adopted a table called customers would refuse these tests' own)."""
+    """A directory holding the template's conf/ but no conf/dataset/, as cwd: where init
+    writes. As in a project that dropped the examples; and one that adopted a table called
+    customers would otherwise refuse these tests' own."""
     shutil.copytree(ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     shutil.rmtree(tmp_path / "conf" / "dataset")
-    (tmp_path / "conf" / "dataset").mkdir()
     (tmp_path / "data" / "landing").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -216,6 +216,7 @@ def test_a_file_in_another_encoding_is_refused_with_ingest_s_message(
 
 
 def test_an_existing_dataset_is_kept_unless_forced(project, tmp_path_factory, capsys):
+    (project / "conf" / "dataset").mkdir()
     (project / "conf" / "dataset" / "customers.yaml").write_text("name: customers\n")
     files = customers(tmp_path_factory.mktemp("input") / "customers")
     before = snapshot(project)

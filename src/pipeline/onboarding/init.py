@@ -199,6 +199,7 @@ def check_composes(name: str, dataset_text: str, root_text: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         conf = Path(scratch) / "conf"
         shutil.copytree(CONF_DIR, conf, ignore=shutil.ignore_patterns("local"))
+        (conf / "dataset").mkdir(exist_ok=True)  # a project whose examples were dropped has none
         (conf / "dataset" / f"{name}.yaml").write_text(dataset_text)
         (conf / "config.yaml").write_text(root_text)
         try:
