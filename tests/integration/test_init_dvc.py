@@ -109,8 +109,8 @@ def by_file_name(tmp_path_factory) -> tuple[Path, object]:
     repo = make_repo(root / "repo", example=True)
     # docs/datasets.md's command. What it tests is conf/ without the examples' files: the code
     # still runs from the installed package, and test_dataset_boundary keeps it off examples/.
-    run(["git", "rm", "-rq", *EXAMPLES], repo)
-    run(["git", "commit", "-qm", "drop the examples"], repo)
+    run(["git", "rm", "-rq", "--ignore-unmatch", *EXAMPLES], repo)  # gone already if dropped
+    run(["git", "commit", "-qm", "drop the examples", "--allow-empty"], repo)
     init = run([*INIT, str(folder), "--target", "annual_value", "--drop", "churned"], repo)
     return repo, init
 

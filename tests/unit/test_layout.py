@@ -23,8 +23,8 @@ JOBS = {
     "lifecycle",
     "onboarding",
     "engine",
-    "examples",
 }
+OPTIONAL = {"examples"}  # a project drops them once its own dataset runs (docs/datasets.md)
 
 
 def framework_modules() -> list:
@@ -45,5 +45,7 @@ def test_no_module_name_is_used_twice():
 
 def test_every_folder_of_the_package_is_a_job():
     folders = {path.name for path in PACKAGE.iterdir() if path.is_dir() and path.name[0] != "_"}
-    assert folders == JOBS, "a new folder is a new job: add it to docs/pipeline.md and here"
+    assert JOBS <= folders <= JOBS | OPTIONAL, (
+        "a new folder is a new job: add it to docs/pipeline.md and here"
+    )
     assert len(framework_modules()) > 40  # the check reads the whole package
