@@ -102,6 +102,13 @@ def write_back_from_head(repo: Path, *paths: str) -> None:
     run(["git", "reset", "-q", "HEAD", "--", *paths], repo)
 
 
+def restore_from_head(repo: Path, *paths: str) -> None:
+    """Write tracked files (all, or `paths`) back from HEAD, then the outputs their dvc.lock
+    names: the committed state, as a user restores it."""
+    write_back_from_head(repo, *paths)
+    run(["dvc", "checkout", "--force"], repo)
+
+
 SMALL_MODELS = {
     "model/hist_gbm.yaml": {"max_iter": 40},
     "model/random_forest.yaml": {"n_estimators": 20, "max_depth": 8},

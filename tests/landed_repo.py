@@ -19,9 +19,9 @@ from helpers import (
     FIXTURE_FILES,
     commit,
     make_repo,
+    restore_from_head,
     run,
     stages_ran,
-    write_back_from_head,
 )
 
 GOOD_BATCHES = FIXTURE_BATCHES[:2]  # 2019, 2020
@@ -89,8 +89,7 @@ def leftovers(repo: Path) -> list[str]:
 
 
 def restore_last_good_state(repo: Path) -> None:
-    write_back_from_head(repo, "data/landing.dvc", "dvc.lock", "params.yaml")
-    run(["dvc", "checkout", "--force"], repo)
+    restore_from_head(repo, "data/landing.dvc", "dvc.lock", "params.yaml")
 
 
 def assert_stopped_cleanly(repo: Path, result, stage: str, good: dict[str, str | None]) -> None:

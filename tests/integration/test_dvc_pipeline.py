@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ALL_STAGES, ROOT, commit, make_repo, run, stages_ran, write_back_from_head
+from helpers import ALL_STAGES, ROOT, commit, make_repo, restore_from_head, run, stages_ran
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +35,7 @@ def lock_hashes(repo: Path) -> dict[str, str]:
 
 
 def restore_committed_state(repo: Path) -> None:
-    write_back_from_head(repo, "params.yaml", "dvc.lock")
-    run(["dvc", "checkout", "--force"], repo)
+    restore_from_head(repo, "params.yaml", "dvc.lock")
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
 
 

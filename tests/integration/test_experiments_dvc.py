@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import commit, make_repo, run, start_queue, write_back_from_head
+from helpers import commit, make_repo, restore_from_head, run, start_queue, write_back_from_head
 from server import call, start_server
 
 from pipeline.lifecycle.experiments import load_runs
@@ -121,9 +121,8 @@ def test_select_best_applies_the_best_and_says_what_changed(repo, swept):
         assert "  - experiment: selected" in (repo / "conf/config.yaml").read_text()
         assert run(["python", "-m", "pipeline.cli", "params", "--check"], repo).returncode == 0
     finally:
-        write_back_from_head(repo)
         run(["git", "clean", "-fdq", "conf/experiment"], repo)
-        run(["dvc", "checkout", "--force"], repo)
+        restore_from_head(repo)
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
 
 

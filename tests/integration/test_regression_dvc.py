@@ -14,9 +14,9 @@ from helpers import (
     FIXTURE_FILES,
     commit,
     make_repo,
+    restore_from_head,
     run,
     stages_ran,
-    write_back_from_head,
 )
 from server import call, start_server
 
@@ -84,8 +84,7 @@ def test_an_experiment_with_the_linear_model_is_ranked_by_rmse(repo):
     assert "linear" in rows
     # Lower RMSE first: the order is the metric's, ascending.
     assert list(rows.values()) == sorted(rows.values())
-    write_back_from_head(repo, "params.yaml", "dvc.lock")
-    run(["dvc", "checkout", "--force"], repo)
+    restore_from_head(repo, "params.yaml", "dvc.lock")
 
 
 def test_the_api_answers_a_predicted_value_for_one_raw_row(repo, tmp_path):

@@ -21,9 +21,9 @@ from helpers import (
     commit,
     land_fixture,
     make_repo,
+    restore_from_head,
     run,
     stages_ran,
-    write_back_from_head,
 )
 
 pytestmark = pytest.mark.slow
@@ -90,8 +90,7 @@ def edit_conf(repo: Path, name: str, old: str, new: str) -> None:
 
 
 def restore(repo: Path) -> None:
-    write_back_from_head(repo)
-    run(["dvc", "checkout", "--force"], repo)
+    restore_from_head(repo)
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
     committed = run(["git", "show", "HEAD:params.yaml"], repo).stdout
     assert (repo / "params.yaml").read_text() == committed

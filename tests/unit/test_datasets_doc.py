@@ -19,9 +19,8 @@ def keys(schema: type, prefix: str = "") -> list[str]:
     for field in dataclasses.fields(schema):
         key = f"{prefix}{field.name}"
         found.append(key)
-        hint = hints[field.name]
-        inner = typing.get_args(hint)[-1] if typing.get_origin(hint) is dict else hint
-        while typing.get_origin(inner) is dict:  # columns: table -> column -> spec
+        inner = hints[field.name]
+        while typing.get_origin(inner) is dict:  # derived: name -> spec; columns: table -> ...
             inner = typing.get_args(inner)[-1]
         if dataclasses.is_dataclass(inner):
             found += keys(inner, f"{key}.")
