@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--target", required=True, help="the column to predict")
     init.add_argument(
         "--batch-column",
-        help="the column saying which batch a row arrived in (else: one file per batch)",
+        help="the column saying which batch a row arrived in (else: one file per batch; "
+        "a single file is the first batch)",
+    )
+    init.add_argument(
+        "--batch-id", help="a single file without a batch column: its batch id (default: its name)"
     )
     init.add_argument(
         "--task", choices=["classification", "regression"], help="default: from the target"
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 path=args.path,
                 target=args.target,
                 batch_column=args.batch_column,
+                batch_id=args.batch_id,
                 task=args.task,
                 drop=tuple(args.drop),
                 name=args.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from helpers import ROOT, compose
 from omegaconf import OmegaConf
@@ -110,6 +111,26 @@ def test_unlabelled_batch_is_not_measured_rather_than_failed():
         assert results[name].value is None
         assert results[name].passed
         assert "no labels" in results[name].describe()
+
+
+def test_one_batch_so_far_judges_the_holdout_and_waits_for_the_rest():
+    from pipeline.monitoring.evidently_reports import no_batch_summary
+
+    data = no_batch_summary(pd.DataFrame({"batch": ["2024"] * 3}), feature_count=4)
+    model = {"holdout": {"roc_auc": 0.55, "rows": 80}, "current": {"rows": 0}}
+    groups = {"holdout": {}, "current": {}}
+    results = by_name(gate.checks(data, model, LIMITS, MODEL_LIMITS, groups=groups))
+    waiting = [name for name, check in results.items() if check.value is None]
+    assert waiting == [
+        "drifted feature share",
+        "target drift",
+        "missing share increase",
+        "rows with a new category",
+        "ROC AUC drop from the holdout",
+    ]
+    assert all("one batch so far" in results[name].describe() for name in waiting)
+    holdout = results["ROC AUC on the holdout"]
+    assert not holdout.passed and holdout.describe() == "ROC AUC on the holdout: 0.550 < 0.600"
 
 
 def test_missing_or_corrupt_summary_names_the_file(tmp_path):

@@ -170,16 +170,12 @@ def customers(folder: Path, change=None, files: int = 6) -> Path:
             "--target churned: constant (1 in every labelled row)",
         ),
         (
-            lambda d: InitRequest(
-                customers(d, lambda t: t.assign(year=2020)), target="churned", batch_column="year"
-            ),
-            "the batch id (year) has a single value '2020'",
+            lambda d: InitRequest(d, target="churned", batch_id="2024"),
+            "--batch-id names the batch of a single file, not of a folder",
         ),
         (
-            lambda d: InitRequest(
-                shutil.copy(d / "2019.csv", d.parent / "customers.csv"), target="churned"
-            ),
-            "one file is one batch",
+            lambda d: InitRequest(customers(d, lambda t: t.assign(batch="a")), target="churned"),
+            "the file(s) hold a 'batch' column, the name the files source gives the batch id",
         ),
         (
             lambda d: InitRequest(d, target="churned", batch_column="year", drop=("nope",)),

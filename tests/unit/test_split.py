@@ -102,3 +102,26 @@ def test_last_batch_split_needs_two_batches(shop_features):
 def test_holdout_fraction_outside_zero_one_fails(shop_features, fraction):
     with pytest.raises(ConfigError, match="holdout_fraction"):
         _split(shop_features, holdout_fraction=fraction)
+
+
+def test_a_single_batch_trains_the_model_and_there_is_no_current_batch_yet(shop_features):
+    assert training_window(["2024"], None, None) == (["2024"], None)
+    one = shop_features[shop_features["batch"] == "2024"]
+    splits = split_batches(
+        one,
+        target=TARGET,
+        current_batch=None,
+        train_window=None,
+        method="random",
+        holdout_fraction=0.2,
+        seed=42,
+    )
+    assert len(splits.train) + len(splits.holdout) == len(one)
+    assert splits.current.empty and list(splits.current.columns) == list(one.columns)
+    # the holdout keeps the share of each class: a snapshot is judged on it
+    assert splits.holdout[TARGET].mean() == pytest.approx(one[TARGET].mean(), abs=0.02)
+
+
+def test_a_single_batch_named_as_current_has_nothing_to_train_on():
+    with pytest.raises(ConfigError, match="no batch before the current batch '2024'"):
+        training_window(["2024"], "2024", None)

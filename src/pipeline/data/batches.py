@@ -42,9 +42,15 @@ def batch_order(batches) -> list[str]:
 
 def training_window(
     batches: list[str], current: str | None, window: int | None
-) -> tuple[list[str], str]:
-    """The batches that train the model and the current one (default: the newest)."""
+) -> tuple[list[str], str | None]:
+    """The batches that train the model and the current one (default: the newest).
+
+    A single batch (a snapshot) trains the model and there is no current batch yet: what
+    needs one (drift, decay, the newest batch's metrics) waits for the next batch.
+    """
     ordered = batch_order(batches)
+    if current is None and len(ordered) == 1:
+        return ordered, None
     current = str(current) if current is not None else ordered[-1]
     if current not in ordered:
         raise ConfigError(f"data.current_batch={current!r} is not among the batches {ordered}")
@@ -106,6 +112,7 @@ def split_batches(
         is_holdout = (in_window[BATCH_COLUMN] == window[-1]).to_numpy()
     else:
         raise ConfigError(f"split.method={method!r}; expected random or last_batch")
+    # No current batch (a snapshot): zero rows, with the same columns and types.
     current_rows = features[features[BATCH_COLUMN] == current].reset_index(drop=True)
     return Splits(
         train=in_window[~is_holdout].reset_index(drop=True),

@@ -67,6 +67,8 @@ def model_task(pipeline) -> TaskInfo:
 
 def predict(pipeline, frame) -> np.ndarray:
     """The model's output per row: the probability of 1, or the predicted value."""
+    if len(frame) == 0:  # no rows to score (a snapshot has no newest batch yet)
+        return np.empty(0, dtype=float)
     if model_task(pipeline) is REGRESSION:
         return np.asarray(pipeline.predict(frame), dtype=float)
     # float64 whatever the model computes in (XGBoost: float32), so the scores serialize
@@ -74,7 +76,12 @@ def predict(pipeline, frame) -> np.ndarray:
 
 
 def measure(task: TaskInfo, labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
-    """The task's metrics of `scores` against `labels` (threshold: classification only)."""
+    """The task's metrics of `scores` against `labels` (threshold: classification only).
+
+    No rows, nothing measured: only the count, so every reader says "not measured".
+    """
+    if len(labels) == 0:
+        return {"rows": 0}
     from pipeline.modeling.metrics import classification_metrics, regression_metrics
 
     if task is REGRESSION:

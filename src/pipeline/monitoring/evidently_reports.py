@@ -160,7 +160,18 @@ def write_data_reports(
     Both frames hold raw input columns (and the target where known); drift is judged on the
     model's features. Writes the HTML, data.json (what the gate reads) and data_columns.json.
     """
+    from pipeline.data.batches import BATCH_COLUMN, batch_order
     from pipeline.io import write_json
+
+    if current.empty:
+        trained_on = batch_order(reference[BATCH_COLUMN])
+        for name, title in (("data_quality", "Data quality"), ("data_drift", "Data drift")):
+            write_waiting_page(out_dir / f"{name}.html", title, trained_on)
+        features = len(dataset.features.categorical) + len(dataset.features.numeric)
+        summary = no_batch_summary(reference, features)
+        write_json(summary, out_dir / "data.json")
+        write_json({}, out_dir / "data_columns.json")
+        return summary
 
     columns = Columns(
         list(dataset.features.categorical),
@@ -181,6 +192,50 @@ def write_data_reports(
     write_json(summary, out_dir / "data.json")
     write_json(details, out_dir / "data_columns.json")
     return summary
+
+
+ONE_BATCH = "one batch so far: nothing newer to judge yet"
+
+
+def write_waiting_page(path: Path, title: str, trained_on: list[str]) -> None:
+    """In place of a report on the newest batch when there is none yet (a snapshot)."""
+    from html import escape
+
+    from pipeline.io import atomic_path
+
+    batches = ", ".join(trained_on)
+    with atomic_path(path) as tmp:
+        tmp.write_text(
+            f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}</title></head><body>\n<h1>{escape(title)}</h1>\n"
+            f"<p>One batch so far ({escape(batches)}): the model learned from it, and there is "
+            "no newer batch to compare with it. This report appears when the next batch lands "
+            "(<code>make land FILE=...</code>, then <code>make run</code>).</p>\n</body></html>\n"
+        )
+
+
+def no_batch_summary(reference: pd.DataFrame, feature_count: int) -> dict:
+    """data.json when there is no newest batch: every measure null, saying why."""
+    from pipeline.data.batches import BATCH_COLUMN, batch_order
+
+    return {
+        "reference": {"batches": batch_order(reference[BATCH_COLUMN]), "rows": len(reference)},
+        "current": {"batches": [], "rows": 0},
+        "drift": {
+            "feature_count": feature_count,
+            "drifted_count": None,
+            "drifted_share": None,
+            "drifted_columns": [],
+            "target_distance": None,
+        },
+        "quality": {
+            "worst_missing_column": None,
+            "worst_missing_increase": None,
+            "new_categories": {},
+            "new_category_share": None,
+        },
+        "waiting": ONE_BATCH,
+    }
 
 
 def column_drift(snapshot: dict, threshold: float) -> dict[str, dict]:

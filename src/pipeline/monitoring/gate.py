@@ -60,10 +60,28 @@ def checks(
     fairness limits (dataset.gate), of which the checks of `task` apply. `groups` is the
     analyze stage's groups.json, `comparison` the champion against the new model.
     """
+    if model["current"].get("rows") == 0:
+        # One batch so far (a snapshot): what needs a newer batch waits for it; the model's
+        # quality and fairness are judged on the holdout, the rows it never trained on.
+        found = [waiting(check) for check in data_checks(data, gate)]
+        quality = regression_checks if str(task) == "regression" else classification_checks
+        found += quality(model["holdout"], model["holdout"], model_gate, split=HOLDOUT)
+        found += fairness_checks(groups or {}, model_gate, task, split="holdout")
+        return found + ([champion_check(comparison, model_gate)] if comparison else [])
     quality = regression_checks if str(task) == "regression" else classification_checks
     found = data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
     found += fairness_checks(groups or {}, model_gate, task)
     return found + ([champion_check(comparison, model_gate)] if comparison else [])
+
+
+ONE_BATCH = "one batch so far: nothing newer to judge yet"
+NEWEST = "the newest batch"
+HOLDOUT = "the holdout"
+
+
+def waiting(check: Check) -> Check:
+    """A check that needs a batch newer than the one the model learned from: not measured."""
+    return Check(check.name, None, check.limit, check.upper, detail=ONE_BATCH)
 
 
 # The champion check's name per task: `promote` finds the check by it in gate.json.
@@ -102,8 +120,11 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     return Check(name, value, limit, upper=True, detail=detail)
 
 
-def fairness_checks(groups: dict[str, Any], model_gate: Any, task: str) -> list[Check]:
-    """Per group column and measure, the disparity on the newest batch against its limit.
+def fairness_checks(
+    groups: dict[str, Any], model_gate: Any, task: str, split: str = "current"
+) -> list[Check]:
+    """Per group column and measure, the disparity on the newest batch (or, before there is
+    one, the holdout) against its limit.
 
     A measure whose limit is null is reported by analyze but not gated.
     """
@@ -111,7 +132,8 @@ def fairness_checks(groups: dict[str, Any], model_gate: Any, task: str) -> list[
     from pipeline.modeling.tasks import task_info
 
     found = []
-    for column, result in groups.get("current", {}).items():
+    where = "" if split == "current" else f" ({HOLDOUT})"
+    for column, result in groups.get(split, {}).items():
         too_small = result["too_small"]
         small = f"; too small to judge: {', '.join(too_small)}" if too_small else ""
         for measure in measures(task_info(task)):
@@ -119,7 +141,7 @@ def fairness_checks(groups: dict[str, Any], model_gate: Any, task: str) -> list[
             if limit is None:
                 continue
             seen = result["measures"][measure.name]
-            name = f"{measure.label} across {column}"
+            name = f"{measure.label} across {column}{where}"
             if seen["value"] is None:
                 found.append(Check(name, None, limit, upper=True, detail=seen["reason"] + small))
                 continue
@@ -171,9 +193,19 @@ def data_checks(data: dict[str, Any], gate: Any) -> list[Check]:
     ]
 
 
-def classification_checks(holdout: dict, current: dict, model_gate: Any) -> list[Check]:
+def classification_checks(
+    holdout: dict, current: dict, model_gate: Any, split: str = NEWEST
+) -> list[Check]:
+    """`current` is the newest batch's metrics, or the holdout's when there is none yet."""
     labelled = current.get("roc_auc") is not None
     no_labels = NO_LABELS
+    if split == HOLDOUT:
+        return [
+            Check("ROC AUC on the holdout", current.get("roc_auc"), model_gate.min_roc_auc, False),
+            waiting(
+                Check("ROC AUC drop from the holdout", None, model_gate.max_roc_auc_drop, True)
+            ),
+        ]
     return [
         Check(
             "ROC AUC on the newest batch",
@@ -192,8 +224,16 @@ def classification_checks(holdout: dict, current: dict, model_gate: Any) -> list
     ]
 
 
-def regression_checks(holdout: dict, current: dict, model_gate: Any) -> list[Check]:
+def regression_checks(
+    holdout: dict, current: dict, model_gate: Any, split: str = NEWEST
+) -> list[Check]:
+    """`current` is the newest batch's metrics, or the holdout's when there is none yet."""
     labelled = current.get("rmse") is not None
+    if split == HOLDOUT:
+        return [
+            Check("R² on the holdout", current.get("r2"), model_gate.min_r2, upper=False),
+            waiting(Check("RMSE rise from the holdout", None, model_gate.max_rmse_rise, True)),
+        ]
     return [
         Check(
             "R² on the newest batch",
@@ -269,7 +309,7 @@ def check_command() -> int:
 
 def print_verdict(command: str, results: list, data: dict) -> int:
     failed = [check for check in results if not check.passed]
-    batches = ", ".join(data["current"]["batches"])
+    batches = ", ".join(data["current"]["batches"]) or f"the holdout ({ONE_BATCH})"
     if failed:
         print(f"{command}: FAIL, {len(failed)} of {len(results)} checks failed on {batches}")
     else:

@@ -40,6 +40,7 @@ class InitRequest:
     path: Path
     target: str
     batch_column: str | None = None
+    batch_id: str | None = None  # a single file without a batch column: its batch id
     task: str | None = None
     drop: tuple[str, ...] = ()
     name: str | None = None
@@ -72,9 +73,11 @@ def read_input(path: Path, csv: dict) -> list[tuple[Path, pd.DataFrame]]:
 
 
 def batches_of(
-    table: pd.DataFrame, parts: list[tuple[Path, pd.DataFrame]], batch_column: str | None
+    table: pd.DataFrame, parts: list[tuple[Path, pd.DataFrame]], request: InitRequest
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], str]:
-    """The whole table (`parts` read as one, given a batch column), and its rows per batch."""
+    """The whole table (`parts` read as one), and its rows per batch: by the batch column,
+    else one batch per file (a single file is the first batch: a snapshot)."""
+    batch_column = request.batch_column
     if batch_column is not None:
         if batch_column not in table.columns:
             raise InputError(
@@ -86,30 +89,40 @@ def batches_of(
         ids = table[batch_column].astype(str)
         column = batch_column
     else:
-        if len(parts) < 2:
-            raise InputError(
-                f"{parts[0][0]}: one file is one batch. Name the column that says which batch "
-                "a row arrived in (--batch-column year), or give a folder of files, one per "
-                "batch (its name is the batch id: 2023-01.csv)"
-            )
         if BATCH_COLUMN in table.columns:
             raise InputError(
-                f"the files hold a {BATCH_COLUMN!r} column: pass --batch-column "
-                f"{BATCH_COLUMN} to use it, or rename it"
+                f"the file(s) hold a {BATCH_COLUMN!r} column, the name the files source gives "
+                f"the batch id: pass --batch-column {BATCH_COLUMN} if it says which batch a row "
+                "arrived in, or rename it"
             )
-        ids = pd.Series(
-            [path.stem for path, frame in parts for _ in range(len(frame))], index=table.index
-        )
+        if len(parts) == 1:
+            stem = request.batch_id or parts[0][0].stem
+            ids = pd.Series(stem, index=table.index)
+        else:
+            if request.batch_id:
+                raise InputError("--batch-id names the batch of a single file, not of a folder")
+            ids = pd.Series(
+                [path.stem for path, frame in parts for _ in range(len(frame))], index=table.index
+            )
         column = BATCH_COLUMN
-    if ids.nunique() < 2:
-        raise InputError(
-            f"the batch id ({column}) has a single value {ids.iat[0]!r}: the template trains on "
-            "earlier batches and watches the newest; it needs two batches at least"
-        )
     batches = {batch: table[ids == batch] for batch in batch_order(ids.unique())}
     if batch_column is None:
         table = table.assign(**{BATCH_COLUMN: ids})
     return table, batches, column
+
+
+def describe_batches(batches: list[str], batch_column: str, batch_from: str) -> str:
+    if len(batches) == 1:
+        named = "from the file's name" if batch_from == "file" else f"by {batch_column}"
+        return (
+            f"batches: 1 ({batches[0]}, {named}): a snapshot. The model trains on it and is "
+            "checked on a random holdout; drift and decay need a newer batch (`make land "
+            "FILE=...`), whose id must sort after this one"
+        )
+    return (
+        f"batches: {len(batches)} ({batches[0]}..{batches[-1]}, by {batch_column}); "
+        f"the newest, {batches[-1]}, is the one the model is checked on"
+    )
 
 
 def file_stem(batch: str) -> str:
@@ -251,7 +264,7 @@ def init_command(request: InitRequest) -> int:
         )
         table = concat_same_columns(parts)
         refuse_early(request, name, table, landing)
-        table, batches, batch_column = batches_of(table, parts, request.batch_column)
+        table, batches, batch_column = batches_of(table, parts, request)
         batch_from = "column" if request.batch_column else "file"
         task, task_reason = infer_task(table[request.target], request.task)
         progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")
@@ -261,7 +274,9 @@ def init_command(request: InitRequest) -> int:
         if not features:
             raise InputError("no column is left to learn from: check --drop and the table")
         newest = list(batches)[-1]
-        training = table[table[batch_column].astype(str) != newest]
+        # The leak check looks at what trains the model: every batch before the newest, or
+        # the one batch of a snapshot.
+        training = table[table[batch_column].astype(str) != newest] if len(batches) > 1 else table
         progress.step(f"looking for leaks among {len(features)} features")
         leaks = find_leaks(training, request.target, features, task)
     except PipelineError as error:
@@ -310,10 +325,7 @@ def init_command(request: InitRequest) -> int:
     print(
         f"init: {len(table):,} rows of {request.path} -> dataset {name!r}, {task} ({task_reason})"
     )
-    print(
-        f"  batches: {len(batches)} ({next(iter(batches))}..{newest}, by {batch_column}); "
-        f"the newest, {newest}, is the one the model is checked on"
-    )
+    print(f"  {describe_batches(list(batches), batch_column, batch_from)}")
     print_table(guesses, ColumnGuess(request.target, spec["type"], f"target ({task})", spec))
     if leaks:
         print("likely leaks (each alone gives the target away on the training batches):")

@@ -131,7 +131,24 @@ def confusion_table(title: str, rows: list[dict], actual: str, predicted: str) -
 
 
 def _span(batches: list[str]) -> str:
+    if not batches:
+        return "none yet"
     return batches[0] if len(batches) == 1 else f"{batches[0]}..{batches[-1]}"
+
+
+def _scope(data: dict, current: str, reference: str) -> str:
+    """What the page judges: the newest batch against the training window, or, before a
+    second batch arrives, the one batch the model learned from."""
+    if not data["current"]["rows"]:
+        return (
+            f"One batch so far: <b>{escape(reference)}</b> ({data['reference']['rows']:,} rows) "
+            "trained the model, which is judged on its holdout. Drift and decay need a newer "
+            "batch: they appear when the next one lands."
+        )
+    return (
+        f"Newest batch <b>{escape(current)}</b> ({data['current']['rows']:,} rows) against the "
+        f"training window <b>{escape(reference)}</b> ({data['reference']['rows']:,} rows)."
+    )
 
 
 def render_index(
@@ -192,9 +209,7 @@ def render_index(
 <title>Pipeline reports: {escape(current)}</title><style>{STYLE}</style></head>
 <body>
 <h1>Pipeline reports</h1>
-<p>Newest batch <b>{escape(current)}</b> ({data["current"]["rows"]:,} rows) against the
-training window <b>{escape(reference)}</b> ({data["reference"]["rows"]:,} rows).
-Model: <b>{escape(model_name)}</b>.</p>
+<p>{_scope(data, current, reference)} Model: <b>{escape(model_name)}</b>.</p>
 <p id="verdict" class="{verdict}">{escape(headline)}</p>
 <table id="checks"><tr><th></th><th>check</th><th>value</th><th>limit</th><th></th></tr>
 {checks}</table>

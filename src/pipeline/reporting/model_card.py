@@ -50,7 +50,7 @@ def render_card(
     metrics: dict,
     slices: pd.DataFrame,
     importance: pd.DataFrame,
-    current_batch: str,
+    current_batch: str | None,
     search: dict,
     groups: dict | None = None,
     comparison: dict | None = None,
@@ -75,7 +75,7 @@ def render_card(
             [name, metrics["holdout"].get(name, "n/a"), metrics["current"].get(name, "n/a")]
             for name in task.card_metrics
         ],
-        columns=["metric", "holdout", f"current ({current_batch})"],
+        columns=["metric", "holdout", f"current ({current_batch or 'none: one batch so far'})"],
         dtype=object,  # rows stay integers
     )
     worst = (
@@ -103,7 +103,8 @@ def render_card(
             f"- File: `{model_file}` (md5 `{md5(model_file)}`), saved with skops.",
             f"- Task: {task.name}. Seed: {params['seed']}.{decision}",
             f"- Split: `{params['split']['method']}`, training window "
-            f"`{params['data']['train_window'] or 'all batches before the current one'}`.",
+            f"`{params['data']['train_window'] or 'all batches before the current one'}`"
+            + ("." if current_batch else " (one batch so far: that batch)."),
             "",
             "## Intended use",
             "",
@@ -112,8 +113,13 @@ def render_card(
             "## Data",
             "",
             f"Source `{ingest['source']}`, {ingest['rows'][batch_table]:,} {batch_table} rows in "
-            f"{ingest['batch_count']} batches. The current batch ({current_batch}) was never "
-            "trained on.",
+            f"{ingest['batch_count']} batch{'es' if ingest['batch_count'] != 1 else ''}. "
+            + (
+                f"The current batch ({current_batch}) was never trained on."
+                if current_batch
+                else "One batch so far: the model learned from it and is judged on its holdout; "
+                "the next batch will be the first the model never saw."
+            ),
             "",
             markdown_table(batches),
             "",

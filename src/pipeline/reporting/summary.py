@@ -32,7 +32,7 @@ def run_summary(repro_log: Path | None = None) -> str:
         "",
         "Pipeline summary",
         "----------------",
-        f"rows in:   {tables}, batches {batches[0]}..{batches[-1]} from source {ingest['source']}",
+        f"rows in:   {tables}, {span(batches)} from source {ingest['source']}",
     ]
     if repro_log is not None and repro_log.exists():
         ran, skipped = stages_run(repro_log.read_text())
@@ -45,6 +45,9 @@ def run_summary(repro_log: Path | None = None) -> str:
     key_metrics = task_info(params.dataset.task).key_metrics
     for split, label in (("holdout", "holdout:"), ("current", f"{current}:")):
         values = metrics[split]
+        if not values.get("rows"):  # a snapshot: the model learned from the only batch
+            lines.append("newest:    none yet, one batch so far (drift, decay: at the next)")
+            continue
         shown = "  ".join(f"{name} {values[name]:.3f}" for name in key_metrics)
         lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
     lines += [
@@ -55,6 +58,12 @@ def run_summary(repro_log: Path | None = None) -> str:
         f"card:      {paths.card}",
     ]
     return "\n".join(lines)
+
+
+def span(batches: list[str]) -> str:
+    if len(batches) == 1:
+        return f"one batch ({batches[0]})"
+    return f"batches {batches[0]}..{batches[-1]}"
 
 
 def champion_line(comparison_file: Path) -> str:

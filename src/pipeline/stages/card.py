@@ -17,7 +17,8 @@ def main(params: DictConfig) -> str:
     evaluation = Path(paths.evaluation)
     ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
     predictions = pd.read_parquet(evaluation / PREDICTIONS, columns=["split", "batch"])
-    current = predictions.loc[predictions["split"] == "current", "batch"].iat[0]
+    newest = predictions.loc[predictions["split"] == "current", "batch"]
+    current = newest.iat[0] if len(newest) else None  # None: one batch so far
     card = render_card(
         artifact=dataset.artifact.name,
         intended_use=dataset.intended_use,

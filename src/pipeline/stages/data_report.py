@@ -41,6 +41,8 @@ def main(params: DictConfig) -> str:
         Path(paths.monitoring) / "data_groups.json",
     )
     found = summary["drift"]
+    if not len(current):
+        return f"no newest batch ({summary['waiting']}); {len(reference):,} reference rows"
     return (
         f"{found['drifted_count']} of {found['feature_count']} feature columns drifted "
         f"in {len(current):,} newest rows against {len(reference):,} reference rows"

@@ -59,10 +59,6 @@ def main(params: DictConfig) -> str:
             scored.append(prediction_table(frame, split, target, scores, cfg.threshold, task))
             for name, value in measure(task, labels, scores, cfg.threshold).items():
                 live.log_metric(f"{split}/{name}", value, plot=False)
-            if task is REGRESSION:
-                log_regression_plots(live, split, labels, scores, seed=params.seed)
-            else:
-                log_classification_plots(live, split, labels, scores, cfg.threshold)
             slices = slice_metrics(
                 frame,
                 labels,
@@ -73,6 +69,13 @@ def main(params: DictConfig) -> str:
                 task=task,
             )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
+            if frame.empty:  # a snapshot: no batch after the one the model learned from
+                summary.append(f"{split}: none (one batch so far)")
+                continue
+            if task is REGRESSION:
+                log_regression_plots(live, split, labels, scores, seed=params.seed)
+            else:
+                log_classification_plots(live, split, labels, scores, cfg.threshold)
             value = live.summary[split][task.primary]
             summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value:.3f}")
         importance = permutation_importance_table(

@@ -22,23 +22,29 @@ def main(params: DictConfig) -> str:
     scored = pd.read_parquet(Path(paths.evaluation) / PREDICTIONS)
     holdout, current = (scored[scored["split"] == split] for split in ("holdout", "current"))
     out = Path(paths.monitoring)
-    monitoring.model_report(
-        holdout,
-        current,
-        target=target,
-        threshold=threshold,
-        out=out / "model_quality.html",
-        task=task.name,
-    )
+    if len(current):
+        monitoring.model_report(
+            holdout,
+            current,
+            target=target,
+            threshold=threshold,
+            out=out / "model_quality.html",
+            task=task.name,
+        )
+    else:  # a snapshot: the model has not met a newer batch yet
+        trained_on = sorted(holdout["batch"].unique())
+        monitoring.write_waiting_page(out / "model_quality.html", "Model quality", trained_on)
     summary = {"current_batch": current["batch"].iat[0] if len(current) else None}
     for split, frame in (("holdout", holdout), ("current", current)):
         labels, scores = frame[target].to_numpy(), frame[task.score].to_numpy()
         summary[split] = measure(task, labels, scores, threshold)
-        if task is CLASSIFICATION:
+        if task is CLASSIFICATION and len(frame):
             summary[split]["calibration_error"] = calibration_error(labels, scores)
     summary |= decay(summary["holdout"], summary["current"], task)
     write_json(summary, out / "model.json")
     name = task.primary.upper().replace("_", " ")
+    if not len(current):
+        return f"{name} {summary['holdout'][task.primary]:.3f} on the holdout; no newest batch yet"
     return (
         f"{name} {summary['current'][task.primary]:.3f} on {summary['current_batch']} "
         f"vs {summary['holdout'][task.primary]:.3f} on the holdout"
@@ -46,9 +52,14 @@ def main(params: DictConfig) -> str:
 
 
 def decay(holdout: dict, current: dict, task) -> dict:
-    """How much worse the newest batch is than the holdout, as the gate measures it."""
+    """How much worse the newest batch is than the holdout, as the gate measures it (null
+    when the newest batch was not measured)."""
     if task is REGRESSION:
+        if "rmse" not in current:
+            return {"rmse_rise": None}
         return {"rmse_rise": round(current["rmse"] / holdout["rmse"] - 1, 6)}
+    if "roc_auc" not in current:
+        return {"roc_auc_drop": None}
     return {"roc_auc_drop": round(holdout["roc_auc"] - current["roc_auc"], 6)}
 
 

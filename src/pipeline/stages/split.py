@@ -36,10 +36,14 @@ def main(params: DictConfig) -> str:
         for name, frame in splits._asdict().items():
             write_parquet(frame, params.paths[name])
     window = batch_order(pd.concat([splits.train, splits.holdout])[BATCH_COLUMN].unique())
+    current = (
+        f"current batch {splits.current[BATCH_COLUMN].iat[0]} {len(splits.current):,} rows"
+        if len(splits.current)
+        else "no current batch: one batch so far"
+    )
     return (
         f"train {len(splits.train):,} / holdout {len(splits.holdout):,} rows from "
-        f"{window[0]}..{window[-1]}; current batch {splits.current[BATCH_COLUMN].iat[0]} "
-        f"{len(splits.current):,} rows"
+        f"{window[0]}..{window[-1]}; {current}"
     )
 
 
