@@ -37,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-id", help="a single file without a batch column: its batch id (default: its name)"
     )
     init.add_argument(
-        "--task", choices=["classification", "regression"], help="default: from the target"
+        "--task",
+        choices=["classification", "multiclass", "regression"],
+        help="default: from the target (two values, three or more classes, or a number)",
+    )
+    init.add_argument(
+        "--positive", help="the positive of two classes (default: a yes-like value, else the rarer)"
     )
     init.add_argument("--drop", nargs="+", default=[], help="columns that must not be features")
     init.add_argument("--name", help="the dataset's name (default: from the file name)")
@@ -141,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 batch_column=args.batch_column,
                 batch_id=args.batch_id,
                 task=args.task,
+                positive=args.positive,
                 drop=tuple(args.drop),
                 name=args.name,
                 force=args.force,

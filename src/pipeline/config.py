@@ -54,7 +54,8 @@ def table_file(folder: str | Path, table: str) -> Path:
 
 
 class Task(StrEnum):
-    classification = "classification"  # a 0/1 target; the model gives the probability of 1
+    classification = "classification"  # two classes; the model gives the positive's probability
+    multiclass = "multiclass"  # three or more classes; the model gives each class's probability
     regression = "regression"  # a numeric target; the model gives a value
 
 
@@ -182,6 +183,10 @@ class DatasetConfig:
     batch: BatchConfig = field(default_factory=BatchConfig)
     target: str = MISSING
     task: Task = Task.classification
+    # The target's values as they appear in the data, in the order the model numbers them
+    # (0, 1, ...): featurize turns each label into its position, the API answers the label.
+    # Two classes: [negative, positive]. null: the target is already 0/1 (or a number).
+    classes: list[Any] | None = None
     # Identifier columns: privacy=hash_ids hashes them; the model never sees them.
     id_columns: list[str] = field(default_factory=list)
     features: DatasetFeatures = field(default_factory=DatasetFeatures)

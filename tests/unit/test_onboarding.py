@@ -14,7 +14,7 @@ import pytest
 from helpers import FIXTURE_FILES, ROOT
 
 from pipeline.errors import InputError
-from pipeline.onboarding.inference import guess_column, infer_task
+from pipeline.onboarding.inference import guess_column, infer_task, target_spec
 from pipeline.onboarding.init import InitRequest, init_command, select_dataset
 from pipeline.onboarding.leaks import find_leaks
 
@@ -61,25 +61,65 @@ def test_a_constant_column_is_not_a_feature():
     [
         ([0, 1, 1, 0], None, "classification"),
         ([True, False, True], None, "classification"),
+        (["yes", "no", "no"], None, "classification"),
+        (["Adelie", "Gentoo", "Chinstrap"], None, "multiclass"),
         ([1.5, 2.0, 7.25], None, "regression"),
+        ([1, 2, 3, 3], None, "regression"),  # integers: a number unless told they are classes
+        ([1, 2, 3, 3], "multiclass", "multiclass"),
         ([0, 1, 1, 0], "regression", "regression"),
     ],
 )
 def test_the_task_follows_the_target(values, asked, task):
-    assert infer_task(pd.Series(values, name="y"), asked)[0] == task
+    assert infer_task(pd.Series(values, name="y"), asked).task == task
 
 
 @pytest.mark.parametrize(
-    ("values", "asked", "message"),
+    ("values", "positive", "rule"),
     [
-        (["yes", "no"], None, "target 'y' is text (no, yes): the template learns a 0/1 label"),
-        ([1, 2, 3], "classification", "--task classification needs a 0/1 target"),
-        (["a", "b"], "regression", "--task regression needs a numeric target"),
+        (["no", "yes", "no"], "yes", "'yes' means yes"),
+        (["No", "Yes", "No"], "Yes", "'Yes' means yes"),
+        (["Y", "N", "N"], "Y", "'Y' means yes"),
+        (["true", "false"], "true", "'true' means yes"),
+        ([True, False, False], True, "True is positive"),
+        ([0, 1, 1, 0], 1, "the larger value is positive"),
+        ([0.0, 1.0, None], 1, "the larger value is positive"),  # a missing label: floats
+        (["survived", "died", "died"], "survived", "the rarer value (1 of 3 rows)"),
+        (["good", "bad", "good", "good"], "bad", "the rarer value (1 of 4 rows)"),
+        (["ok", "faulty", "ok", "faulty"], "faulty", "the rarer value (2 of 4 rows)"),  # a tie: by text
     ],
 )
-def test_a_target_the_task_cannot_learn_is_refused(values, asked, message):
+def test_the_positive_of_two_classes_follows_a_stated_rule(values, positive, rule):
+    guess = infer_task(pd.Series(values, name="y"), None)
+    assert (guess.classes[-1], guess.positive_rule) == (positive, rule)
+    assert len(guess.classes) == 2 and guess.classes[0] != positive
+
+
+def test_the_positive_class_can_be_named():
+    guess = infer_task(pd.Series(["good", "bad", "good"], name="y"), None, positive="good")
+    assert guess.classes == ["bad", "good"] and guess.positive_rule == "as asked (--positive)"
+    guess = infer_task(pd.Series([0, 1, 1], name="y"), None, positive="0")
+    assert guess.classes == [1, 0]
+
+
+def test_the_target_s_contract_lists_its_classes():
+    labels = pd.Series(["no", "yes", None], name="y")
+    spec = target_spec(labels, infer_task(labels, None))
+    assert spec == {"type": "str", "values": ["no", "yes"], "nullable": True}
+
+
+@pytest.mark.parametrize(
+    ("values", "asked", "positive", "message"),
+    [
+        ([1, 2, 3], "classification", None, "--task classification needs a target of two values"),
+        (["a", "b"], "regression", None, "--task regression needs a numeric target"),
+        (["a", "b"], None, "c", "--positive c: not a value of the target (it holds a, b)"),
+        ([f"c{i}" for i in range(25)], None, None, "holds 25 distinct values"),
+        ([1.5, 2.5, 3.5], None, "2.5", "--positive names a class: the task here is regression"),
+    ],
+)
+def test_a_target_the_task_cannot_learn_is_refused(values, asked, positive, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        infer_task(pd.Series(values, name="y"), asked)
+        infer_task(pd.Series(values, name="y"), asked, positive)
 
 
 def leak_table(rows: int = 600) -> pd.DataFrame:

@@ -127,6 +127,17 @@ def features_schema(columns: dict[str, pa.Column]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"batch": pa.Column(str), **columns}, name="features")
 
 
+def with_class_codes(
+    features: pa.DataFrameSchema, target: str, classes: list | None
+) -> pa.DataFrameSchema:
+    """The features contract once featurize has turned each label into its position in
+    `classes` (dataset.classes): the target holds 0..len(classes)-1. Unchanged without."""
+    if classes is None:
+        return features
+    kept = features.remove_columns([target]) if target in features.columns else features
+    return kept.add_columns({target: pa.Column(int, pa.Check.isin(list(range(len(classes)))))})
+
+
 def model_input(features: pa.DataFrameSchema, columns: list[str]) -> pa.DataFrameSchema:
     """What the estimator reads: its raw input columns, with the features contract's rules."""
     unknown = [column for column in columns if column not in features.columns]

@@ -65,6 +65,12 @@ def model_task(pipeline) -> TaskInfo:
     return REGRESSION if is_regressor(pipeline) else CLASSIFICATION
 
 
+def class_labels(pipeline) -> list:
+    """The classes of a classifier as they appear in the data, in the order of its outputs
+    (dataset.classes, which train keeps in the model); a 0/1 target's are 0 and 1."""
+    return list(getattr(pipeline, "class_labels_", None) or [0, 1])
+
+
 def predict(pipeline, frame) -> np.ndarray:
     """The model's output per row: the probability of 1, or the predicted value."""
     if len(frame) == 0:  # no rows to score (a snapshot has no newest batch yet)

@@ -13,13 +13,14 @@ from typing import Any
 
 import yaml
 
-from pipeline.onboarding.inference import RANGE_MARGIN, ColumnGuess
+from pipeline.onboarding.inference import RANGE_MARGIN, ColumnGuess, TargetGuess
 
 # Model-quality limits of a first run: loose enough for an ordinary problem to pass, tight
 # enough to catch a model that learned nothing or decays fast. Tighten them once you know
 # what good looks like.
 GATE = {
     "classification": {"min_roc_auc": 0.6, "max_roc_auc_drop": 0.05},
+    "multiclass": {"min_roc_auc": 0.6, "max_roc_auc_drop": 0.05},
     "regression": {"min_r2": 0.1, "max_rmse_rise": 0.25},
 }
 
@@ -39,8 +40,7 @@ def render(
     name: str,
     source_label: str,
     target: str,
-    task: str,
-    task_reason: str,
+    target_guess: TargetGuess,
     batch_column: str,
     batch_from: str,
     guesses: list[ColumnGuess],
@@ -48,13 +48,16 @@ def render(
     slices: list[str],
     target_spec: dict,
 ) -> str:
+    task = target_guess.task
     roles = {role: [g.name for g in guesses if g.role == role] for role in ROLES}
     numeric = roles["numeric"] + list(derived)
-    description = (
-        f"Predicts whether {target} is 1, from the {name} table."
-        if task == "classification"
-        else f"Predicts {target} from the {name} table."
-    )
+    classes = target_guess.classes
+    description = {
+        "classification": f"Predicts whether {target} is {classes and classes[-1]}, from the "
+        f"{name} table.",
+        "multiclass": f"Predicts which {target} a row is, from the {name} table.",
+        "regression": f"Predicts {target} from the {name} table.",
+    }[task]
     # Every column of the files, features or not: the raw contract is strict.
     columns = {g.name: g.spec for g in guesses}
     columns[target] = target_spec
@@ -80,7 +83,8 @@ def render(
             else "   # not in the files: each file's name is its batch id"
         ),
         f"target: {target}",
-        f"task: {task}   # {task_reason}",
+        f"task: {task}   # {target_guess.reason}",
+        *classes_lines(target_guess),
         f"id_columns: {flow(roles['id'])}   # never features",
         "features:",
         f"  categorical: {flow(roles['categorical'])}",
@@ -115,9 +119,12 @@ def render(
     ]
     lines += [f"    {column}: {flow(columns[column])}" for column in ordered]
     api_title = f"{title_of(name)}: {target} prediction"
-    answer = (
-        f"Probability that {target} is 1." if task == "classification" else f"Predicted {target}."
-    )
+    answer = {
+        "classification": f"The class, and the probability that {target} is "
+        f"{classes and classes[-1]}.",
+        "multiclass": f"The most likely {target}, and each class's probability.",
+        "regression": f"Predicted {target}.",
+    }[task]
     lines += [
         "gate:   # the model-quality limits of `make check` on the newest batch",
         *(f"  {key}: {value}" for key, value in GATE[task].items()),
@@ -131,6 +138,16 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def classes_lines(guess: TargetGuess) -> list[str]:
+    if guess.classes is None:
+        return ["classes: null   # the target is a number"]
+    if guess.task == "classification":
+        return [
+            f"classes: {flow(guess.classes)}   # [negative, positive]: {guess.positive_rule}",
+        ]
+    return [f"classes: {flow(guess.classes)}   # the model numbers them 0, 1, ... in this order"]
 
 
 ROLES = ("id", "categorical", "numeric", "date", "ignored", "dropped")

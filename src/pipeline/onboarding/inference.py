@@ -144,42 +144,113 @@ def guess_column(series: pd.Series, *, rows: int) -> ColumnGuess:
     return guess
 
 
-def infer_task(target: pd.Series, asked: str | None) -> tuple[str, str]:
-    """The task, and why: 0/1 labels are classification, other numbers regression."""
-    values = target.dropna()
-    distinct = set(values.unique().tolist())
-    is_bool = pd.api.types.is_bool_dtype(values.dtype)
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not is_bool
-    binary = is_bool or (numeric and distinct <= {0, 1})
-    name = target.name
-    if asked == "classification":
-        if not binary:
-            shown = ", ".join(map(str, sorted(map(str, distinct))[:5]))
+# A target with more distinct text values than this is not a set of classes to learn.
+MAX_CLASSES = 20
+# Two-valued targets: a value meaning "yes" is the positive class; else the other of a value
+# meaning "no"; else the rarer value (what a model is usually asked to find: churn, default).
+AFFIRMATIVE = {"yes", "y", "true", "t", "1", "1.0", "positive", "pos"}
+NEGATIVE = {"no", "n", "false", "f", "0", "0.0", "negative", "neg"}
+
+
+@dataclass
+class TargetGuess:
+    """What the target is: the task, the classes in the model's order, and why."""
+
+    task: str
+    reason: str
+    classes: list | None = None  # classification: [negative, positive]; multiclass: sorted
+    positive_rule: str = ""  # how the positive class was chosen (binary)
+
+
+def plain(value):
+    """A label as the Python value YAML and JSON write: 1, not np.int64(1) nor 1.0 (a 0/1
+    column with a missing label reads as floats)."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def positive_class(labels: pd.Series, asked: str | None) -> tuple[object, str]:
+    """The positive of two classes, and the rule that chose it."""
+    values = [plain(v) for v in labels.unique()]
+    labels = labels.map(plain)
+    if asked is not None:
+        chosen = [v for v in values if str(v) == str(asked)]
+        if not chosen:
             raise InputError(
-                f"--task classification needs a 0/1 target; {name!r} holds {shown}"
-                + (" ..." if len(distinct) > 5 else "")
-                + ": convert it to 0/1 first"
+                f"--positive {asked}: not a value of the target (it holds "
+                f"{', '.join(map(str, sorted(values, key=str)))})"
             )
-        return "classification", "as asked (--task)"
-    if asked == "regression":
+        return chosen[0], "as asked (--positive)"
+    if pd.api.types.is_bool_dtype(labels.dtype):
+        return True, "True is positive"
+    if pd.api.types.is_numeric_dtype(labels.dtype):
+        return max(values), "the larger value is positive"
+    words = {str(v).strip().lower(): v for v in values}
+    for word, value in words.items():
+        if word in AFFIRMATIVE:
+            return value, f"{value!r} means yes"
+    for word, value in words.items():
+        if word in NEGATIVE:
+            other = next(v for v in values if v != value)
+            return other, f"{value!r} means no"
+    counts = labels.value_counts()
+    rarer = sorted(values, key=lambda v: (counts[v], str(v)))[0]
+    return rarer, f"the rarer value ({counts[rarer]:,} of {int(counts.sum()):,} rows)"
+
+
+def infer_task(target: pd.Series, asked: str | None, positive: str | None = None) -> TargetGuess:
+    """The task, its classes and why: two values of any type are classification, three or
+    more text values multiclass, other numbers regression."""
+    labels = target.dropna()
+    distinct = labels.nunique()
+    is_bool = pd.api.types.is_bool_dtype(labels.dtype)
+    numeric = pd.api.types.is_numeric_dtype(labels.dtype) and not is_bool
+    name = target.name
+    shown = ", ".join(sorted(map(str, labels.unique()))[:5]) + (" ..." if distinct > 5 else "")
+    if asked == "regression" or (asked is None and numeric and distinct > 2):
         if not numeric:
             raise InputError(f"--task regression needs a numeric target; {name!r} is text")
-        return "regression", "as asked (--task)"
-    if binary:
-        return "classification", "inferred: the target holds only 0 and 1"
-    if numeric:
-        return "regression", f"inferred: the target is a number with {len(distinct):,} values"
-    shown = ", ".join(sorted(map(str, distinct))[:5])
-    raise InputError(
-        f"target {name!r} is text ({shown}{' ...' if len(distinct) > 5 else ''}): the template "
-        "learns a 0/1 label (classification) or a number (regression); convert it first"
-    )
+        if positive is not None:
+            raise InputError("--positive names a class: the task here is regression")
+        how = (
+            "as asked (--task)"
+            if asked
+            else f"inferred: the target is a number with {distinct:,} values"
+        )
+        return TargetGuess("regression", how)
+    if asked == "classification" or (asked is None and distinct == 2):
+        if distinct != 2:
+            raise InputError(
+                f"--task classification needs a target of two values; {name!r} holds "
+                f"{distinct:,} ({shown}): --task multiclass for three or more classes"
+            )
+        chosen, rule = positive_class(labels, positive)
+        negative = next(plain(v) for v in labels.unique() if plain(v) != chosen)
+        how = "as asked (--task)" if asked else f"inferred: the target holds two values ({shown})"
+        return TargetGuess("classification", how, [negative, chosen], rule)
+    if positive is not None:
+        raise InputError("--positive is for a target of two values")
+    if distinct > MAX_CLASSES:
+        raise InputError(
+            f"target {name!r} holds {distinct:,} distinct values ({shown}): more than "
+            f"{MAX_CLASSES} classes is not a classification this template learns; predict a "
+            "number (--task regression on a numeric target), or group the classes first"
+        )
+    if distinct < 3:
+        raise InputError(f"--task multiclass needs three classes or more; {name!r} holds {shown}")
+    classes = sorted((plain(v) for v in labels.unique()), key=lambda v: (str(type(v)), v))
+    how = "as asked (--task)" if asked else f"inferred: the target holds {distinct} classes"
+    return TargetGuess("multiclass", how, classes)
 
 
-def target_spec(target: pd.Series, task: str) -> dict[str, Any]:
-    """The target's contract: 0/1, or the widened range of its values."""
+def target_spec(target: pd.Series, guess: TargetGuess) -> dict[str, Any]:
+    """The target's contract: its classes, or the widened range of its values."""
     missing = {"nullable": True} if target.isna().any() else {}  # unlabelled rows: dropped
-    if task == "classification":
-        return {"type": "int", "values": [0, 1], **missing}
-    kind = column_type(target)
+    kind = column_type(target.dropna())
+    if guess.classes is not None:
+        if kind == "bool":
+            return {"type": kind, **missing}
+        return {"type": kind, "values": sorted(guess.classes, key=str), **missing}
     return {"type": kind, **missing, **widened_range(target.dropna(), kind)}

@@ -42,6 +42,7 @@ class InitRequest:
     batch_column: str | None = None
     batch_id: str | None = None  # a single file without a batch column: its batch id
     task: str | None = None
+    positive: str | None = None  # the positive of two classes (default: by a stated rule)
     drop: tuple[str, ...] = ()
     name: str | None = None
     force: bool = False
@@ -266,10 +267,11 @@ def init_command(request: InitRequest) -> int:
         refuse_early(request, name, table, landing)
         table, batches, batch_column = batches_of(table, parts, request)
         batch_from = "column" if request.batch_column else "file"
-        task, task_reason = infer_task(table[request.target], request.task)
+        guess = infer_task(table[request.target], request.task, request.positive)
+        task = guess.task
         progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")
         guesses = guess_columns(table, request, batch_column, batch_from)
-        spec = target_spec(table[request.target], task)
+        spec = target_spec(table[request.target], guess)
         features = [g.name for g in guesses if g.role in ("categorical", "numeric", "date")]
         if not features:
             raise InputError("no column is left to learn from: check --drop and the table")
@@ -287,8 +289,7 @@ def init_command(request: InitRequest) -> int:
         name=name,
         source_label=str(request.path),
         target=request.target,
-        task=task,
-        task_reason=task_reason,
+        target_guess=guess,
         batch_column=batch_column,
         batch_from=batch_from,
         guesses=guesses,
@@ -323,8 +324,16 @@ def init_command(request: InitRequest) -> int:
         return 1
 
     print(
-        f"init: {len(table):,} rows of {request.path} -> dataset {name!r}, {task} ({task_reason})"
+        f"init: {len(table):,} rows of {request.path} -> dataset {name!r}, {task} ({guess.reason})"
     )
+    if guess.task == "classification":
+        negative, positive = guess.classes
+        print(
+            f"  positive class: {positive!r} ({guess.positive_rule}; the other is {negative!r}): "
+            "the model gives its probability. Another: --force --positive VALUE"
+        )
+    elif guess.task == "multiclass":
+        print(f"  classes: {', '.join(map(repr, guess.classes))}")
     print(f"  {describe_batches(list(batches), batch_column, batch_from)}")
     print_table(guesses, ColumnGuess(request.target, spec["type"], f"target ({task})", spec))
     if leaks:

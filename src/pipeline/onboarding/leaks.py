@@ -52,14 +52,21 @@ def single_column_score(column: pd.Series, target: pd.Series, task: str, seed: i
     y = frame["y"]
     if len(frame) < 20 or y.nunique() < 2:
         return float("nan")
-    stratify = y if task == "classification" else None
+    classes = task in ("classification", "multiclass")
+    # Stratified where every class has two rows at least (a rare class cannot be split).
+    stratify = y if classes and y.value_counts().min() >= 2 else None
     x_fit, x_test, y_fit, y_test = train_test_split(
         x, y, test_size=0.3, random_state=seed, stratify=stratify
     )
-    if task == "classification":
+    if classes:
         tree = DecisionTreeClassifier(max_depth=8, min_samples_leaf=10, random_state=seed)
         tree.fit(x_fit, y_fit)
-        return float(roc_auc_score(y_test, tree.predict_proba(x_test)[:, 1]))
+        probabilities = tree.predict_proba(x_test)
+        if y.nunique() == 2:
+            return float(roc_auc_score(y_test, probabilities[:, 1]))
+        if set(y_test.unique()) != set(tree.classes_):
+            return float("nan")  # a class absent from the held-out rows: no one-vs-rest AUC
+        return float(roc_auc_score(y_test, probabilities, multi_class="ovr", labels=tree.classes_))
     tree = DecisionTreeRegressor(max_depth=8, min_samples_leaf=10, random_state=seed)
     tree.fit(x_fit, y_fit)
     return float(r2_score(y_test, tree.predict(x_test)))
@@ -70,7 +77,7 @@ def find_leaks(
 ) -> list[Leak]:
     """The candidate columns that alone give the target away on `frame` (the training rows)."""
     leaks = []
-    metric = "ROC AUC" if task == "classification" else "R²"
+    metric = "R²" if task == "regression" else "ROC AUC"
     for column in candidates:
         series = frame[column]
         if not pd.api.types.is_numeric_dtype(series) and one_to_one(series, frame[target]):

@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 from pipeline.config import EngineName, table_file
 from pipeline.contracts.apply import check, conclude, enforce
-from pipeline.contracts.dataset import load_contracts
+from pipeline.contracts.dataset import load_contracts, with_class_codes
 from pipeline.contracts.partitioned import per_part, table_report
 from pipeline.data.batches import BATCH_COLUMN, batch_origins
 from pipeline.data.feature_table import feature_table
@@ -33,6 +33,7 @@ def main(params: DictConfig) -> str:
     kept = [*dataset.slices, *dataset.analysis.groups]
     columns = list(dict.fromkeys([*inputs, *kept]))
     schema = load_contracts(dataset).features
+    schema = with_class_codes(schema, dataset.target, class_list(dataset))
     # A failure names the batch and the landed file it came from, not only this table.
     origins = batch_origins(Path(paths.validation) / "ingest.json")
     if params.engine.name == EngineName.dask:
@@ -57,7 +58,11 @@ def in_memory(params, tables, schema, columns, origins) -> tuple[dict, int, dict
     else:
         joined = interim[tables.batch_table]
     features, dropped = feature_table(
-        joined, batch_column=tables.batch_column, target=dataset.target, columns=columns
+        joined,
+        batch_column=tables.batch_column,
+        target=dataset.target,
+        columns=columns,
+        classes=class_list(dataset),
     )
     (features,), report = enforce(
         [(schema, features, paths.features)],
@@ -102,7 +107,8 @@ def on_dask(
         results = run_tasks(
             [
                 (_featurize_part, part, offset, tables, shared, join, dict(dataset["options"]),
-                 dataset["target"], columns, per_part(schema), paths["features"], out)
+                 dataset["target"], class_list(dataset), columns, per_part(schema),
+                 paths["features"], out)
                 for part, offset in zip(parts, offsets(parts), strict=True)
             ]
         )  # fmt: skip
@@ -119,12 +125,12 @@ def on_dask(
 
 
 def _featurize_part(
-    part, offset, tables, others, join, options, target, columns, schema, source, folder
+    part, offset, tables, others, join, options, target, classes, columns, schema, source, folder
 ):  # fmt: skip
     frame = read_part(part, offset)
     joined = join({tables.batch_table: frame, **others}, options) if join else frame
     features, dropped = feature_table(
-        joined, batch_column=tables.batch_column, target=target, columns=columns
+        joined, batch_column=tables.batch_column, target=target, columns=columns, classes=classes
     )
     checked, report = check(schema, features, source, batch_column=BATCH_COLUMN)
     write_part(checked, folder, part.name)
@@ -135,6 +141,11 @@ def _featurize_part(
         "binary": bool(label.isin([0, 1]).all()),
     }
     return report, dropped, stats
+
+
+def class_list(dataset: Mapping) -> list | None:
+    classes = dataset["classes"]
+    return None if classes is None else list(classes)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ def fit_and_save(params: DictConfig, on_dask: bool) -> str:
             pipeline, searched = search_space(params, pipeline, train, inputs, on_dask)
             estimators.fit_done(pipeline)
     fit_seconds = time.perf_counter() - started
+    if dataset.classes is not None:  # the API answers the labels as they appear in the data
+        pipeline.class_labels_ = list(dataset.classes)
     model_file.save(pipeline, params.paths.model)
     write_json(searched, params.paths.search)
     write_json(report, report_file)
