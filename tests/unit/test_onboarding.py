@@ -85,7 +85,8 @@ def test_the_task_follows_the_target(values, asked, task):
         ([0.0, 1.0, None], 1, "the larger value is positive"),  # a missing label: floats
         (["survived", "died", "died"], "survived", "the rarer value (1 of 3 rows)"),
         (["good", "bad", "good", "good"], "bad", "the rarer value (1 of 4 rows)"),
-        (["ok", "faulty", "ok", "faulty"], "faulty", "the rarer value (2 of 4 rows)"),  # tie: text order
+        # a tie: the first in text order
+        (["ok", "faulty", "ok", "faulty"], "faulty", "the rarer value (2 of 4 rows)"),
     ],
 )
 def test_the_positive_of_two_classes_follows_a_stated_rule(values, positive, rule):
