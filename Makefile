@@ -50,10 +50,12 @@ run: setup ## Run the whole pipeline (dvc repro) and print a summary; DATASET=na
 
 repro: run
 
-init: setup ## Your own table: make init FILE=data.csv TARGET=col [BATCH=col TASK= DROP="a b" NAME= FORCE=1]
+init: setup ## Your own table: make init FILE=data.csv TARGET=col [BATCH=col BY=year TASK= POSITIVE= DROP="a b" NAME= FORCE=1]
 	python -m pipeline.cli init $(or $(FILE),$(error set FILE, e.g. make init FILE=sales.csv TARGET=units)) \
 		--target $(or $(TARGET),$(error set TARGET, the column to predict)) \
-		$(if $(BATCH),--batch-column $(BATCH)) $(if $(TASK),--task $(TASK)) \
+		$(if $(BATCH),--batch-column $(BATCH)) $(if $(BY),--batch-by $(BY)) \
+		$(if $(BATCH_ID),--batch-id $(BATCH_ID)) $(if $(TASK),--task $(TASK)) \
+		$(if $(POSITIVE),--positive $(POSITIVE)) \
 		$(if $(DROP),--drop $(DROP)) $(if $(NAME),--name $(NAME)) $(if $(FORCE),--force)
 
 new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)

@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         "a single file is the first batch)",
     )
     init.add_argument(
+        "--batch-by",
+        choices=["year", "quarter", "month", "week", "day"],
+        help="the batch column is a date: cut it into batches of this period",
+    )
+    init.add_argument(
         "--batch-id", help="a single file without a batch column: its batch id (default: its name)"
     )
     init.add_argument(
@@ -145,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 target=args.target,
                 batch_column=args.batch_column,
                 batch_id=args.batch_id,
+                batch_by=args.batch_by,
                 task=args.task,
                 positive=args.positive,
                 drop=tuple(args.drop),

@@ -59,6 +59,16 @@ class Task(StrEnum):
     regression = "regression"  # a numeric target; the model gives a value
 
 
+class BatchPeriod(StrEnum):
+    """How a date becomes a batch id: ids sort as text in time order."""
+
+    year = "year"  # 2013
+    quarter = "quarter"  # 2013-Q3
+    month = "month"  # 2013-07
+    week = "week"  # 2013-W27 (ISO weeks: Monday first; the ISO year at the turn of a year)
+    day = "day"  # 2013-07-04
+
+
 @dataclass
 class BatchConfig:
     """Which table's rows carry the batch they arrived in, and in which column."""
@@ -67,6 +77,11 @@ class BatchConfig:
     # The batch id column (any values: 1994, "2013-07", "week-12"). A landed file without it
     # takes its batch id from its file name: orders/2013-07.csv -> "2013-07".
     column: str = "batch"
+    # Or a date column cut into batches: ingest writes each row's period (`by`) into
+    # `column`, the same way for every file that lands later. Dates may be ISO text or
+    # timestamps; times with a zone are taken in UTC.
+    date: str | None = None
+    by: BatchPeriod | None = None
 
 
 @dataclass

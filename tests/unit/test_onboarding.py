@@ -211,6 +211,24 @@ def customers(folder: Path, change=None, files: int = 6) -> Path:
             "--target churned: constant (1 in every labelled row)",
         ),
         (
+            lambda d: InitRequest(
+                customers(d, lambda t: t.assign(day=f"{t.year.iat[0]}-03-01")),
+                target="churned",
+                batch_column="day",
+            ),
+            "--batch-column day holds dates (6 distinct): say how to cut them into batches, "
+            "--batch-by year|quarter|month|week|day",
+        ),
+        (
+            lambda d: InitRequest(
+                customers(d, lambda t: t.assign(day="soon")),
+                target="churned",
+                batch_column="day",
+                batch_by="month",
+            ),
+            "column 'day', rule 'a date (dataset.batch.date)': 2,400 row(s) have no readable date",
+        ),
+        (
             lambda d: InitRequest(d, target="churned", batch_id="2024"),
             "--batch-id names the batch of a single file, not of a folder",
         ),

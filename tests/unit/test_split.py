@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.data.batches import batch_order, split_batches, training_window
+import pandas as pd
+
+from pipeline.data.batches import batch_order, cut_dates, split_batches, training_window
 from pipeline.errors import ConfigError
 
 TARGET = "churned"  # the fixture's target
@@ -125,3 +127,25 @@ def test_a_single_batch_trains_the_model_and_there_is_no_current_batch_yet(shop_
 def test_a_single_batch_named_as_current_has_nothing_to_train_on():
     with pytest.raises(ConfigError, match="no batch before the current batch '2024'"):
         training_window(["2024"], "2024", None)
+
+
+@pytest.mark.parametrize(
+    ("by", "ids"),
+    [
+        ("year", ["2013", "2012", "2013"]),
+        ("quarter", ["2013-Q3", "2012-Q4", "2013-Q1"]),
+        ("month", ["2013-07", "2012-12", "2013-01"]),
+        ("week", ["2013-W27", "2013-W01", "2013-W01"]),  # ISO weeks: Dec 31, 2012 is in 2013's
+        ("day", ["2013-07-04", "2012-12-31", "2013-01-01"]),
+    ],
+)
+def test_dates_are_cut_into_batch_ids_that_sort_in_time_order(by, ids):
+    dates = pd.Series(["2013-07-04", "2012-12-31T23:30:00+02:00", "2013-01-01 10:00"])
+    assert list(cut_dates(dates, by)) == ids
+    timestamps = pd.Series(pd.to_datetime(dates.str[:10]))
+    assert list(cut_dates(timestamps, by)) == ids  # a timestamp type: the same ids
+
+
+def test_a_time_with_a_zone_is_cut_in_utc_and_a_non_date_is_missing():
+    dates = pd.Series(["2013-07-01T01:00:00+05:00", "not a date", None, "2013/07/04"])
+    assert list(cut_dates(dates, "month")) == ["2013-06", None, None, "2013-07"]

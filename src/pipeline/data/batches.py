@@ -23,6 +23,47 @@ class Splits(NamedTuple):
     current: pd.DataFrame
 
 
+PERIOD_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates or timestamps (ISO text, other common text, or a datetime type) as naive UTC
+    times; what cannot be read is missing (NaT)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.astype("string")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", utc=True)
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def cut_dates(values: pd.Series, by: str) -> pd.Series:
+    """Each date's batch id (`by`: year, quarter, month, week or day); text that sorts in
+    time order. A value that is not a date is missing."""
+    dates = parse_dates(values)
+    if by == "quarter":
+        ids = (
+            dates.dt.year.astype("Int64").astype("string")
+            + "-Q"
+            + dates.dt.quarter.astype("Int64").astype("string")
+        )
+    elif by == "week":
+        iso = dates.dt.isocalendar()
+        ids = iso["year"].astype("string") + "-W" + iso["week"].astype("string").str.zfill(2)
+    elif by in PERIOD_FORMATS:
+        ids = dates.dt.strftime(PERIOD_FORMATS[by]).astype("string")
+    else:
+        raise ConfigError(
+            f"dataset.batch.by={by!r}; expected one of year, quarter, month, week, day"
+        )
+    return ids.astype(object).where(dates.notna(), None)
+
+
 def batch_origins(ingest_report: Path) -> dict[str, str]:
     """Which file or database each batch came from (ingest's report), so a failure names it."""
     if not ingest_report.exists():

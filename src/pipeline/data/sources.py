@@ -27,6 +27,8 @@ class TableSet:
     names: list[str]
     batch_table: str
     batch_column: str
+    batch_date: str | None = None  # a date column cut into batches (dataset.batch.date)
+    batch_by: str | None = None  # year | quarter | month | week | day
 
     @classmethod
     def of(cls, dataset: Mapping) -> TableSet:
@@ -34,7 +36,39 @@ class TableSet:
         batch = dataset["batch"]
         if batch["table"] not in names:
             raise ConfigError(f"dataset.batch.table={batch['table']!r} is not in {names}")
-        return cls(names, batch["table"], batch["column"])
+        date, by = batch.get("date"), batch.get("by")
+        if (date is None) != (by is None):
+            raise ConfigError(
+                "dataset.batch.date and dataset.batch.by go together: the date column, and how "
+                "to cut it into batches (year, quarter, month, week or day)"
+            )
+        return cls(names, batch["table"], batch["column"], date, None if by is None else str(by))
+
+    def with_batch_id(self, frame: pd.DataFrame, where: str, stem: str | None) -> pd.DataFrame:
+        """The batch table's rows with their batch id in `batch_column`: the period of the
+        batch date, else the column as it is, else the file's name (`stem`)."""
+        if self.batch_date is not None:
+            from pipeline.data.batches import cut_dates
+
+            if self.batch_date not in frame.columns:
+                raise InputError(
+                    f"{where}: no {self.batch_date!r} column, the date cut into batches "
+                    "(dataset.batch.date)"
+                )
+            ids = cut_dates(frame[self.batch_date], self.batch_by)
+            unreadable = frame.loc[ids.isna() & frame[self.batch_date].notna(), self.batch_date]
+            if ids.isna().any():
+                shown = ", ".join(map(repr, unreadable.astype(str).unique()[:3])) or "missing"
+                raise InputError(
+                    f"{where}: column {self.batch_date!r}, rule 'a date (dataset.batch.date)': "
+                    f"{int(ids.isna().sum()):,} row(s) have no readable date ({shown})"
+                )
+            return frame.drop(columns=[self.batch_column], errors="ignore").assign(
+                **{self.batch_column: ids.astype(str)}
+            )[[self.batch_column, *(c for c in frame.columns if c != self.batch_column)]]
+        if self.batch_column not in frame.columns and stem is not None:
+            frame.insert(0, self.batch_column, stem)
+        return frame
 
 
 @dataclass
@@ -120,8 +154,7 @@ def read_landed(
         for path in files:
             frame = read_file(path, csv)
             if name == tables.batch_table:
-                if tables.batch_column not in frame.columns:
-                    frame.insert(0, tables.batch_column, path.stem)
+                frame = tables.with_batch_id(frame, str(path), path.stem)
                 batch_ids = frame[tables.batch_column].dropna().astype(str).unique()
                 origins |= dict.fromkeys(batch_ids, str(path))
             parts.append((path, frame))
@@ -274,6 +307,8 @@ def read_sql(source: Mapping, tables: TableSet) -> Ingested:
     finally:
         engine.dispose()
     batched, column = frames[tables.batch_table], tables.batch_column
+    if tables.batch_date is not None:
+        batched = frames[tables.batch_table] = tables.with_batch_id(batched, shown, None)
     if column not in batched.columns:
         raise InputError(
             f"{shown}: table {tables.batch_table!r} has no {column!r} column "

@@ -43,6 +43,7 @@ def render(
     target_guess: TargetGuess,
     batch_column: str,
     batch_from: str,
+    batch_date: tuple[str, str] | None = None,
     guesses: list[ColumnGuess],
     derived: dict[str, dict],
     slices: list[str],
@@ -61,8 +62,8 @@ def render(
     # Every column of the files, features or not: the raw contract is strict.
     columns = {g.name: g.spec for g in guesses}
     columns[target] = target_spec
-    if batch_from == "file":
-        columns[batch_column] = {"type": "str"}  # the files source adds it from file names
+    if batch_from in ("file", "date"):
+        columns[batch_column] = {"type": "str"}  # ingest adds it: from file names, or dates
     ordered = sorted(columns, key=lambda c: (c != batch_column, c == target))
     lines = [
         f"# Written by `python -m pipeline.cli init {source_label} --target {target}`.",
@@ -76,12 +77,7 @@ def render(
         f"tables: [{name}]",
         "batch:",
         f"  table: {name}",
-        f"  column: {batch_column}"
-        + (
-            "   # the batch id of each row"
-            if batch_from == "column"
-            else "   # not in the files: each file's name is its batch id"
-        ),
+        *batch_lines(batch_column, batch_from, batch_date),
         f"target: {target}",
         f"task: {task}   # {target_guess.reason}",
         *classes_lines(target_guess),
@@ -96,7 +92,7 @@ def render(
         lines += [f"  {column}: {flow(spec)}" for column, spec in derived.items()]
     else:
         lines.append("derived: {}")
-    ignored = [g for g in guesses if g.role in ("ignored", "dropped")]
+    ignored = [g for g in guesses if g.role in ("ignored", "dropped", "batch date")]
     if ignored:
         lines.append(
             "# Not features: " + "; ".join(f"{g.name} ({g.note or g.role})" for g in ignored)
@@ -138,6 +134,19 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def batch_lines(column: str, source: str, date: tuple[str, str] | None) -> list[str]:
+    if source == "column":
+        return [f"  column: {column}   # the batch id of each row"]
+    if source == "file":
+        return [f"  column: {column}   # not in the files: each file's name is its batch id"]
+    date_column, by = date
+    return [
+        f"  column: {column}   # not in the files: ingest writes each row's {by} of {date_column}",
+        f"  date: {date_column}   # every file that lands later is cut the same way",
+        f"  by: {by}   # year | quarter | month | week | day",
+    ]
 
 
 def classes_lines(guess: TargetGuess) -> list[str]:

@@ -21,11 +21,17 @@ import pandas as pd
 
 from pipeline import progress
 from pipeline.data.batches import BATCH_COLUMN, batch_order
-from pipeline.data.sources import READERS, concat_same_columns, read_file
+from pipeline.data.sources import READERS, TableSet, concat_same_columns, read_file
 from pipeline.errors import InputError, PipelineError
 from pipeline.io import atomic_path, write_parquet
 from pipeline.onboarding import dataset_file
-from pipeline.onboarding.inference import ColumnGuess, guess_column, infer_task, target_spec
+from pipeline.onboarding.inference import (
+    ISO_DATE,
+    ColumnGuess,
+    guess_column,
+    infer_task,
+    target_spec,
+)
 from pipeline.onboarding.leaks import find_leaks
 
 ROOT_CONFIG = Path("conf/config.yaml")
@@ -41,6 +47,7 @@ class InitRequest:
     target: str
     batch_column: str | None = None
     batch_id: str | None = None  # a single file without a batch column: its batch id
+    batch_by: str | None = None  # the batch column is a date: cut it by year, month, ...
     task: str | None = None
     positive: str | None = None  # the positive of two classes (default: by a stated rule)
     drop: tuple[str, ...] = ()
@@ -79,6 +86,8 @@ def batches_of(
     """The whole table (`parts` read as one), and its rows per batch: by the batch column,
     else one batch per file (a single file is the first batch: a snapshot)."""
     batch_column = request.batch_column
+    if request.batch_by is not None and batch_column is None:
+        raise InputError("--batch-by cuts a date column into batches: name it, --batch-column COL")
     if batch_column is not None:
         if batch_column not in table.columns:
             raise InputError(
@@ -87,6 +96,23 @@ def batches_of(
         if table[batch_column].isna().any():
             missing = int(table[batch_column].isna().sum())
             raise InputError(f"--batch-column {batch_column}: {missing} row(s) have no batch id")
+        if request.batch_by is None and looks_like_dates(table[batch_column]):
+            raise InputError(
+                f"--batch-column {batch_column} holds dates ({table[batch_column].nunique():,} "
+                "distinct): say how to cut them into batches, --batch-by year|quarter|month|"
+                "week|day"
+            )
+    if request.batch_by is not None:
+        if BATCH_COLUMN in table.columns:
+            raise InputError(
+                f"the file(s) hold a {BATCH_COLUMN!r} column, the name the batch id cut from "
+                f"{batch_column} would take: rename it"
+            )
+        rule = TableSet([], "", BATCH_COLUMN, batch_column, request.batch_by)
+        table = rule.with_batch_id(table.copy(), str(request.path), None)
+        ids, column = table[BATCH_COLUMN], BATCH_COLUMN
+        return table, {b: table[ids == b] for b in batch_order(ids.unique())}, column
+    if batch_column is not None:
         ids = table[batch_column].astype(str)
         column = batch_column
     else:
@@ -112,16 +138,23 @@ def batches_of(
     return table, batches, column
 
 
-def describe_batches(batches: list[str], batch_column: str, batch_from: str) -> str:
+def looks_like_dates(values: pd.Series) -> bool:
+    """A timestamp column, or text that is all ISO dates: many batches of a day or less."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    text = values.dropna().astype(str)
+    return bool(len(text)) and bool(text.map(lambda v: bool(ISO_DATE.match(v))).all())
+
+
+def describe_batches(batches: list[str], by: str) -> str:
     if len(batches) == 1:
-        named = "from the file's name" if batch_from == "file" else f"by {batch_column}"
         return (
-            f"batches: 1 ({batches[0]}, {named}): a snapshot. The model trains on it and is "
+            f"batches: 1 ({batches[0]}, {by}): a snapshot. The model trains on it and is "
             "checked on a random holdout; drift and decay need a newer batch (`make land "
             "FILE=...`), whose id must sort after this one"
         )
     return (
-        f"batches: {len(batches)} ({batches[0]}..{batches[-1]}, by {batch_column}); "
+        f"batches: {len(batches)} ({batches[0]}..{batches[-1]}, {by}); "
         f"the newest, {batches[-1]}, is the one the model is checked on"
     )
 
@@ -136,10 +169,17 @@ def guess_columns(
 ) -> list[ColumnGuess]:
     guesses = []
     for column in table.columns:
-        if column == request.target or (column == batch_column and batch_from == "file"):
+        if column == request.target or (column == batch_column and batch_from != "column"):
             continue
         guess = guess_column(table[column], rows=len(table))
-        if column == batch_column:
+        if batch_from == "date" and column == request.batch_column:
+            # Cut into batches by ingest; later files bring later dates, repeated or not.
+            guess.spec.pop("unique", None)
+            if guess.role != "date":
+                guess.role, guess.note = "batch date", "cut into batches; not a feature"
+            else:
+                guess.note = "cut into batches; the model sees its month"
+        elif column == batch_column:
             # Later batches carry later ids (next year, next month): no upper bound.
             guess.spec.pop("max", None)
             guess.spec.pop("unique", None)
@@ -266,7 +306,7 @@ def init_command(request: InitRequest) -> int:
         table = concat_same_columns(parts)
         refuse_early(request, name, table, landing)
         table, batches, batch_column = batches_of(table, parts, request)
-        batch_from = "column" if request.batch_column else "file"
+        batch_from = "date" if request.batch_by else "column" if request.batch_column else "file"
         guess = infer_task(table[request.target], request.task, request.positive)
         task = guess.task
         progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")
@@ -292,6 +332,7 @@ def init_command(request: InitRequest) -> int:
         target_guess=guess,
         batch_column=batch_column,
         batch_from=batch_from,
+        batch_date=(request.batch_column, request.batch_by) if request.batch_by else None,
         guesses=guesses,
         derived=derived,
         slices=choose_slices(table, guesses),
@@ -334,7 +375,12 @@ def init_command(request: InitRequest) -> int:
         )
     elif guess.task == "multiclass":
         print(f"  classes: {', '.join(map(repr, guess.classes))}")
-    print(f"  {describe_batches(list(batches), batch_column, batch_from)}")
+    by = {
+        "file": "from the file names",
+        "column": f"by {batch_column}",
+        "date": f"the {request.batch_by} of {request.batch_column}",
+    }[batch_from]
+    print(f"  {describe_batches(list(batches), by)}")
     print_table(guesses, ColumnGuess(request.target, spec["type"], f"target ({task})", spec))
     if leaks:
         print("likely leaks (each alone gives the target away on the training batches):")

@@ -128,7 +128,7 @@ def on_dask(params: Mapping, tables: TableSet) -> IngestCounts:
     with atomic_dir(out_dir) as out:
         for name, paths in files.items():
             folder = table_file(out, name)
-            batch = tables.batch_column if name == tables.batch_table else None
+            batch = tables if name == tables.batch_table else None
             results = run_tasks(
                 [
                     (_ingest_file, path, path.resolve(), index, source["csv"], batch,
@@ -169,13 +169,16 @@ def _header(path: Path, csv: Mapping) -> list[str]:
     return []
 
 
-def _ingest_file(path, absolute, index, csv, batch, privacy, salt, rows, folder) -> dict:
+def _ingest_file(path, absolute, index, csv, tables, privacy, salt, rows, folder) -> dict:
+    """One landed file; `tables` is given for the batch table's files, whose rows get their
+    batch id."""
     try:  # read where the worker runs; name the file as the repository does
         frame = read_file(absolute, csv)
     except InputError as error:
         raise InputError(str(error).replace(str(absolute), str(path))) from None
-    if batch and batch not in frame.columns:
-        frame.insert(0, batch, path.stem)
+    batch = tables.batch_column if tables else None
+    if tables:
+        frame = tables.with_batch_id(frame, str(path), path.stem)
     frame = storable(private.apply(frame, privacy, salt))
     parts = []
     for number, piece in enumerate(chunks(frame, rows, batch)):
