@@ -3,9 +3,8 @@ stratified, reproducible holdout. On the fixture's features (one batch per year)
 
 from __future__ import annotations
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from pipeline.data.batches import batch_order, cut_dates, split_batches, training_window
 from pipeline.errors import ConfigError
