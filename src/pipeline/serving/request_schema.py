@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 import pandera.pandas as pa
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 DATE_EXAMPLE = "2016-01-05 or 2016-01-05T13:30:00"
@@ -59,8 +59,12 @@ def _allowed(column: pa.Column) -> list | None:
     return None
 
 
-def _iso_date(value: str) -> str:
-    """The text as sent, once it reads as an ISO 8601 date, or date and time."""
+def _iso_date(value: Any) -> Any:
+    """Text as sent, once it reads as an ISO 8601 date, or date and time. Checked before the
+    contract's pattern, so the refusal says what a date looks like; a number is left to the
+    type check (it is no text)."""
+    if not isinstance(value, str):
+        return value
     try:
         if not ISO_DATE.match(value):
             raise ValueError(value)
@@ -77,7 +81,7 @@ def _date_type(column: pa.Column) -> Any:
     timed = pattern is not None and re.search(r"T|:", pattern) is not None
     described = {"format": "date-time" if timed else "date", "examples": [DATE_EXAMPLE[:10]]}
     rules = [Field(pattern=pattern)] if pattern else []
-    return Annotated[(str, *rules, AfterValidator(_iso_date), Field(json_schema_extra=described))]
+    return Annotated[(str, *rules, BeforeValidator(_iso_date), Field(json_schema_extra=described))]
 
 
 def _is_text(column: pa.Column) -> bool:
