@@ -2,7 +2,8 @@
 
 It serves the model a real `dvc repro` trained on the framework's fixture dataset
 (tests/data/shop). The model starts with its derived columns, so a request row holds the raw
-input columns a client has (signup_hhmm, not the signup_hour computed from it).
+input columns a client has (signup_hhmm, not the signup_hour computed from it), and may be a
+row of the client's file as it is (its id, year and target too).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, commit, make_repo, run
+from helpers import FIXTURE_FILES, ROOT, commit, make_repo, run
 from omegaconf import OmegaConf
 from server import call, free_port, serve_command, start_server
 from sklearn.preprocessing import FunctionTransformer
@@ -36,6 +37,8 @@ SERVE = OmegaConf.load(ROOT / "conf" / "serve" / "default.yaml")
 MAX_ROWS, MAX_BODY_BYTES = SERVE.max_rows, SERVE.max_body_bytes
 RAW_INPUTS = ["region", "plan", "tenure_months", "monthly_spend", "support_calls", "signup_hhmm"]
 TARGET = "churned"
+# The file's other columns: a request may carry them; the model never reads them.
+OTHER_COLUMNS = ["customer_id", "year", TARGET, "annual_value"]
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +138,8 @@ def test_the_api_docs_name_the_row_after_the_dataset_and_list_its_raw_columns(se
     assert "cancels within the year" in spec["info"]["description"]
     assert "joined" not in spec["info"]["description"]  # one table: nothing is joined
     row = spec["components"]["schemas"]["Customer"]
-    assert list(row["properties"]) == RAW_INPUTS
-    assert set(row["required"]) == set(RAW_INPUTS)
+    assert list(row["properties"]) == RAW_INPUTS + OTHER_COLUMNS
+    assert row["required"] == RAW_INPUTS
     assert row["additionalProperties"] is False
     # The contract's ranges and the model's categories are the API's limits.
     assert row["properties"]["signup_hhmm"]["maximum"] == 2359
@@ -169,6 +172,28 @@ def test_every_prediction_lands_in_the_request_log(server, frames):
     assert records[0]["probability"] == answer["predictions"][0]["probability"]
 
 
+def file_rows(path: Path) -> list[dict]:
+    """The rows of a CSV file as they are, every column, as JSON (missing values as null)."""
+    frame = pd.read_csv(path)
+    return request_rows(frame, list(frame.columns))
+
+
+def test_a_row_of_the_clients_file_as_it_is_gets_the_models_score(server, trained):
+    base, log_file = server
+    path = FIXTURE_FILES / "2021.csv"
+    rows = file_rows(path)[:50]
+    assert set(rows[0]) == set(RAW_INPUTS + OTHER_COLUMNS)
+    before = len(log_file.read_text().splitlines()) if log_file.exists() else 0
+    status, answer = predict(base, rows)
+    assert status == 200, answer
+    expected = trained[0].predict_proba(pd.read_csv(path).head(50)[RAW_INPUTS])[:, 1]
+    assert np.array_equal([p["probability"] for p in answer["predictions"]], expected)
+    # The log keeps the file's other columns apart from the model's inputs.
+    record = json.loads(log_file.read_text().splitlines()[before])
+    assert record["inputs"] == {column: rows[0][column] for column in RAW_INPUTS}
+    assert record["context"] == {column: rows[0][column] for column in OTHER_COLUMNS}
+
+
 def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, frames):
     base, _ = server
     good = request_rows(frames["holdout"].head(1))[0]
@@ -182,7 +207,8 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, frame
         "unknown category": (body(good | {"plan": "gold"}), 422, "plan"),
         "out of range": (body(good | {"signup_hhmm": 2400}), 422, "signup_hhmm"),
         "negative count": (body(good | {"support_calls": -1}), 422, "support_calls"),
-        "unexpected field": (body(good | {TARGET: 1}), 422, TARGET),
+        "unknown field": (body(good | {"coupon": "X1"}), 422, "coupon"),
+        "the file's year out of its range": (body(good | {"year": 1800}), 422, "year"),
         # derived inside the model: a client sends signup_hhmm, never signup_hour
         "derived column": (body(good | {"signup_hour": 13.5}), 422, "signup_hour"),
         # Python's JSON reader takes these; the API does not
@@ -402,3 +428,27 @@ def test_ab_split_answers_from_both_models_and_says_which(
         for line in log_file.read_text().splitlines()
     }
     assert all(logged[a["predictions"][0]["id"]] == a["model_version"] for a in answers)
+
+
+def test_a_model_of_numbers_alone_trained_by_the_pipeline_is_served(tmp_path):
+    """A dataset whose features are all numbers: the model has no categorical column, and
+    the server starts and scores a row of the file (region and plan carried, not read)."""
+    numeric = ["tenure_months", "monthly_spend", "support_calls", "signup_hour"]
+    features = {"features": {"categorical": [], "numeric": numeric}}
+    repo = make_repo(tmp_path / "repo", {"dataset/shop.yaml": features})
+    run(["dvc", "repro", "train"], repo)
+    model = load_model(repo / "models/model.skops")
+    inputs = ["tenure_months", "monthly_spend", "support_calls", "signup_hhmm"]
+    assert list(model.feature_names_in_) == inputs
+    process, base = start_server(repo / "models/model.skops", tmp_path / "log.jsonl", cwd=repo)
+    path = FIXTURE_FILES / "2021.csv"
+    try:
+        status, answer = predict(base, file_rows(path)[:20])
+        spec = call(base, "/openapi.json")[1]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert status == 200, answer
+    expected = model.predict_proba(pd.read_csv(path).head(20)[inputs])[:, 1]
+    assert np.array_equal([p["probability"] for p in answer["predictions"]], expected)
+    assert spec["components"]["schemas"]["Customer"]["required"] == inputs

@@ -47,6 +47,17 @@ def test_month_of_date_reads_text_dates_and_is_missing_when_unreadable():
     assert months.tolist()[:2] == [3.0, 12.0] and months.isna().tolist()[2:] == [True, True]
 
 
+def test_month_of_date_reads_each_row_alone_whatever_forms_its_neighbours_take():
+    # pandas guesses one format from the first value: the others lost their month.
+    sent = ["2016-01-05", "2016-02-05T10:30:00", "2016-03-05 10:30", "2016-04-30T23:30:00Z"]
+    sent += ["2016-05-31T23:30:00-05:00"]  # the month as written, not as in UTC
+    together = month_of_date(pd.DataFrame({"sold": sent}), ["sold"]).tolist()
+    alone = [month_of_date(pd.DataFrame({"sold": [value]}), ["sold"]).item() for value in sent]
+    assert together == alone == [1.0, 2.0, 3.0, 4.0, 5.0]
+    stamps = pd.DataFrame({"sold": pd.to_datetime(["2016-07-01", "2016-08-31"])})
+    assert month_of_date(stamps, ["sold"]).tolist() == [7.0, 8.0]
+
+
 def test_input_columns_replace_each_derived_column_by_its_sources_once():
     derived = {
         "signup_hour": {"op": "hhmm_hours", "columns": ["signup_hhmm"]},

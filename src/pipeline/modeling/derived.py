@@ -32,8 +32,17 @@ def day_of_week(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 
 def month_of_date(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """1..12 from a date or timestamp column (ISO text or datetime); missing if unreadable."""
-    return pd.to_datetime(frame[columns[0]], errors="coerce").dt.month.astype(float)
+    """1..12 from a date or timestamp column (ISO text or datetime); missing if unreadable.
+
+    Text is read by its date part, YYYY-MM-DD as written, whatever time or zone follows: a
+    row's month must not depend on the rows it is read with (pandas guesses one format from
+    the first value, and a request mixing "2016-01-05" and "2016-02-05T10:30" lost a month).
+    """
+    values = frame[columns[0]]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.month.astype(float)
+    days = values.astype("string").str[:10]
+    return pd.to_datetime(days, format="%Y-%m-%d", errors="coerce").dt.month.astype(float)
 
 
 OPERATIONS: dict[str, Callable[[pd.DataFrame, list[str]], pd.Series]] = {
@@ -41,6 +50,19 @@ OPERATIONS: dict[str, Callable[[pd.DataFrame, list[str]], pd.Series]] = {
     "day_of_week": day_of_week,
     "month_of_date": month_of_date,
 }
+
+
+# The operations that read their column as a date: the API takes such a column as ISO text.
+DATE_OPERATIONS = frozenset({"month_of_date"})
+
+
+def date_columns(derived: Mapping) -> list[str]:
+    """The raw columns `derived` reads as dates."""
+    columns: list[str] = []
+    for spec in derived.values():
+        if spec["op"] in DATE_OPERATIONS:
+            columns += [str(c) for c in spec["columns"] if c not in columns]
+    return columns
 
 
 def check_derived(derived: Mapping) -> None:

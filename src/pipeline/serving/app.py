@@ -35,11 +35,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import ThreadpoolController
 
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.modeling.derived import date_columns
 from pipeline.modeling.model_file import load as load_model
 from pipeline.modeling.tasks import REGRESSION, TaskInfo, model_task, predict
 from pipeline.serving.admin import require_admin
 from pipeline.serving.prometheus import CountRequests, ServerMetrics
-from pipeline.serving.request_log import RequestLog
+from pipeline.serving.request_log import Redaction, RequestLog
 from pipeline.serving.request_schema import row_model
 from pipeline.serving.workers import POLL_SECONDS, Siblings
 
@@ -47,12 +48,25 @@ logger = logging.getLogger("pipeline.serving")
 
 
 def model_categories(pipeline) -> dict[str, list[str]]:
-    """The categories each categorical column had in training: the only ones the API accepts."""
-    encoder = pipeline.named_steps["preprocess"].named_transformers_["categorical"]
-    return {
-        column: [str(value) for value in values if not pd.isna(value)]
-        for column, values in zip(encoder.feature_names_in_, encoder.categories_, strict=True)
-    }
+    """The categories each categorical column had in training: the only ones the API accepts.
+
+    A model of numbers alone has none: its categorical encoder, given no column, was never
+    fitted (scikit-learn skips a transformer with no columns).
+    """
+    for name, encoder, columns in pipeline.named_steps["preprocess"].transformers_:
+        if name == "categorical" and len(columns):
+            fitted = zip(encoder.feature_names_in_, encoder.categories_, strict=True)
+            return {
+                str(column): [str(value) for value in values if not pd.isna(value)]
+                for column, values in fitted
+            }
+    return {}
+
+
+def model_dates(pipeline) -> list[str]:
+    """The raw columns the model reads as dates (its derived columns say which)."""
+    derive = pipeline.named_steps.get("derive")
+    return date_columns(derive.derived or {}) if derive is not None else []
 
 
 class Prediction(BaseModel):
@@ -119,7 +133,8 @@ class Served:
 
     @property
     def inputs(self) -> tuple:
-        return list(self.pipeline.feature_names_in_), model_categories(self.pipeline)
+        pipeline = self.pipeline
+        return list(pipeline.feature_names_in_), model_categories(pipeline), model_dates(pipeline)
 
     @property
     def task(self) -> TaskInfo:
@@ -251,6 +266,8 @@ def build_app(
     log: RequestLog,
     contract: pa.DataFrameSchema,
     api: Mapping[str, str],
+    row_columns: Mapping[str, pa.Column | None] | None = None,
+    redaction: Redaction | None = None,
     joined: list[str] | None = None,
     about: dict[str, Any] | None = None,
     admin_token: str | None = None,
@@ -259,13 +276,17 @@ def build_app(
 ) -> FastAPI:
     """The API over a model set; the request schema follows the primary model's raw inputs.
 
-    `contract` is the features contract; `joined` names the input columns featurize joined
-    from other tables, which a client must bring (the docs say so). `admin_token` guards
-    /reload (None: it is off). `siblings` connects the worker processes of one server.
+    `contract` is the features contract; `row_columns` the columns of a raw row of the batch
+    table with their raw contract (None: no rule), which a request may carry besides the
+    model's inputs, to be logged (through `redaction`) and never read by the model; `joined`
+    names the input columns featurize joined from other tables, which a client must bring
+    (the docs say so). `admin_token` guards /reload (None: it is off). `siblings` connects
+    the worker processes of one server.
     """
-    columns, categories = served.current[0].inputs
+    columns, categories, dates = served.current[0].inputs
     task = served.current[0].task
-    row = row_model(columns, categories, contract, api["row_name"])
+    row = row_model(columns, categories, contract, api["row_name"], dates=dates, others=row_columns)
+    redaction = redaction or Redaction()
     predict_request = create_model(
         "PredictRequest", rows=(list[row], Field(..., min_length=1, max_length=max_rows))
     )
@@ -309,14 +330,16 @@ def build_app(
     def answer(requested: list[BaseModel]) -> dict[str, Any]:
         ids = [uuid.uuid4().hex for _ in requested]
         model = served.pick(ids[0])
-        rows = [row.model_dump() for row in requested]
+        # The columns sent: the model's inputs, and whichever of the row's others came along.
+        rows = [row.model_dump(by_alias=True, exclude_unset=True) for row in requested]
         scores = model.score(rows).tolist()
         now = time.time()
         log.append(
             [
-                {"id": id_, "time": now, "model_version": model.version, "inputs": row}
+                {"id": id_, "time": now, "model_version": model.version}
+                | logged_row(row, columns)
                 | {task.score: p}
-                for id_, row, p in zip(ids, rows, scores, strict=True)
+                for id_, row, p in zip(ids, redaction.apply(rows), scores, strict=True)
             ],
             observe=metrics.logged,
         )
@@ -364,6 +387,14 @@ def build_app(
         CountRequests, metrics=metrics, routes=frozenset(route.path for route in app.routes)
     )
     return app
+
+
+def logged_row(row: dict[str, Any], inputs: list[str]) -> dict[str, Any]:
+    """A row as the request log holds it: the model's `inputs`, and the row's other columns
+    (its batch, ids ...) apart as `context`, when it carried any."""
+    logged: dict[str, Any] = {"inputs": {c: row[c] for c in inputs if c in row}}
+    context = {column: value for column, value in row.items() if column not in logged["inputs"]}
+    return logged | ({"context": context} if context else {})
 
 
 def about_workspace(params) -> dict[str, Any]:

@@ -22,15 +22,16 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pandera.pandas as pa
 from fastapi import FastAPI
 
 from pipeline.config import load_params
-from pipeline.contracts.dataset import load_contracts
+from pipeline.contracts.dataset import DatasetContracts, load_contracts
 from pipeline.modeling.tasks import REGRESSION
 from pipeline.serving.admin import admin_token
 from pipeline.serving.app import ModelSet, about_workspace, build_app
 from pipeline.serving.prometheus import PROBABILITY_BUCKETS, ServerMetrics
-from pipeline.serving.request_log import RequestLog
+from pipeline.serving.request_log import Redaction, RequestLog
 from pipeline.serving.workers import Siblings, shared_dir
 
 logger = logging.getLogger("pipeline.serving")
@@ -47,6 +48,29 @@ def joined_columns(dataset) -> list[str]:
         list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
     return [column for column in inputs if column not in raw.columns]
+
+
+def row_columns(dataset, contracts: DatasetContracts) -> dict[str, pa.Column | None]:
+    """The columns a raw row of the batch table may hold, as the client's file has them: its
+    raw contract's, and the batch and id columns even where no contract names them (None)."""
+    raw = dict(contracts.raw[dataset.batch.table].columns)
+    named = [dataset.batch.column, *dataset.id_columns]
+    return raw | {column: None for column in named if column not in raw}
+
+
+def redaction(privacy) -> Redaction:
+    """privacy's drop and hash lists, for the request log; the salt ingest hashes with."""
+    from pipeline.secrets import secret
+
+    hashed = frozenset(privacy.hash)
+    salt = secret(privacy.salt_env) if hashed else None
+    if hashed and not salt:
+        logger.warning(
+            "$%s is not set: the request log leaves out %s (privacy.hash)",
+            privacy.salt_env,
+            ", ".join(sorted(hashed)),
+        )
+    return Redaction(frozenset(privacy.drop), hashed, salt or None)
 
 
 def score_buckets(task, configured, predictions: Path) -> tuple[float, ...] | None:
@@ -88,6 +112,7 @@ def create_app() -> FastAPI:
     task = served.current[0].task
     predictions = Path(params.paths.evaluation) / "predictions.parquet"
     buckets = score_buckets(task, cfg.score_buckets, predictions)
+    contracts = load_contracts(params.dataset)
     return build_app(
         served,
         threshold=params.evaluate.threshold,
@@ -96,8 +121,10 @@ def create_app() -> FastAPI:
         log=RequestLog(
             os.environ.get("PIPELINE_SERVE_REQUEST_LOG") or cfg.request_log, cfg.rotate_bytes
         ),
-        contract=load_contracts(params.dataset).features,
+        contract=contracts.features,
         api=params.dataset.api,
+        row_columns=row_columns(params.dataset, contracts),
+        redaction=redaction(params.privacy),
         joined=joined_columns(params.dataset),
         about=about_workspace(params),
         admin_token=admin_token(),

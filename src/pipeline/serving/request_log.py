@@ -3,7 +3,7 @@
 Safe under concurrent requests (a thread lock) and several server processes (an advisory
 file lock, and a check that the locked file is still the log, not one another process has
 just rotated away), and rotated by size: a full file is renamed with a timestamp and a new
-one begun.
+one begun. Identifiers are kept out of it as ingest keeps them out of data/raw/ (`privacy`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from pipeline.data.privacy import hash_values
+
 # One encoder for every line: `json.dumps(record, sort_keys=True)` builds a new one per call,
 # which is a tenth of the cost of logging a 1,000-row request. Same text either way.
 _LINE = json.JSONEncoder(sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What the log keeps of a row's identifiers, as ingest does (`privacy`): a dropped column
+    never; a hashed one as its hash, the value data/raw/ holds, or never without the salt."""
+
+    drop: frozenset[str] = frozenset()
+    hash: frozenset[str] = frozenset()
+    salt: str | None = None
+
+    def apply(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        hidden = self.drop | (self.hash if self.salt is None else frozenset())
+        if not (hidden or self.hash):
+            return rows
+        rows = [{k: v for k, v in row.items() if k not in hidden} for row in rows]
+        for column in self.hash if self.salt else ():
+            holding = [row for row in rows if row.get(column) is not None]
+            if holding:
+                values = pd.Series([row[column] for row in holding])
+                for row, digest in zip(holding, hash_values(values, self.salt), strict=True):
+                    row[column] = digest
+        return rows
 
 
 @dataclass(frozen=True)
