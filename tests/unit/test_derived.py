@@ -19,6 +19,7 @@ from pipeline.modeling.derived import (
     input_columns,
     month_of_date,
     plain,
+    weekday_of_date,
 )
 
 SIGNUP_DATE = ["signup_year", "signup_month", "signup_day"]
@@ -45,6 +46,14 @@ def test_month_of_date_reads_text_dates_and_is_missing_when_unreadable():
     frame = pd.DataFrame({"signed": ["2024-03-15", "2024-12-01", "not a date", None]})
     months = month_of_date(frame, ["signed"])
     assert months.tolist()[:2] == [3.0, 12.0] and months.isna().tolist()[2:] == [True, True]
+
+
+def test_weekday_of_date_reads_text_and_timestamps_alike():
+    text = pd.DataFrame({"day": ["2024-01-01", "2024-02-29T10:00", "soon"]})
+    assert weekday_of_date(text, ["day"]).tolist()[:2] == [0.0, 3.0]  # Monday, Thursday
+    assert weekday_of_date(text, ["day"]).isna().tolist() == [False, False, True]
+    stamps = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-02-29"])})
+    assert weekday_of_date(stamps, ["day"]).tolist() == [0.0, 3.0]
 
 
 def test_month_of_date_reads_each_row_alone_whatever_forms_its_neighbours_take():

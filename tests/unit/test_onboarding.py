@@ -27,7 +27,7 @@ def guess(values, name="column"):
 def test_a_number_range_is_widened_by_a_tenth_and_never_below_zero():
     counts = guess(list(range(0, 121)) * 2)
     assert counts.spec == {"type": "int", "min": 0, "max": 132}  # 0..120, +12 above
-    signed = guess([-10.0, 10.0, np.nan])
+    signed = guess([-10.0, 0.0, 10.0, np.nan])  # three values: two would be an indicator
     assert signed.spec == {"type": "float", "nullable": True, "min": -12.0, "max": 12.0}
     assert signed.role == "numeric" and "finite" in signed.rule()
 
@@ -54,6 +54,28 @@ def test_iso_dates_are_matched_by_a_pattern_and_reach_the_model_as_a_month():
 
 def test_a_constant_column_is_not_a_feature():
     assert guess([3] * 50).role == "ignored"
+
+
+def test_an_empty_column_is_ignored_with_the_reason():
+    empty = guess([np.nan] * 50)
+    assert (empty.role, empty.note) == ("ignored", "no value in the file: nothing to learn from")
+
+
+def test_a_two_valued_number_is_an_indicator_with_its_two_values_as_the_rule():
+    flag = guess([0, 1, 1, 0] * 10)
+    assert flag.spec == {"type": "int", "values": [0, 1]} and flag.role == "numeric"
+    with_missing = guess([2.0, 1.0, np.nan] * 10)  # read as floats; the rule keeps 1 and 2
+    assert with_missing.spec == {"type": "float", "nullable": True, "values": [1, 2]}
+
+
+def test_few_integer_values_are_said_to_look_like_codes():
+    rating = guess([1, 2, 3, 4, 5] * 10, name="rating")
+    assert rating.role == "numeric" and "move it to features.categorical" in rating.note
+
+
+def test_a_column_named_like_an_id_is_never_a_feature_even_when_repeated():
+    repeated = guess([5, 5, 6, 7] * 10, name="customer_id")
+    assert repeated.role == "id" and repeated.spec == {"type": "int"}
 
 
 @pytest.mark.parametrize(
@@ -227,6 +249,12 @@ def customers(folder: Path, change=None, files: int = 6) -> Path:
                 batch_by="month",
             ),
             "column 'day', rule 'a date (dataset.batch.date)': 2,400 row(s) have no readable date",
+        ),
+        (
+            lambda d: InitRequest(
+                customers(d, lambda t: t.assign(batch=1)), target="churned", batch_column="year"
+            ),
+            "column 'batch': the pipeline's tables keep each row's batch id under that name",
         ),
         (
             lambda d: InitRequest(d, target="churned", batch_id="2024"),

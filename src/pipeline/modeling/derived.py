@@ -38,22 +38,31 @@ def month_of_date(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     row's month must not depend on the rows it is read with (pandas guesses one format from
     the first value, and a request mixing "2016-01-05" and "2016-02-05T10:30" lost a month).
     """
-    values = frame[columns[0]]
+    return _dates(frame[columns[0]]).dt.month.astype(float)
+
+
+def weekday_of_date(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Monday 0 .. Sunday 6 from a date or timestamp column, read as `month_of_date` reads it."""
+    return _dates(frame[columns[0]]).dt.dayofweek.astype(float)
+
+
+def _dates(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.month.astype(float)
+        return values
     days = values.astype("string").str[:10]
-    return pd.to_datetime(days, format="%Y-%m-%d", errors="coerce").dt.month.astype(float)
+    return pd.to_datetime(days, format="%Y-%m-%d", errors="coerce")
 
 
 OPERATIONS: dict[str, Callable[[pd.DataFrame, list[str]], pd.Series]] = {
     "hhmm_hours": hhmm_hours,
     "day_of_week": day_of_week,
     "month_of_date": month_of_date,
+    "weekday_of_date": weekday_of_date,
 }
 
 
 # The operations that read their column as a date: the API takes such a column as ISO text.
-DATE_OPERATIONS = frozenset({"month_of_date"})
+DATE_OPERATIONS = frozenset({"month_of_date", "weekday_of_date"})
 
 
 def date_columns(derived: Mapping) -> list[str]:

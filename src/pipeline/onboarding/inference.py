@@ -26,6 +26,8 @@ MAX_CATEGORY_VALUES = 30
 MAX_TEXT_DISTINCT_SHARE = 0.5
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}"
+# An integer column with at most this many values may be codes (a category), not amounts.
+FEW_CODES = 10
 ID_NAME = re.compile(r"(^|_)(id|key|uuid|code)$", re.IGNORECASE)
 
 
@@ -109,24 +111,42 @@ def guess_column(series: pd.Series, *, rows: int) -> ColumnGuess:
     distinct = values.nunique()
     unique = distinct == len(series) and not series.isna().any()
     guess = ColumnGuess(series.name, kind, "numeric", spec)
+    if values.empty:
+        guess.role, guess.note = "ignored", "no value in the file: nothing to learn from"
+        return guess
     if kind in ("int", "float"):
+        whole = bool(np.isfinite(values).all() and (values == values.round()).all())
+        if distinct == 2:
+            # An indicator (0/1, 1/2): its two values are the rule, not a range between them.
+            pair = sorted(int(v) if whole else float(v) for v in values.unique())
+            spec["values"] = pair
+            guess.note = "two values: an indicator"
+            return guess
         spec |= widened_range(values, kind)
         if kind == "float" and values.isin([math.inf, -math.inf]).any():
             spec["allow_infinite"] = True
             guess.note = "holds inf: allowed by its rule; is that a real value?"
-        if unique and kind == "int" and ID_NAME.search(str(series.name)):
-            # New rows bring new ids, beyond any range seen so far.
+        if kind == "int" and ID_NAME.search(str(series.name)):
+            # New rows bring new ids, beyond any range seen so far; an id is never a feature.
             spec.pop("min", None)
             spec.pop("max", None)
-            spec["unique"] = True
-            guess.role, guess.note = "id", "every value unique, named like an id"
+            spec["unique"] = unique
+            if not unique:
+                spec.pop("unique")
+            guess.role = "id"
+            guess.note = "every value unique, named like an id" if unique else "named like an id"
+        elif kind == "int" and 3 <= distinct <= FEW_CODES:
+            guess.note = (
+                f"{distinct} values: if they are codes, not amounts, move it to "
+                "features.categorical"
+            )
     elif kind == "bool":
         guess.role = "categorical"
     else:
         text = values.astype(str)
         if len(text) and text.map(lambda v: bool(ISO_DATE.match(v))).all():
             spec["pattern"] = ISO_DATE_PATTERN
-            guess.role, guess.note = "date", "ISO dates: the model sees their month"
+            guess.role, guess.note = "date", "ISO dates: the model sees their month and weekday"
         elif unique and rows > MAX_CATEGORY_VALUES:
             spec["unique"] = True
             guess.role, guess.note = "id", "every value unique"

@@ -191,12 +191,13 @@ def guess_columns(
 
 
 def plan_derived(guesses: list[ColumnGuess]) -> dict[str, dict]:
-    """Date columns reach the model as their month, computed inside it."""
-    return {
-        f"{g.name}_month": {"op": "month_of_date", "columns": [g.name]}
-        for g in guesses
-        if g.role == "date"
-    }
+    """Date columns reach the model as their month and day of the week, computed inside it."""
+    derived = {}
+    for guess in guesses:
+        if guess.role == "date":
+            derived[f"{guess.name}_month"] = {"op": "month_of_date", "columns": [guess.name]}
+            derived[f"{guess.name}_weekday"] = {"op": "weekday_of_date", "columns": [guess.name]}
+    return derived
 
 
 def choose_slices(table: pd.DataFrame, guesses: list[ColumnGuess]) -> list[str]:
@@ -221,6 +222,12 @@ def refuse_early(request: InitRequest, name: str, table: pd.DataFrame, landing: 
         raise InputError(
             f"--target {request.target}: constant ({value!r} in every labelled row); "
             "there is nothing to predict"
+        )
+    if BATCH_COLUMN in table.columns and request.batch_column not in (None, BATCH_COLUMN):
+        raise InputError(
+            f"column {BATCH_COLUMN!r}: the pipeline's tables keep each row's batch id under that "
+            f"name, so a column of yours cannot have it: rename it (or, if it says which batch "
+            f"a row arrived in, --batch-column {BATCH_COLUMN})"
         )
     unknown = [column for column in request.drop if column not in table.columns]
     if unknown:
