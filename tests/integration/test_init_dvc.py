@@ -41,7 +41,10 @@ def by_column(tmp_path_factory) -> tuple[Path, object]:
 def test_init_prints_what_it_inferred_and_what_to_run_next(by_column):
     _, init = by_column
     out = init.stdout
-    assert "dataset 'customers', classification (inferred: the target holds only 0 and 1)" in out
+    assert (
+        "dataset 'customers', classification (inferred: the target holds two values (0, 1))" in out
+    )
+    assert "positive class: 1 (the larger value is positive; the other is 0)" in out
     assert "batches: 6 (2019..2024, by year); the newest, 2024" in out
     table = {line.split()[0]: line.split()[1:3] for line in out.splitlines() if line[:2] == "  "}
     assert table["customer_id"] == ["int", "id"]
@@ -82,8 +85,9 @@ def test_the_pipeline_runs_on_it_and_serves_one_raw_row(by_column, tmp_path):
     assert 0.6 < metrics["holdout"]["roc_auc"] < 1
     check = run(["python", "-m", "pipeline.cli", "check"], repo, check=False)
     assert check.returncode in (0, 1) and "ROC AUC on the newest batch" in check.stdout
-    row = pd.read_csv(sorted(FIXTURE_FILES.glob("*.csv"))[-1]).iloc[0]
-    inputs = row.drop(["churned", "customer_id", "year"]).to_dict()
+    # The row as it is in the file: its id, batch (year) and label too; the model reads its inputs.
+    row = pd.read_csv(sorted(FIXTURE_FILES.glob("*.csv"))[-1]).iloc[[0]]
+    inputs = json.loads(row.to_json(orient="records"))[0]
     process, base = start_server(repo / "models" / "model.skops", tmp_path / "log.jsonl", cwd=repo)
     try:
         status, answer = call(base, "/predict", json.dumps({"rows": [inputs]}).encode())
@@ -118,7 +122,7 @@ def by_file_name(tmp_path_factory) -> tuple[Path, object]:
 def test_batches_come_from_file_names_and_the_task_is_inferred(by_file_name):
     repo, init = by_file_name
     assert "regression (inferred: the target is a number with" in init.stdout
-    assert "batches: 6 (2019..2024, by batch)" in init.stdout
+    assert "batches: 6 (2019..2024, from the file names)" in init.stdout
     dataset = yaml.safe_load((repo / "conf" / "dataset" / "accounts.yaml").read_text())
     assert dataset["batch"] == {"table": "accounts", "column": "batch"}
     assert dataset["columns"]["accounts"]["batch"] == {"type": "str"}
