@@ -65,10 +65,14 @@ def main(params: DictConfig) -> str:
         report_file,
     )
     others = [f"{ingested.rows[n]:,} {n} rows" for n in tables.names if n != tables.batch_table]
+    span = (
+        f"1 batch ({order[0]})"
+        if len(order) == 1
+        else f"{len(order)} batches ({order[0]}..{order[-1]})"
+    )
     return (
-        f"{ingested.rows[tables.batch_table]:,} {tables.batch_table} rows in {len(order)} "
-        f"batches ({order[0]}..{order[-1]}) from {source['kind']}"
-        + "".join(f", {other}" for other in others)
+        f"{ingested.rows[tables.batch_table]:,} {tables.batch_table} rows in {span} "
+        f"from {source['kind']}" + "".join(f", {other}" for other in others)
     )
 
 
