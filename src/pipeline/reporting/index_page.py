@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.reporting.charts import bar_chart, curves_chart, line_chart, scatter_chart
+from pipeline.reporting.numbers import metric_text
 
 # The page's metric table, per task.
 KEY_METRICS = {
@@ -287,4 +288,4 @@ def composition_section(composition: dict, task: str) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    return metric_text(value)

@@ -11,11 +11,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.modeling.tasks import REGRESSION, task_info
+from pipeline.reporting.numbers import metric_text
 
 SLICE_COLUMNS = {
     "classification": ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"],
     "regression": ["slice", "value", "rows", "target_mean", "rmse", "mae", "bias"],
 }
+
+
+SPLITS = ("holdout", "current")
+
+
+def _metric(value) -> str:
+    """A row count with thousands separators; any other metric a number or "not measured"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return metric_text(value)
 
 
 def md5(path: Path) -> str:
@@ -29,7 +40,7 @@ def md5(path: Path) -> str:
 def markdown_table(frame: pd.DataFrame) -> str:
     def cell(value) -> str:
         if isinstance(value, float):
-            return f"{value:.3f}"
+            return metric_text(value)
         return f"{value:,}" if isinstance(value, int) else str(value)
 
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |"]
@@ -72,7 +83,7 @@ def render_card(
     batches = pd.DataFrame(ingest["batches"])[["batch", "rows", "origin"]]
     measured = pd.DataFrame(
         [
-            [name, metrics["holdout"].get(name, "n/a"), metrics["current"].get(name, "n/a")]
+            [name, *(_metric(metrics.get(split, {}).get(name)) for split in SPLITS)]
             for name in task.card_metrics
         ],
         columns=["metric", "holdout", f"current ({current_batch})"],

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.config import load_params
 from pipeline.modeling.tasks import task_info
+from pipeline.reporting.numbers import measured, metric_text
 
 
 def stages_run(repro_log: str) -> tuple[list[str], list[str]]:
@@ -44,9 +45,7 @@ def run_summary(repro_log: Path | None = None) -> str:
     current = params.data.current_batch or batches[-1]
     key_metrics = task_info(params.dataset.task).key_metrics
     for split, label in (("holdout", "holdout:"), ("current", f"{current}:")):
-        values = metrics[split]
-        shown = "  ".join(f"{name} {values[name]:.3f}" for name in key_metrics)
-        lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
+        lines.append(split_line(label, metrics.get(split, {}), key_metrics))
     lines += [
         champion_line(Path(f"{paths.compare}.json")),
         gate_line(Path(paths.monitoring) / "gate.json"),
@@ -55,6 +54,14 @@ def run_summary(repro_log: Path | None = None) -> str:
         f"card:      {paths.card}",
     ]
     return "\n".join(lines)
+
+
+def split_line(label: str, values: dict, key_metrics: tuple[str, ...]) -> str:
+    """One split's key metrics, each a number or "not measured", and its rows."""
+    shown = "  ".join(f"{name} {metric_text(values.get(name))}" for name in key_metrics)
+    rows = measured(values.get("rows"))
+    counted = f"{int(rows):,} rows" if rows is not None else "rows not counted"
+    return f"{label:<10} {shown}  ({counted})"
 
 
 def champion_line(comparison_file: Path) -> str:
@@ -70,8 +77,8 @@ def champion_line(comparison_file: Path) -> str:
     if old is None or new is None:
         return f"champion:  {comparison['champion_name']}, newest batch has no labels yet"
     return (
-        f"champion:  {comparison['champion_name']}: {primary} {old:.3f}, new model {new:.3f} "
-        f"on the same {rows:,} rows"
+        f"champion:  {comparison['champion_name']}: {primary} {metric_text(old)}, "
+        f"new model {metric_text(new)} on the same {rows:,} rows"
     )
 
 

@@ -25,6 +25,7 @@ from pipeline.modeling.tasks import (
     predict,
     task_info,
 )
+from pipeline.reporting.numbers import metric_text
 from pipeline.stages.common import run_stage
 
 PLOT_POINTS = 2000  # rows drawn for each regression scatter plot
@@ -73,8 +74,8 @@ def main(params: DictConfig) -> str:
                 task=task,
             )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
-            value = live.summary[split][task.primary]
-            summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value:.3f}")
+            value = metric_text(live.summary[split][task.primary])  # dvclive keeps NaN as "nan"
+            summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value}")
         importance = permutation_importance_table(
             pipeline,
             frames["holdout"],
