@@ -90,3 +90,16 @@ def test_page_shows_a_metric_it_could_not_measure_as_not_measured():
     assert "<tr><td>roc_auc</td><td class=num>0.751</td><td class=num>not measured</td>" in text
     assert "<td>calibration_error</td><td class=num>not measured</td>" in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+LEFT_OUT = {"monthly_spend": "no values in the 1,917 training rows"}
+
+
+def test_card_and_page_name_a_left_out_feature_and_why(tmp_path):
+    line = "- `monthly_spend`: no values in the 1,917 training rows"
+    assert line in card(tmp_path, left_out=LEFT_OUT)
+    assert "Left out of this model" not in card(tmp_path, left_out={})
+    item = "<li><code>monthly_spend</code>: no values in the 1,917 training rows</li>"
+    assert f'<ul id="left-out">{item}</ul>' in page(left_out=LEFT_OUT)
+    assert 'id="left-out"' not in page(left_out={})
+

@@ -148,10 +148,12 @@ def render_index(
     groups: dict | None = None,
     composition: dict | None = None,
     comparison: dict | None = None,
+    left_out: dict[str, str] | None = None,
 ) -> str:
     """The whole page. `links` are (label, relative href, what it holds); `groups` is the
     analyze stage's groups.json, `composition` the data report's data_groups.json,
-    `comparison` the compare stage's champion against the new model."""
+    `comparison` the compare stage's champion against the new model, `left_out` the features
+    train left out, with why."""
     from pipeline.reporting import comparison_text
 
     verdict = "pass" if gate["passed"] else "fail"
@@ -206,6 +208,7 @@ Model: <b>{escape(model_name)}</b>.</p>
 <table id="metrics">
 <tr><th>metric</th><th>holdout</th><th>newest batch ({escape(current)})</th></tr>
 {metrics}</table>
+{left_out_section(left_out or {})}
 {"<h2>Against the champion</h2>" + comparison_text.html(comparison) if comparison else ""}
 {fairness_section(groups or {}, task)}
 {composition_section(composition or {}, task)}
@@ -219,6 +222,21 @@ Model: <b>{escape(model_name)}</b>.</p>
 {drift_rows}</table>
 </body></html>
 """
+
+
+def left_out_section(left_out: dict[str, str]) -> str:
+    """The features the model does without, and why; nothing when it uses every one."""
+    if not left_out:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(feature)}</code>: {escape(why)}</li>"
+        for feature, why in left_out.items()
+    )
+    return (
+        "<p>Left out of this model, as its training rows cannot teach them (the contract "
+        "still checks their columns and the API still takes them; the model ignores them):</p>"
+        f'<ul id="left-out">{items}</ul>'
+    )
 
 
 def fairness_section(groups: dict, task: str) -> str:

@@ -65,10 +65,11 @@ def render_card(
     search: dict,
     groups: dict | None = None,
     comparison: dict | None = None,
+    left_out: dict[str, str] | None = None,
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, task, target, features, derived, split,
-    data, threshold and seed."""
+    data, threshold and seed; `left_out` the features train left out, with why."""
     task = task_info(params.get("task", "classification"))
     slice_columns = SLICE_COLUMNS[task.name]
     model = {key: value for key, value in params["model"].items() if key != "name"}
@@ -133,6 +134,7 @@ def render_card(
             f"{', '.join(features['numeric']) or 'none'}"
             + (f"; derived inside the model: {', '.join(derived)}." if derived else "."),
             "",
+            *left_out_lines(left_out or {}),
             "## Metrics",
             "",
             markdown_table(measured),
@@ -152,6 +154,19 @@ def render_card(
             "",
         ]
     )
+
+
+def left_out_lines(left_out: dict[str, str]) -> list[str]:
+    """The features this model does without, and why; nothing when it uses every one."""
+    if not left_out:
+        return []
+    return [
+        "Left out of this model, as its training rows cannot teach them (the contract still "
+        "checks their columns and the API still takes them; the model ignores them):",
+        "",
+        *(f"- `{feature}`: {why}" for feature, why in left_out.items()),
+        "",
+    ]
 
 
 def comparison_lines(comparison: dict | None) -> list[str]:
