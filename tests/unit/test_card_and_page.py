@@ -103,3 +103,25 @@ def test_card_and_page_name_a_left_out_feature_and_why(tmp_path):
     assert f'<ul id="left-out">{item}</ul>' in page(left_out=LEFT_OUT)
     assert 'id="left-out"' not in page(left_out={})
 
+
+def test_page_lists_a_column_whose_drift_was_not_measured_after_the_measured_ones():
+    columns = {
+        "monthly_spend": {
+            "method": "not measured",
+            "distance": None,
+            "drifted": False,
+            "reason": "no values in the reference rows",
+            "missing_reference": 1.0,
+            "missing_current": 0.05,
+        },
+        "support_calls": {
+            "method": "wasserstein",
+            "distance": 0.4,
+            "drifted": True,
+            "missing_reference": 0.0,
+            "missing_current": 0.0,
+        },
+    }
+    text = page(columns=columns)
+    assert text.index("<td>support_calls</td>") < text.index("<td>monthly_spend</td>")
+    assert "<td>not measured</td><td class=num>not measured</td>" in text

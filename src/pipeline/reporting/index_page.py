@@ -177,11 +177,11 @@ def render_index(
     )
     drift_rows = "".join(
         f'<tr class="{"fail" if info["drifted"] else ""}"><td>{escape(column)}</td>'
-        f"<td>{escape(info['method'])}</td><td class=num>{info['distance']:.3f}</td>"
+        f"<td>{escape(info['method'])}</td><td class=num>{_number(info['distance'])}</td>"
         f"<td>{'drifted' if info['drifted'] else 'stable'}</td>"
         f"<td class=num>{info['missing_reference']:.1%}</td>"
         f"<td class=num>{info['missing_current']:.1%}</td></tr>"
-        for column, info in sorted(columns.items(), key=lambda item: -item[1]["distance"])
+        for column, info in sorted(columns.items(), key=lambda item: -(item[1]["distance"] or 0))
     )
     link_items = "".join(
         f'<li><a href="{escape(href)}">{escape(label)}</a>: {escape(what)}</li>'
