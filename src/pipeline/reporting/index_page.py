@@ -207,8 +207,7 @@ Model: <b>{escape(model_name)}</b>.</p>
 <h2>Key metrics</h2>
 <table id="metrics">
 <tr><th>metric</th><th>holdout</th><th>newest batch ({escape(current)})</th></tr>
-{metrics}</table>
-{left_out_section(left_out or {})}
+{metrics}</table>{left_out_section(left_out or {})}
 {"<h2>Against the champion</h2>" + comparison_text.html(comparison) if comparison else ""}
 {fairness_section(groups or {}, task)}
 {composition_section(composition or {}, task)}
