@@ -34,3 +34,22 @@ def test_slices_skip_small_groups_and_put_the_worst_first():
     table = slice_metrics(frame, labels, scores, columns=["region"], threshold=0.5, min_rows=200)
     assert table["value"].tolist() == ["south", "north"]
     assert table.loc[1, "roc_auc"] == 1.0
+
+
+def test_missing_slice_values_are_a_slice_of_their_own():
+    """A slice column with missing values (text or numbers, as parquet gives them back) has
+    a "(missing)" slice instead of failing on comparing text with NaN."""
+    from pipeline.modeling.metrics import MISSING_GROUP
+
+    rng = np.random.default_rng(0)
+    region = pd.Series(["north"] * 100 + [None] * 100 + ["south"] * 100, dtype="str")
+    frame = pd.DataFrame({"region": region, "floor": [1.0] * 150 + [np.nan] * 150})
+    labels = rng.integers(0, 2, len(frame))
+    scores = rng.random(len(frame))
+    table = slice_metrics(
+        frame, labels, scores, columns=["region", "floor"], threshold=0.5, min_rows=50
+    )
+    found = table.groupby("slice")["value"].apply(sorted).to_dict()
+    assert found == {"floor": [MISSING_GROUP, "1.0"], "region": [MISSING_GROUP, "north", "south"]}
+    missing = table[(table["slice"] == "region") & (table["value"] == MISSING_GROUP)]
+    assert missing["rows"].tolist() == [100]

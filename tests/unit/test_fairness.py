@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from helpers import compose
 
-from pipeline.modeling.fairness import MISSING_GROUP, column_fairness, fairness
+from pipeline.modeling.fairness import column_fairness, fairness
+from pipeline.modeling.metrics import MISSING_GROUP
 from pipeline.modeling.tasks import CLASSIFICATION, REGRESSION
 from pipeline.monitoring import gate
 from pipeline.monitoring.composition import composition
@@ -107,6 +108,22 @@ def test_missing_group_values_are_a_group_of_their_own():
     groups[:150] = None
     found, _ = judge(groups, labels, scores)
     assert MISSING_GROUP in found["judged"]
+
+
+def test_missing_values_of_a_text_column_are_a_group_in_fairness_and_composition():
+    """As parquet gives a text column back: pandas' string dtype, missing values as NaN."""
+    groups, labels, scores = scored_groups({"north": 300, "south": 300})
+    groups = groups.astype("str").where(np.arange(len(groups)) % 4 != 0)
+    found, _ = judge(groups, labels, scores)
+    assert found["judged"] == sorted([MISSING_GROUP, "north", "south"])
+    assert found["measures"]["demographic_parity_difference"]["value"] is not None
+    frame = pd.DataFrame({"region": groups, "y": labels})
+    shares = composition(frame, frame.iloc[:100], columns=["region"], target="y")["region"]
+    assert {row["group"]: row["reference_rows"] for row in shares} == {
+        "north": 225,
+        "south": 225,
+        MISSING_GROUP: 150,
+    }
 
 
 def test_regression_gaps_name_the_group_with_the_largest_error():

@@ -71,6 +71,30 @@ def test_drift_is_judged_on_the_model_features_with_derived_columns(
     assert summary["drift"]["target_distance"] == columns["churned"]["distance"]
 
 
+def test_a_feature_with_no_values_on_one_side_has_its_drift_not_measured(
+    window, newest, shop_params, tmp_path
+):
+    """Evidently refuses an empty column ("An empty column ... was provided for drift
+    calculation"): a feature blank in the training window must not stop the data report."""
+    blank = window.assign(monthly_spend=float("nan"))
+    summary, _ = data_gate(blank, newest, shop_params, tmp_path)
+    columns = json.loads((tmp_path / "data_columns.json").read_text())
+    assert columns["monthly_spend"] | {"missing_current": None} == {
+        "method": "not measured",
+        "distance": None,
+        "drifted": False,
+        "reason": "no values in the reference rows",
+        "missing_reference": 1.0,
+        "missing_current": None,
+    }
+    assert "monthly_spend" not in summary["drift"]["drifted_columns"]
+    assert "support_calls" in summary["drift"]["drifted_columns"]  # the rest is still judged
+    _, checks = data_gate(window, newest.assign(monthly_spend=float("nan")), shop_params, tmp_path)
+    assert not checks["missing share increase"].passed  # a column emptied in the newest batch
+    reason = json.loads((tmp_path / "data_columns.json").read_text())["monthly_spend"]["reason"]
+    assert reason == "no values in the newest rows"
+
+
 def test_gate_passes_on_a_sample_of_the_training_window(window, shop_params, tmp_path):
     sample = window.sample(n=600, random_state=7)
     summary, checks = data_gate(window, sample, shop_params, tmp_path)

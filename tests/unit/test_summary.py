@@ -33,3 +33,18 @@ def test_gate_line_names_the_first_failed_check(tmp_path):
     )
     verdict.write_text(json.dumps({"passed": True, "checks": checks[:1]}))
     assert gate_line(verdict).startswith("gate:      pass")
+
+
+def test_a_metric_that_is_nan_null_text_or_absent_is_shown_as_not_measured():
+    """ROC AUC of a batch holding one class is NaN, which dvclive writes as "nan"."""
+    from pipeline.reporting.summary import split_line
+
+    values = {"roc_auc": "nan", "pr_auc": float("nan"), "f1": None, "rows": 400}
+    line = split_line("2024:", values, ("roc_auc", "pr_auc", "f1", "brier"))
+    assert line == (
+        "2024:      roc_auc not measured  pr_auc not measured  f1 not measured  "
+        "brier not measured  (400 rows)"
+    )
+    values = {"roc_auc": 0.81234, "pr_auc": "0.5", "f1": 1, "brier": 0.2, "rows": 1234}
+    line = split_line("holdout:", values, ("roc_auc", "pr_auc", "f1", "brier"))
+    assert line == "holdout:   roc_auc 0.812  pr_auc 0.500  f1 1.000  brier 0.200  (1,234 rows)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -92,13 +92,19 @@ def build_pipeline(
     seed: int,
     derived: Mapping | None = None,
     task: str = "classification",
+    left_out: Collection[str] = (),
 ) -> Pipeline:
     """Derived columns, preprocessing and estimator for the configured model and task, seeded.
 
     The pipeline takes the raw input columns (`derived.input_columns`): what serving gets.
+    Features in `left_out` (see modeling/left_out.py) are not computed and not used; their raw
+    columns are still taken, and ignored.
     """
     derived = plain(derived or {})
     check_derived(derived)
+    derived = {name: spec for name, spec in derived.items() if name not in left_out}
+    categorical = [name for name in categorical if name not in left_out]
+    numeric = [name for name in numeric if name not in left_out]
     return Pipeline(
         [
             ("derive", DerivedColumns(derived)),
@@ -106,6 +112,11 @@ def build_pipeline(
             ("estimator", _estimator(model, categorical, seed, task)),
         ]
     )
+
+
+def model_features(frame: pd.DataFrame, derived: Mapping | None) -> pd.DataFrame:
+    """`frame` (raw input columns) with the derived columns the model's first step adds."""
+    return DerivedColumns(plain(derived or {})).transform(frame)
 
 
 def fit(pipeline: Pipeline, frame: pd.DataFrame, columns: list[str], target: str) -> Pipeline:

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.modeling.fairness_measures import Measure, measures
+from pipeline.modeling.metrics import group_labels
 from pipeline.modeling.tasks import REGRESSION, TaskInfo
 
-MISSING_GROUP = "(missing)"
 LABEL_FREE = {"selection_rate"}  # per-group metrics a batch without labels still has
 
 
@@ -58,12 +58,6 @@ def _regression_metrics() -> dict:
         return float(np.mean(y_pred - y_true))
 
     return {"mae": mae, "mean_residual": mean_residual}
-
-
-def group_labels(values: pd.Series) -> pd.Series:
-    """A group column as text, with missing values as a group of their own."""
-    text = values.astype("string").fillna(MISSING_GROUP)
-    return text.astype(object)
 
 
 def column_fairness(

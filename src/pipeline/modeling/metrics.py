@@ -7,6 +7,14 @@ import pandas as pd
 
 # Every scored row of the holdout and the current batch, under paths.evaluation.
 PREDICTIONS = "predictions.parquet"
+# The group of rows whose slice or group column is missing: in slices, fairness and composition.
+MISSING_GROUP = "(missing)"
+
+
+def group_labels(values: pd.Series) -> pd.Series:
+    """A slice or group column as text, with missing values as a group of their own."""
+    text = values.astype("string").fillna(MISSING_GROUP)
+    return text.astype(object)
 
 
 def classification_metrics(
@@ -74,13 +82,13 @@ def slice_metrics(
     task=None,
 ) -> pd.DataFrame:
     """One row per (column, value) with at least `min_rows` rows, worst first by the task's
-    primary metric (lowest ROC AUC, highest RMSE)."""
+    primary metric (lowest ROC AUC, highest RMSE). Missing values are a slice of their own."""
     from pipeline.modeling.tasks import CLASSIFICATION, measure
 
     task = task or CLASSIFICATION
     rows = []
     for column in columns:
-        values = frame[column].astype(str).to_numpy()
+        values = group_labels(frame[column]).to_numpy()
         for value in sorted(set(values)):
             member = values == value
             if member.sum() < min_rows:

@@ -17,21 +17,18 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
 from pipeline.engine.parts import part_files
+from pipeline.modeling.derived import DerivedColumns
+from pipeline.modeling.left_out import Seen, combine, seen
 
 
 def fit_on_cluster(
     pipeline: Pipeline, table: str | Path, columns: list[str], target: str
 ) -> tuple[Pipeline, int]:
     """Fit `pipeline` (its estimator an XGBoost model) on the cluster; return it and the rows."""
-    import dask.dataframe as dd
     from xgboost import dask as dxgb
 
     derive, preprocess, estimator = (step for _, step in pipeline.steps)
-    # One partition per part, always: read_parquet may merge small parts for one column
-    # and not for another, and XGBoost needs the inputs and the label partitioned alike.
-    parts, wanted = part_files(table), [*columns, target]
-    meta = pd.read_parquet(parts[0], columns=wanted).iloc[:0]
-    frame = dd.from_map(_read_columns, parts, columns=wanted, meta=meta, enforce_metadata=False)
+    frame = _table(table, [*columns, target])
     derive.fit(frame[columns].head(1))
     derived = frame[columns].map_partitions(derive.transform)
     preprocess.fit(_distinct_values(derived, preprocess))
@@ -45,6 +42,34 @@ def fit_on_cluster(
         distributed.save_model(saved)
         estimator.load_model(saved)
     return pipeline, int(frame.shape[0].compute())
+
+
+def seen_on_cluster(
+    table: str | Path, columns: list[str], derived: dict, features: list[str]
+) -> dict[str, Seen]:
+    """What the model's features hold in the table's rows (see modeling/left_out.py), each
+    part summed up where it lives."""
+    import dask
+
+    derive = DerivedColumns(derived)
+    parts = _table(table, columns).to_delayed()
+    found = dask.compute(*(dask.delayed(_seen_in_part)(part, derive, features) for part in parts))
+    return combine(found)
+
+
+def _seen_in_part(part: pd.DataFrame, derive: DerivedColumns, features: list[str]):
+    return seen(derive.transform(part), features)
+
+
+def _table(table: str | Path, columns: list[str]):
+    """The table's `columns` as a Dask frame of one partition per part, always: read_parquet
+    may merge small parts for one column and not for another, and XGBoost needs the inputs
+    and the label partitioned alike."""
+    import dask.dataframe as dd
+
+    parts = part_files(table)
+    meta = pd.read_parquet(parts[0], columns=columns).iloc[:0]
+    return dd.from_map(_read_columns, parts, columns=columns, meta=meta, enforce_metadata=False)
 
 
 def _distinct_values(derived, preprocess) -> pd.DataFrame:

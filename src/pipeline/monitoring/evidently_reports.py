@@ -86,9 +86,16 @@ def data_reports(
 
     quality = Report([DataSummaryPreset(columns=selected)]).run(newest, baseline)
     save_html(quality, out_dir / "data_quality.html")
+    # Evidently refuses a column with no values on a side (a feature blank in the training
+    # window): its drift is not measured; the missing-share check watches it instead.
+    unmeasured: dict[str, dict] = {}
+    for column in columns.selected(with_target=False):
+        for side, frame in (("reference rows", reference), ("newest rows", current)):
+            if column not in unmeasured and frame[column].isna().all():
+                unmeasured[column] = not_measured(f"no values in the {side}")
     metrics = [
         DataDriftPreset(
-            columns=columns.selected(with_target=False),
+            columns=[c for c in columns.selected(with_target=False) if c not in unmeasured],
             drift_share=drift_share,
             num_method=NUMERIC_DRIFT,
             cat_method=CATEGORICAL_DRIFT,
@@ -103,7 +110,12 @@ def data_reports(
         )
     drift = Report(metrics).run(newest, baseline)
     save_html(drift, out_dir / "data_drift.html")
-    return column_drift(drift.dict(), threshold)
+    return column_drift(drift.dict(), threshold) | unmeasured
+
+
+def not_measured(reason: str) -> dict:
+    """A column's drift entry when its drift cannot be measured: never counted as drifted."""
+    return {"method": "not measured", "distance": None, "drifted": False, "reason": reason}
 
 
 def data_report(

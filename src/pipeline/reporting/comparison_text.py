@@ -10,6 +10,7 @@ from html import escape
 
 from pipeline.modeling.comparison import COMPARED
 from pipeline.modeling.tasks import task_info
+from pipeline.reporting.numbers import metric_text
 
 # The newest batch first: neither model trained on it, and the gate judges it. The holdout is
 # a sample of the new training window, which may hold rows the champion trained on.
@@ -55,9 +56,7 @@ def _splits(comparison: dict) -> list[tuple[str, str]]:
 
 
 def _number(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:+.3f}" if signed else f"{value:.3f}"
+    return metric_text(value, signed)
 
 
 def markdown(comparison: dict) -> str:

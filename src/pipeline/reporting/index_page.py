@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.reporting.charts import bar_chart, curves_chart, line_chart, scatter_chart
+from pipeline.reporting.numbers import metric_text
 
 # The page's metric table, per task.
 KEY_METRICS = {
@@ -164,10 +165,12 @@ def render_index(
     groups: dict | None = None,
     composition: dict | None = None,
     comparison: dict | None = None,
+    left_out: dict[str, str] | None = None,
 ) -> str:
     """The whole page. `links` are (label, relative href, what it holds); `groups` is the
     analyze stage's groups.json, `composition` the data report's data_groups.json,
-    `comparison` the compare stage's champion against the new model."""
+    `comparison` the compare stage's champion against the new model, `left_out` the features
+    train left out, with why."""
     from pipeline.reporting import comparison_text
 
     verdict = "pass" if gate["passed"] else "fail"
@@ -191,11 +194,11 @@ def render_index(
     )
     drift_rows = "".join(
         f'<tr class="{"fail" if info["drifted"] else ""}"><td>{escape(column)}</td>'
-        f"<td>{escape(info['method'])}</td><td class=num>{info['distance']:.3f}</td>"
+        f"<td>{escape(info['method'])}</td><td class=num>{_number(info['distance'])}</td>"
         f"<td>{'drifted' if info['drifted'] else 'stable'}</td>"
         f"<td class=num>{info['missing_reference']:.1%}</td>"
         f"<td class=num>{info['missing_current']:.1%}</td></tr>"
-        for column, info in sorted(columns.items(), key=lambda item: -item[1]["distance"])
+        for column, info in sorted(columns.items(), key=lambda item: -(item[1]["distance"] or 0))
     )
     link_items = "".join(
         f'<li><a href="{escape(href)}">{escape(label)}</a>: {escape(what)}</li>'
@@ -219,7 +222,7 @@ def render_index(
 <h2>Key metrics</h2>
 <table id="metrics">
 <tr><th>metric</th><th>holdout</th><th>newest batch ({escape(current)})</th></tr>
-{metrics}</table>
+{metrics}</table>{left_out_section(left_out or {})}
 {"<h2>Against the champion</h2>" + comparison_text.html(comparison) if comparison else ""}
 {fairness_section(groups or {}, task)}
 {composition_section(composition or {}, task)}
@@ -233,6 +236,21 @@ def render_index(
 {drift_rows}</table>
 </body></html>
 """
+
+
+def left_out_section(left_out: dict[str, str]) -> str:
+    """The features the model does without, and why; nothing when it uses every one."""
+    if not left_out:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(feature)}</code>: {escape(why)}</li>"
+        for feature, why in left_out.items()
+    )
+    return (
+        "<p>Left out of this model, as its training rows cannot teach them (the contract "
+        "still checks their columns and the API still takes them; the model ignores them):</p>"
+        f'<ul id="left-out">{items}</ul>'
+    )
 
 
 def fairness_section(groups: dict, task: str) -> str:
@@ -302,4 +320,4 @@ def composition_section(composition: dict, task: str) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    return metric_text(value)

@@ -11,11 +11,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.modeling.tasks import REGRESSION, task_info
+from pipeline.reporting.numbers import metric_text
 
 SLICE_COLUMNS = {
     "classification": ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"],
     "regression": ["slice", "value", "rows", "target_mean", "rmse", "mae", "bias"],
 }
+
+
+SPLITS = ("holdout", "current")
+
+
+def _metric(value) -> str:
+    """A row count with thousands separators; any other metric a number or "not measured"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return metric_text(value)
 
 
 def md5(path: Path) -> str:
@@ -29,7 +40,7 @@ def md5(path: Path) -> str:
 def markdown_table(frame: pd.DataFrame) -> str:
     def cell(value) -> str:
         if isinstance(value, float):
-            return f"{value:.3f}"
+            return metric_text(value)
         return f"{value:,}" if isinstance(value, int) else str(value)
 
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |"]
@@ -54,10 +65,11 @@ def render_card(
     search: dict,
     groups: dict | None = None,
     comparison: dict | None = None,
+    left_out: dict[str, str] | None = None,
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, task, target, features, derived, split,
-    data, threshold and seed."""
+    data, threshold and seed; `left_out` the features train left out, with why."""
     task = task_info(params.get("task", "classification"))
     slice_columns = SLICE_COLUMNS[task.name]
     model = {key: value for key, value in params["model"].items() if key != "name"}
@@ -72,7 +84,7 @@ def render_card(
     batches = pd.DataFrame(ingest["batches"])[["batch", "rows", "origin"]]
     measured = pd.DataFrame(
         [
-            [name, metrics["holdout"].get(name, "n/a"), metrics["current"].get(name, "n/a")]
+            [name, *(_metric(metrics.get(split, {}).get(name)) for split in SPLITS)]
             for name in task.card_metrics
         ],
         columns=["metric", "holdout", f"current ({current_batch or 'none: one batch so far'})"],
@@ -128,6 +140,7 @@ def render_card(
             f"{', '.join(features['numeric']) or 'none'}"
             + (f"; derived inside the model: {', '.join(derived)}." if derived else "."),
             "",
+            *left_out_lines(left_out or {}),
             "## Metrics",
             "",
             markdown_table(measured),
@@ -147,6 +160,19 @@ def render_card(
             "",
         ]
     )
+
+
+def left_out_lines(left_out: dict[str, str]) -> list[str]:
+    """The features this model does without, and why; nothing when it uses every one."""
+    if not left_out:
+        return []
+    return [
+        "Left out of this model, as its training rows cannot teach them (the contract still "
+        "checks their columns and the API still takes them; the model ignores them):",
+        "",
+        *(f"- `{feature}`: {why}" for feature, why in left_out.items()),
+        "",
+    ]
 
 
 def comparison_lines(comparison: dict | None) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.config import load_params
 from pipeline.modeling.tasks import task_info
+from pipeline.reporting.numbers import measured, metric_text
 
 
 def stages_run(repro_log: str) -> tuple[list[str], list[str]]:
@@ -44,12 +45,11 @@ def run_summary(repro_log: Path | None = None) -> str:
     current = params.data.current_batch or batches[-1]
     key_metrics = task_info(params.dataset.task).key_metrics
     for split, label in (("holdout", "holdout:"), ("current", f"{current}:")):
-        values = metrics[split]
-        if not values.get("rows"):  # a snapshot: the model learned from the only batch
+        values = metrics.get(split, {})
+        if values.get("rows") == 0:  # a snapshot: the model learned from the only batch
             lines.append("newest:    none yet, one batch so far (drift, decay: at the next)")
             continue
-        shown = "  ".join(f"{name} {values[name]:.3f}" for name in key_metrics)
-        lines.append(f"{label:<10} {shown}  ({values['rows']:,} rows)")
+        lines.append(split_line(label, values, key_metrics))
     lines += [
         champion_line(Path(f"{paths.compare}.json")),
         gate_line(Path(paths.monitoring) / "gate.json"),
@@ -66,6 +66,14 @@ def span(batches: list[str]) -> str:
     return f"batches {batches[0]}..{batches[-1]}"
 
 
+def split_line(label: str, values: dict, key_metrics: tuple[str, ...]) -> str:
+    """One split's key metrics, each a number or "not measured", and its rows."""
+    shown = "  ".join(f"{name} {metric_text(values.get(name))}" for name in key_metrics)
+    rows = measured(values.get("rows"))
+    counted = f"{int(rows):,} rows" if rows is not None else "rows not counted"
+    return f"{label:<10} {shown}  ({counted})"
+
+
 def champion_line(comparison_file: Path) -> str:
     """The new model against the champion on the newest batch's rows, or why not."""
     if not comparison_file.exists():
@@ -79,8 +87,8 @@ def champion_line(comparison_file: Path) -> str:
     if old is None or new is None:
         return f"champion:  {comparison['champion_name']}, newest batch has no labels yet"
     return (
-        f"champion:  {comparison['champion_name']}: {primary} {old:.3f}, new model {new:.3f} "
-        f"on the same {rows:,} rows"
+        f"champion:  {comparison['champion_name']}: {primary} {metric_text(old)}, "
+        f"new model {metric_text(new)} on the same {rows:,} rows"
     )
 
 

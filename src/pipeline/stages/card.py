@@ -7,6 +7,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from pipeline.io import atomic_path
+from pipeline.modeling.left_out import LEFT_OUT
 from pipeline.modeling.metrics import PREDICTIONS
 from pipeline.reporting.model_card import render_card
 from pipeline.stages.common import run_stage
@@ -43,6 +44,7 @@ def main(params: DictConfig) -> str:
         search=json.loads(Path(paths.search).read_text()),
         groups=json.loads((Path(paths.analysis) / "groups.json").read_text()),
         comparison=json.loads(Path(f"{paths.compare}.json").read_text()),
+        left_out=json.loads((Path(paths.validation) / "train.json").read_text()).get(LEFT_OUT),
     )
     with atomic_path(paths.card) as tmp:
         tmp.write_text(card)

@@ -25,6 +25,7 @@ from pipeline.modeling.tasks import (
     predict,
     task_info,
 )
+from pipeline.reporting.numbers import metric_text
 from pipeline.stages.common import run_stage
 
 PLOT_POINTS = 2000  # rows drawn for each regression scatter plot
@@ -76,8 +77,8 @@ def main(params: DictConfig) -> str:
                 log_regression_plots(live, split, labels, scores, seed=params.seed)
             else:
                 log_classification_plots(live, split, labels, scores, cfg.threshold)
-            value = live.summary[split][task.primary]
-            summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value:.3f}")
+            value = metric_text(live.summary[split][task.primary])  # dvclive keeps NaN as "nan"
+            summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value}")
         importance = permutation_importance_table(
             pipeline,
             frames["holdout"],

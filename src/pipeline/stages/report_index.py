@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from pipeline.config import DVC_FILE
 from pipeline.io import atomic_path, write_json
+from pipeline.modeling.left_out import LEFT_OUT
 from pipeline.monitoring import gate
 from pipeline.reporting.index_page import dvc_plots, render_index
 from pipeline.stages.common import run_stage
@@ -51,6 +52,7 @@ def main(params: DictConfig) -> str:
         groups=groups,
         composition=json.loads((monitoring / "data_groups.json").read_text()),
         comparison=comparison,
+        left_out=json.loads((Path(paths.validation) / "train.json").read_text()).get(LEFT_OUT),
     )
     with atomic_path(paths.index) as tmp:
         tmp.write_text(page)
