@@ -25,6 +25,7 @@ KEY_METRICS = {
         "brier",
         "calibration_error",
     ],
+    "multiclass": ["roc_auc", "accuracy", "f1_macro", "f1_weighted", "log_loss", "majority_share"],
     "regression": ["rmse", "mae", "r2", "mape", "bias", "target_mean"],
 }
 
@@ -185,9 +186,9 @@ def render_index(
         for check in gate["checks"]
     )
     metrics = "".join(
-        f"<tr><td>{name}</td><td class=num>{_number(model['holdout'].get(name))}</td>"
+        f"<tr><td>{escape(name)}</td><td class=num>{_number(model['holdout'].get(name))}</td>"
         f"<td class=num>{_number(model['current'].get(name))}</td></tr>"
-        for name in KEY_METRICS[task]
+        for name in page_metrics(task, model)
     )
     drift_rows = "".join(
         f'<tr class="{"fail" if info["drifted"] else ""}"><td>{escape(column)}</td>'
@@ -233,6 +234,14 @@ def render_index(
 {drift_rows}</table>
 </body></html>
 """
+
+
+def page_metrics(task: str, model: dict) -> list[str]:
+    """The metric table's rows: the task's key metrics, then a multi-class model's precision
+    and recall of each class."""
+    from pipeline.modeling.tasks import per_class_metrics
+
+    return KEY_METRICS[task] + per_class_metrics(model["holdout"])
 
 
 def fairness_section(groups: dict, task: str) -> str:
@@ -302,4 +311,6 @@ def composition_section(composition: dict, task: str) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    """A measured value; n/a when none was measured (None, or NaN: e.g. a ROC AUC on rows
+    that lack a class)."""
+    return "n/a" if value is None or value != value else f"{value:.3f}"

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.modeling.tasks import REGRESSION, task_info
+from pipeline.modeling.tasks import CLASSIFICATION, MULTICLASS, per_class_metrics, task_info
 
 SLICE_COLUMNS = {
     "classification": ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"],
+    "multiclass": ["slice", "value", "rows", "majority_share", "roc_auc", "accuracy", "f1_macro"],
     "regression": ["slice", "value", "rows", "target_mean", "rmse", "mae", "bias"],
 }
 
@@ -57,7 +58,7 @@ def render_card(
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, task, target, features, derived, split,
-    data, threshold and seed."""
+    data, threshold and seed, and a multi-class model's classes."""
     task = task_info(params.get("task", "classification"))
     slice_columns = SLICE_COLUMNS[task.name]
     model = {key: value for key, value in params["model"].items() if key != "name"}
@@ -73,7 +74,7 @@ def render_card(
     measured = pd.DataFrame(
         [
             [name, metrics["holdout"].get(name, "n/a"), metrics["current"].get(name, "n/a")]
-            for name in task.card_metrics
+            for name in [*task.card_metrics, *per_class_metrics(metrics["holdout"])]
         ],
         columns=["metric", "holdout", f"current ({current_batch or 'none: one batch so far'})"],
         dtype=object,  # rows stay integers
@@ -85,7 +86,12 @@ def render_card(
         if len(slices)
         else pd.DataFrame(columns=slice_columns)
     )
-    decision = "" if task is REGRESSION else f" Decision threshold: {params['threshold']}."
+    decision = {
+        CLASSIFICATION: f" Decision threshold: {params['threshold']}.",
+        MULTICLASS: " Classes, in the order the model numbers them: "
+        + ", ".join(f"`{label}`" for label in params.get("classes") or [])
+        + "; the decision is the most likely class.",
+    }.get(task, "")
     primary = task.primary.upper().replace("_", " ")
     features, derived = params["features"], params["derived"]
     batch_table = ingest.get("batch_table") or next(iter(ingest["rows"]))

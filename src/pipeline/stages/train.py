@@ -87,7 +87,7 @@ def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: lis
             cv=params.search.cv,
             scoring=params.search.scoring or task.search_scoring,
             seed=params.seed,
-            stratified=task.name == "classification",
+            stratified=task.name != "regression",
             n_jobs=-1 if on_dask else 1,
         )
 
