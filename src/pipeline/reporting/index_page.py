@@ -294,13 +294,13 @@ def composition_section(composition: dict, task: str) -> str:
     """Per group: its share of rows and its target rate, reference against newest."""
     if not composition:
         return ""
-    rate = "target mean" if task == "regression" else "target rate"
+    rate = {"regression": "target mean", "multiclass": "class shares"}.get(task, "target rate")
     rows = "".join(
         f"<tr><td>{escape(column)}</td><td>{escape(row['group'])}</td>"
         f'<td class="num">{row["reference_share"]:.1%}</td>'
         f'<td class="num">{row["current_share"]:.1%}</td>'
-        f'<td class="num">{_number(row["reference_target"])}</td>'
-        f'<td class="num">{_number(row["current_target"])}</td></tr>'
+        f'<td class="num">{_target(row["reference_target"])}</td>'
+        f'<td class="num">{_target(row["current_target"])}</td></tr>'
         for column, table in composition.items()
         for row in table
     )
@@ -308,6 +308,13 @@ def composition_section(composition: dict, task: str) -> str:
 <table id="composition"><tr><th>column</th><th>group</th><th>share (reference)</th>
 <th>share (newest)</th><th>{rate} (reference)</th><th>{rate} (newest)</th></tr>
 {rows}</table>"""
+
+
+def _target(value: float | dict | None) -> str:
+    """A group's target rate, or (multiclass) each class's share of its rows."""
+    if isinstance(value, dict):
+        return escape(", ".join(f"{label} {share:.0%}" for label, share in value.items()))
+    return _number(value)
 
 
 def _number(value: float | None) -> str:

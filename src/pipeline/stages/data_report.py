@@ -37,7 +37,13 @@ def main(params: DictConfig) -> str:
         out_dir=Path(paths.monitoring),
     )
     write_json(
-        composition(reference, current, columns=groups, target=dataset.target),
+        composition(
+            reference,
+            current,
+            columns=groups,
+            target=dataset.target,
+            classes=list(dataset.classes) if str(dataset.task) == "multiclass" else None,
+        ),
         Path(paths.monitoring) / "data_groups.json",
     )
     found = summary["drift"]
