@@ -16,6 +16,7 @@ from omegaconf import OmegaConf
 from sklearn.metrics import roc_auc_score
 
 from pipeline.contracts.dataset import predictions
+from pipeline.errors import PipelineError
 from pipeline.modeling import estimators, model_file
 from pipeline.modeling.comparison import COMPARED, NOT_COMPARABLE, compare
 from pipeline.modeling.dependence import class_dependence_curves
@@ -432,3 +433,28 @@ def test_the_model_report_uses_evidentlys_multiclass_preset_even_when_a_class_is
         )  # fmt: skip
         html = out.read_text()
         assert "Chinstrap" in html and "Accuracy" in html
+
+
+def test_served_traffic_is_read_back_per_class_and_measured_with_labels_by_name():
+    from pipeline.monitoring.traffic import join_labels, live_model_summary, traffic_frame
+
+    probabilities = [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]
+    records = [
+        {
+            "id": f"p{index}",
+            "time": 1_718_000_000,
+            "inputs": {"bill": 40.0},
+            "probabilities": dict(zip(CLASSES, row, strict=True)),
+        }
+        for index, row in enumerate(probabilities)
+    ]
+    traffic = traffic_frame(records, ["bill"], "probability", CLASSES)
+    np.testing.assert_array_equal(scores_of(MULTICLASS, traffic), probabilities)
+    labels = [{"id": f"p{i}", "species": name} for i, name in enumerate([*CLASSES, "Chinstrap"])]
+    joined = join_labels(traffic, labels, "species")
+    current = live_model_summary(joined, {}, 0.5, "species", MULTICLASS, CLASSES)["current"]
+    assert current["rows"] == 4 and current["accuracy"] == 0.75
+    assert current["recall_Chinstrap"] == 0.5 and current["roc_auc"] > 0.5
+    unknown = join_labels(traffic, [{"id": "p0", "species": "Emperor"}], "species")
+    with pytest.raises(PipelineError, match="Emperor"):
+        live_model_summary(unknown, {}, 0.5, "species", MULTICLASS, CLASSES)
