@@ -253,7 +253,9 @@ def test_each_class_gets_its_partial_dependence_and_they_sum_to_one(rows, forest
 def test_composition_gives_each_groups_share_of_each_class_by_label():
     reference = pd.DataFrame({"island": ["Biscoe"] * 4 + ["Dream"] * 2, "y": [0, 0, 2, 2, 1, 1]})
     current = pd.DataFrame({"island": ["Biscoe", "Dream"], "y": [2, 0]})
-    found = composition(reference, current, columns=["island"], target="y", classes=CLASSES)
+    found = composition(
+        reference, current, columns=["island"], target="y", classes=dict(enumerate(CLASSES))
+    )
     biscoe = found["island"][0]
     assert biscoe["group"] == "Biscoe" and biscoe["reference_share"] == pytest.approx(4 / 6)
     assert biscoe["reference_target"] == {"Adelie": 0.5, "Chinstrap": 0.0, "Gentoo": 0.5}
@@ -349,6 +351,8 @@ def metrics_file() -> dict:
 def test_the_card_names_the_classes_and_shows_each_class_metrics(tmp_path):
     model = tmp_path / "model.skops"
     model.write_bytes(b"model")
+    metrics = metrics_file()
+    metrics["current"]["roc_auc"] = float("nan")  # the newest batch lacked a class
     card = render_card(
         artifact="penguins-model",
         intended_use="Which species.",
@@ -372,7 +376,7 @@ def test_the_card_names_the_classes_and_shows_each_class_metrics(tmp_path):
             "batch_count": 3,
             "batches": [{"batch": "2009", "rows": 120, "origin": "2009.csv"}],
         },
-        metrics=metrics_file(),
+        metrics=metrics,
         slices=pd.DataFrame(),
         importance=pd.DataFrame({"feature": ["bill"], "importance": [0.2]}),
         current_batch="2009",
@@ -382,6 +386,8 @@ def test_the_card_names_the_classes_and_shows_each_class_metrics(tmp_path):
     assert "the order the model numbers them: `Adelie`, `Chinstrap`, `Gentoo`" in card
     assert "| accuracy | 0.750 | 0.750 |" in card and "| recall_Gentoo | 0.500 | 0.500 |" in card
     assert "| pr_auc |" not in card and "(by ROC AUC" in card
+    (roc_auc,) = [line for line in card.splitlines() if line.startswith("| roc_auc |")]
+    assert roc_auc.endswith("| not measured |")
 
 
 def test_the_page_shows_a_confusion_matrix_of_labels_and_the_multiclass_metrics(tmp_path):
@@ -425,12 +431,19 @@ def test_the_model_report_uses_evidentlys_multiclass_preset_even_when_a_class_is
 
     table = scored_table(rows, forest)
     holdout = table.iloc[:100].assign(split="holdout")
-    for current in (table.iloc[100:], table.iloc[100:][table.iloc[100:]["species"] != 1]):
+    newest = table.iloc[100:]
+    lacking = newest[newest["species"] != 1]
+    for current in (newest, lacking):  # a batch without a Chinstrap too
         out = tmp_path / "model_quality.html"
         model_report(
-            holdout, current, target="species", threshold=0.5, out=out, task="multiclass",
+            holdout,
+            current,
+            target="species",
+            threshold=0.5,
+            out=out,
+            task="multiclass",
             classes=CLASSES,
-        )  # fmt: skip
+        )
         html = out.read_text()
         assert "Chinstrap" in html and "Accuracy" in html
 
@@ -458,3 +471,31 @@ def test_served_traffic_is_read_back_per_class_and_measured_with_labels_by_name(
     unknown = join_labels(traffic, [{"id": "p0", "species": "Emperor"}], "species")
     with pytest.raises(PipelineError, match="Emperor"):
         live_model_summary(unknown, {}, 0.5, "species", MULTICLASS, CLASSES)
+
+
+def test_a_search_ranks_settings_by_one_vs_rest_roc_auc_on_stratified_folds(rows):
+    from pipeline.modeling.search import random_search
+
+    model = OmegaConf.create({"name": "logistic_regression"})
+    pipeline = estimators.build_pipeline(model, CATEGORICAL, NUMERIC, 0, {}, "multiclass")
+    best, report = random_search(
+        pipeline,
+        rows,
+        CATEGORICAL + NUMERIC,
+        "species",
+        space={"C": [0.001, 1.0]},
+        n_iter=2,
+        cv=3,
+        scoring=MULTICLASS.search_scoring,
+        seed=0,
+    )
+    assert report["scoring"] == "roc_auc_ovr" and report["best_params"] == {"C": 1.0}
+    assert 0.9 < report["best_score"] <= 1 and model_task(best) is MULTICLASS
+
+
+def test_train_refuses_a_multiclass_dataset_without_its_classes():
+    from pipeline.errors import ConfigError
+    from pipeline.stages.train import fit_and_save
+
+    with pytest.raises(ConfigError, match=r"dataset\.task=multiclass needs dataset\.classes"):
+        fit_and_save(compose("dataset.task=multiclass"), on_dask=False)

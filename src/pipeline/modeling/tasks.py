@@ -138,9 +138,12 @@ def predict(pipeline, frame) -> np.ndarray:
         if len(frame) == 0:
             return np.empty((0, count), dtype=float)
         found = np.asarray(pipeline.predict_proba(frame), dtype=float)
-        # A class the training rows lacked has no column of its own: its probability is 0.
-        full = np.zeros((len(frame), count), dtype=float)
-        full[:, np.asarray(pipeline.classes_, dtype=int)] = found
+        full = found
+        if getattr(pipeline, "class_labels_", None):
+            # Featurize's codes: a class the training rows lacked has no column of its own,
+            # and its probability is 0.
+            full = np.zeros((len(frame), count), dtype=float)
+            full[:, np.asarray(pipeline.classes_, dtype=int)] = found
         # Summing to 1 in float64 (XGBoost computes in float32 and misses by ~1e-7).
         return full / full.sum(axis=1, keepdims=True)
     if len(frame) == 0:  # no rows to score (a snapshot has no newest batch yet)

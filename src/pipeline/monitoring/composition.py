@@ -20,15 +20,16 @@ def _by_group(frame: pd.DataFrame, column: str, target: str) -> pd.DataFrame:
     return table
 
 
-def _class_shares(frame: pd.DataFrame, column: str, target: str, classes: list) -> pd.DataFrame:
-    """Per group, its size, share and (as `mean`) each class's share of its rows by label."""
+def _class_shares(frame: pd.DataFrame, column: str, target: str, classes: dict) -> pd.DataFrame:
+    """Per group, its size, share and (as `mean`) each class's share of its rows by label;
+    `classes` maps each value the target holds to its label."""
     groups = group_labels(frame[column]).to_numpy()
     codes = pd.to_numeric(frame[target], errors="coerce")
     table = codes.groupby(groups).agg(["size"])
     table["share"] = table["size"] / max(len(frame), 1)
     table["mean"] = pd.Series(
         {
-            name: {str(label): _round((rows == code).mean()) for code, label in enumerate(classes)}
+            name: {str(label): _round((rows == code).mean()) for code, label in classes.items()}
             for name, rows in codes.groupby(groups)
         },
         dtype=object,
@@ -42,11 +43,12 @@ def composition(
     *,
     columns: list[str],
     target: str,
-    classes: list | None = None,
+    classes: dict | None = None,
 ) -> dict[str, list[dict]]:
     """{column: rows, largest reference group first}. The target rate is the share of 1s
-    (classification) or the mean (regression); with `classes` (multiclass), each class's
-    share by label. Null where a side has no such row."""
+    (classification) or the mean (regression); with `classes` (multiclass: each value the
+    target holds and its label), each class's share by label. Null where a side has no
+    such row."""
     found = {}
     for column in columns:
         before, after = (

@@ -73,7 +73,7 @@ def render_card(
     batches = pd.DataFrame(ingest["batches"])[["batch", "rows", "origin"]]
     measured = pd.DataFrame(
         [
-            [name, metrics["holdout"].get(name, "n/a"), metrics["current"].get(name, "n/a")]
+            [name, shown(metrics["holdout"].get(name)), shown(metrics["current"].get(name))]
             for name in [*task.card_metrics, *per_class_metrics(metrics["holdout"])]
         ],
         columns=["metric", "holdout", f"current ({current_batch or 'none: one batch so far'})"],
@@ -153,6 +153,14 @@ def render_card(
             "",
         ]
     )
+
+
+def shown(value):
+    """A metric as the card shows it: n/a when absent, "not measured" when NaN (a ROC AUC on
+    rows that lack a class)."""
+    if value is None:
+        return "n/a"
+    return "not measured" if isinstance(value, float) and value != value else value
 
 
 def comparison_lines(comparison: dict | None) -> list[str]:

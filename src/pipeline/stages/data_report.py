@@ -25,6 +25,7 @@ def main(params: DictConfig) -> str:
         list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
     groups = list(dataset.analysis.groups)
+    multiclass = str(dataset.task) == "multiclass"
     wanted = list(dict.fromkeys([BATCH_COLUMN, *inputs, *groups, dataset.target]))
     reference = read_training_window(paths, wanted)
     current = pd.read_parquet(paths.current, columns=wanted)
@@ -42,7 +43,7 @@ def main(params: DictConfig) -> str:
             current,
             columns=groups,
             target=dataset.target,
-            classes=list(dataset.classes) if str(dataset.task) == "multiclass" else None,
+            classes=dict(enumerate(dataset.classes or [])) if multiclass else None,
         ),
         Path(paths.monitoring) / "data_groups.json",
     )

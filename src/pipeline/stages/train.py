@@ -27,6 +27,11 @@ def main(params: DictConfig) -> str:
 
 def fit_and_save(params: DictConfig, on_dask: bool) -> str:
     dataset = params.dataset
+    if str(dataset.task) == "multiclass" and not dataset.classes:
+        raise ConfigError(
+            "dataset.task=multiclass needs dataset.classes: the target's labels as they appear "
+            "in the data, in the order the model numbers them (init writes them)"
+        )
     categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
     inputs = input_columns(categorical, numeric, dataset.derived)
     report_file = Path(params.paths.validation) / "train.json"
