@@ -61,7 +61,7 @@ def checks(
     fairness limits (dataset.gate), of which the checks of `task` apply. `groups` is the
     analyze stage's groups.json, `comparison` the champion against the new model.
     """
-    if model["current"].get("rows") == 0:
+    if not data["current"]["rows"]:
         # One batch so far (a snapshot): what needs a newer batch waits for it; the model's
         # quality and fairness are judged on the holdout, the rows it never trained on.
         found = [waiting(check) for check in data_checks(data, gate)]
