@@ -312,7 +312,9 @@ def test_a_class_absent_from_the_newest_batch_is_said_not_measured():
 
 def test_one_batch_so_far_judges_the_holdouts_one_vs_rest_roc_auc():
     model = {"holdout": {"roc_auc": 0.55, "rows": 45}, "current": {"rows": 0}}
-    data = data_summary() | {"current": {"batches": [], "rows": 0}}
+    from pipeline.monitoring.evidently_reports import no_batch_summary
+
+    data = no_batch_summary(pd.DataFrame({"batch": ["2007"] * 3}), feature_count=6)
     checks = {c.name: c for c in gate.checks(data, model, LIMITS, MODEL_LIMITS, "multiclass")}
     assert not checks["ROC AUC (one-vs-rest) on the holdout"].passed
     assert checks["ROC AUC (one-vs-rest) drop from the holdout"].value is None

@@ -61,9 +61,10 @@ def checks(
     fairness limits (dataset.gate), of which the checks of `task` apply. `groups` is the
     analyze stage's groups.json, `comparison` the champion against the new model.
     """
-    if not data["current"]["rows"]:
-        # One batch so far (a snapshot): what needs a newer batch waits for it; the model's
-        # quality and fairness are judged on the holdout, the rows it never trained on.
+    if data.get("waiting"):
+        # One batch so far (a snapshot; the data summary says so, while a newest batch without
+        # labels yet is judged on its drift): what needs a newer batch waits for it; the
+        # model's quality and fairness are judged on the holdout, the rows it never trained on.
         found = [waiting(check) for check in data_checks(data, gate)]
         quality = QUALITY_CHECKS[str(task)]
         found += quality(model["holdout"], model["holdout"], model_gate, split=HOLDOUT)
