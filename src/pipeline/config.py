@@ -104,8 +104,8 @@ class DerivedColumn:
 class ModelGateConfig:
     """Limits of the gate that depend on the problem: what quality is good enough here.
 
-    The checks of the dataset's task apply: ROC AUC for classification, R² and RMSE for
-    regression.
+    The checks of the dataset's task apply: ROC AUC for classification (one-vs-rest for
+    multiclass), R² and RMSE for regression.
     """
 
     min_roc_auc: float = 0.6  # on the newest labelled batch
@@ -122,6 +122,8 @@ class ModelGateConfig:
     max_equalized_odds_difference: float | None = 0.2  # the larger of the TPR and FPR gaps
     max_recall_gap: float | None = 0.2
     max_precision_gap: float | None = 0.2
+    max_accuracy_gap: float | None = 0.2  # multiclass: share of rows given their true class
+    max_macro_recall_gap: float | None = 0.2  # multiclass: mean of the classes' recalls
     # Regression gaps are in the target's units, so only the dataset can set them.
     max_mae_gap: float | None = None
     max_mean_residual_gap: float | None = None

@@ -113,6 +113,14 @@ def test_unlabelled_batch_is_not_measured_rather_than_failed():
         assert "no labels" in results[name].describe()
 
 
+def test_served_rows_without_labels_yet_are_judged_on_their_drift_not_as_one_batch():
+    # `monitor`: the traffic is a newest batch; none of its labels has arrived yet.
+    data, model = summaries(drift__drifted_share=0.5, current__roc_auc=None, current__rows=0)
+    results = by_name(gate.checks(data, model, LIMITS, MODEL_LIMITS))
+    assert not results["drifted feature share"].passed
+    assert "no labels" in results["ROC AUC on the newest batch"].describe()
+
+
 def test_one_batch_so_far_judges_the_holdout_and_waits_for_the_rest():
     from pipeline.monitoring.evidently_reports import no_batch_summary
 

@@ -147,13 +147,18 @@ def model_input(features: pa.DataFrameSchema, columns: list[str]) -> pa.DataFram
     return pa.DataFrameSchema({c: features.columns[c] for c in columns}, name="model input")
 
 
-def predictions(target: str, threshold: float, task: str = "classification") -> pa.DataFrameSchema:
+def predictions(
+    target: str, threshold: float, task: str = "classification", classes: int = 2
+) -> pa.DataFrameSchema:
     """Scores written by evaluate: a probability per row and the decision at `threshold`
-    (classification), or a predicted value (regression)."""
+    (classification), a predicted value (regression), or (multiclass, `classes` of them) a
+    probability per class, summing to 1, and the code of the most likely class."""
     columns = {
         "batch": pa.Column(str),
         "split": pa.Column(str, pa.Check.isin(["holdout", "current"])),
     }
+    if str(task) == "multiclass":
+        return multiclass_predictions(columns, target, classes)
     if str(task) == "regression":
         # Floats are finite unless a column allows otherwise (contracts.apply).
         columns |= {target: pa.Column(float), "prediction": pa.Column(float)}
@@ -172,6 +177,33 @@ def predictions(target: str, threshold: float, task: str = "classification") -> 
                 lambda df: df["predicted"] == (df["probability"] >= threshold).astype(int),
                 "predicted == (probability >= evaluate.threshold)",
             )
+        ],
+        strict=True,
+    )
+
+
+def multiclass_predictions(
+    columns: dict[str, pa.Column], target: str, classes: int
+) -> pa.DataFrameSchema:
+    codes = list(range(classes))
+    probabilities = [f"probability_{code}" for code in codes]
+    columns |= {target: pa.Column(int, pa.Check.isin(codes))}
+    columns |= {name: pa.Column(float, pa.Check.in_range(0.0, 1.0)) for name in probabilities}
+    columns |= {"predicted": pa.Column(int, pa.Check.isin(codes))}
+    return pa.DataFrameSchema(
+        name="predictions",
+        columns=columns,
+        checks=[
+            row_rule(
+                probabilities,
+                lambda df: (df[probabilities].sum(axis=1) - 1).abs() <= 1e-6,
+                "the class probabilities sum to 1",
+            ),
+            row_rule(
+                [*probabilities, "predicted"],
+                lambda df: df["predicted"] == df[probabilities].to_numpy().argmax(axis=1),
+                "predicted == the class of the highest probability",
+            ),
         ],
         strict=True,
     )

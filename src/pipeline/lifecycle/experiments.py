@@ -24,6 +24,7 @@ METRICS_FILE = "reports/evaluate/metrics.json"
 # exp-show's columns, per task.
 KEY_METRICS = {
     "classification": ["holdout.roc_auc", "holdout.pr_auc", "current.roc_auc", "current.brier"],
+    "multiclass": ["holdout.roc_auc", "holdout.accuracy", "current.roc_auc", "current.log_loss"],
     "regression": ["holdout.rmse", "holdout.r2", "current.rmse", "current.r2"],
 }
 # Params that never differ in a meaningful way between experiments.

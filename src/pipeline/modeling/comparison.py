@@ -13,7 +13,7 @@ import hashlib
 import math
 from typing import TYPE_CHECKING
 
-from pipeline.modeling.tasks import measure, model_task, predict
+from pipeline.modeling.tasks import MULTICLASS, class_labels, measure, model_task, predict
 
 # pandas is imported where rows are scored: the gate and the pages read only the statuses,
 # and must not pay for importing it.
@@ -42,6 +42,11 @@ def comparable(champion, challenger, frames: dict[str, pd.DataFrame]) -> str | N
             f"the champion is a {model_task(champion).name} model and the challenger a "
             f"{model_task(challenger).name} model"
         )
+    if model_task(challenger) is MULTICLASS and class_labels(champion) != class_labels(challenger):
+        return (
+            f"the champion's classes {class_labels(champion)} are not the new model's "
+            f"{class_labels(challenger)}"
+        )
     needed = list(champion.feature_names_in_)
     for split, frame in frames.items():
         missing = [column for column in needed if column not in frame.columns]
@@ -64,11 +69,12 @@ def compare(
 
     `champion` None means there is none (`reason` says why): the challenger is still scored,
     and the comparison says so. The scores are one frame per split with the label and both
-    models' outputs, row for row, for the plots.
+    models' outputs, row for row, for the plots (a multi-class model's: its likeliest class).
     """
     import pandas as pd
 
     task = model_task(challenger)
+    classes = class_labels(challenger) if task is MULTICLASS else None
     result: dict = {
         "status": COMPARED,
         "reason": reason,
@@ -93,8 +99,8 @@ def compare(
         table = pd.DataFrame({"label": labels})
         for role, model in models.items():
             output = predict(model, frame[list(model.feature_names_in_)])
-            table[role] = output
-            result[role][split] = measure(task, labels, output, threshold)
+            table[role] = output if output.ndim == 1 else output.argmax(axis=1)
+            result[role][split] = measure(task, labels, output, threshold, classes)
         if "champion" in models:
             result["difference"][split] = {
                 name: _difference(value, result["champion"][split][name])

@@ -4,6 +4,7 @@ Computed on the model's features after its derived columns, like permutation imp
 the curve of `sched_dep_hour` says more than one of the clock time it is derived from, and a
 date's parts cannot be moved apart. The grid is the feature's own values between its 5th and
 95th percentiles (its categories, most frequent first), so no curve leaves the data.
+A multi-class model has one probability per class: each class gets its own curves.
 """
 
 from __future__ import annotations
@@ -44,6 +45,68 @@ def dependence_curves(
     """{feature: plot rows}. A numeric feature's rows are its average curve and `curves`
     individual curves ({"value", "prediction", "curve"}); a categorical feature's are one row
     per category with the average and the 10th and 90th percentiles of the individual ones."""
+    found = per_output(
+        pipeline,
+        frame,
+        columns,
+        features,
+        categorical=categorical,
+        seed=seed,
+        rows=rows,
+        curves=curves,
+        grid=grid,
+    )
+    return {feature: outputs[0] for feature, outputs in found.items()}
+
+
+def class_dependence_curves(
+    pipeline,
+    frame: pd.DataFrame,
+    columns: list[str],
+    features: list[str],
+    classes: list,
+    *,
+    categorical: set[str],
+    seed: int,
+    rows: int,
+    curves: int,
+    grid: int,
+) -> dict[str, dict[str, list[dict]]]:
+    """A multi-class model's: {feature: {class label: plot rows}}, the partial dependence of
+    each class's probability, its rows shaped as `dependence_curves` shapes them."""
+    found = per_output(
+        pipeline,
+        frame,
+        columns,
+        features,
+        categorical=categorical,
+        seed=seed,
+        rows=rows,
+        curves=curves,
+        grid=grid,
+    )
+    # scikit-learn gives one output per class the model was fitted on, in class-code order.
+    fitted = [classes[int(code)] for code in pipeline.classes_]
+    return {
+        feature: {str(label): rows for label, rows in zip(fitted, outputs, strict=True)}
+        for feature, outputs in found.items()
+    }
+
+
+def per_output(
+    pipeline,
+    frame: pd.DataFrame,
+    columns: list[str],
+    features: list[str],
+    *,
+    categorical: set[str],
+    seed: int,
+    rows: int,
+    curves: int,
+    grid: int,
+) -> dict[str, list[list[dict]]]:
+    """{feature: plot rows per model output}: one output for a binary classifier (the
+    positive class's probability) or a regressor, one per class for a multi-class model."""
     from sklearn.inspection import partial_dependence
 
     sample = frame.sample(n=min(rows, len(frame)), random_state=seed)
@@ -68,27 +131,39 @@ def dependence_curves(
             categorical_features=[feature] if is_categorical else None,
             custom_values={feature: values},
         )
-        average, individual = result["average"][0], result["individual"][0]
-        if is_categorical:
-            low, high = np.quantile(individual, [0.1, 0.9], axis=0)
-            found[feature] = [
-                {
-                    "value": str(value),
-                    "prediction": round(float(mean), 6),
-                    "low": round(float(lo), 6),
-                    "high": round(float(hi), 6),
-                }
-                for value, mean, lo, hi in zip(values, average, low, high, strict=True)
-            ]
-            continue
-        points = [
-            {"value": float(value), "prediction": round(float(mean), 6), "curve": "average"}
-            for value, mean in zip(values, average, strict=True)
+        found[feature] = [
+            _plot_rows(values, average, individual, drawn, is_categorical)
+            for average, individual in zip(result["average"], result["individual"], strict=True)
         ]
-        for row in sorted(drawn):
-            points += [
-                {"value": float(value), "prediction": round(float(y), 6), "curve": f"row {row}"}
-                for value, y in zip(values, individual[row], strict=True)
-            ]
-        found[feature] = points
     return found
+
+
+def _plot_rows(
+    values: np.ndarray,
+    average: np.ndarray,
+    individual: np.ndarray,
+    drawn: np.ndarray,
+    is_categorical: bool,
+) -> list[dict]:
+    """One output's plot rows: bars per category, or the average and drawn individual curves."""
+    if is_categorical:
+        low, high = np.quantile(individual, [0.1, 0.9], axis=0)
+        return [
+            {
+                "value": str(value),
+                "prediction": round(float(mean), 6),
+                "low": round(float(lo), 6),
+                "high": round(float(hi), 6),
+            }
+            for value, mean, lo, hi in zip(values, average, low, high, strict=True)
+        ]
+    points = [
+        {"value": float(value), "prediction": round(float(mean), 6), "curve": "average"}
+        for value, mean in zip(values, average, strict=True)
+    ]
+    for row in sorted(drawn):
+        points += [
+            {"value": float(value), "prediction": round(float(y), 6), "curve": f"row {row}"}
+            for value, y in zip(values, individual[row], strict=True)
+        ]
+    return points

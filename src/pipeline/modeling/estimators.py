@@ -23,14 +23,17 @@ from xgboost import XGBClassifier, XGBRegressor
 from pipeline.errors import ConfigError
 from pipeline.modeling.derived import DerivedColumns, check_derived, plain
 
-# Per task, the estimator class of each model name.
+# Per task, the estimator class of each model name. Every classifier here handles three or
+# more classes natively (XGBoost with a softmax objective, set below).
+CLASSIFIERS = {
+    "logistic_regression": LogisticRegression,
+    "random_forest": RandomForestClassifier,
+    "hist_gbm": HistGradientBoostingClassifier,
+    "xgboost": XGBClassifier,
+}
 ESTIMATORS = {
-    "classification": {
-        "logistic_regression": LogisticRegression,
-        "random_forest": RandomForestClassifier,
-        "hist_gbm": HistGradientBoostingClassifier,
-        "xgboost": XGBClassifier,
-    },
+    "classification": CLASSIFIERS,
+    "multiclass": CLASSIFIERS,
     "regression": {
         "ridge": Ridge,
         "random_forest": RandomForestRegressor,
@@ -56,6 +59,8 @@ def _estimator(model: Any, categorical: list[str], seed: int, task: str):
     if model.name == "xgboost":
         # One thread: the scores are then the same run after run (as for the forest).
         params |= {"tree_method": "hist", "n_jobs": 1, "verbosity": 0}
+        if str(task) == "multiclass":  # one probability per class, summing to 1
+            params |= {"objective": "multi:softprob"}
     return models[model.name](random_state=seed, **params)
 
 

@@ -4,8 +4,9 @@ For each column of `analysis.groups`, fairlearn's MetricFrame gives the metrics 
 group; a group with fewer than `min_rows` rows is reported as too small and left out of
 every disparity. A disparity is the largest difference between two judged groups, and names
 its worst group: the one that fares worst (lowest recall or precision, highest false
-positive rate or MAE), or, where neither direction is better (the share predicted positive,
-the mean residual), the one farthest from the whole.
+positive rate or MAE, lowest accuracy), or, where neither direction is better (the share
+predicted positive, the mean residual), the one farthest from the whole. A multi-class
+model's decision is its most likely class.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from pipeline.modeling.fairness_measures import Measure, measures
 from pipeline.modeling.metrics import group_labels
-from pipeline.modeling.tasks import REGRESSION, TaskInfo
+from pipeline.modeling.tasks import MULTICLASS, REGRESSION, TaskInfo
 
 LABEL_FREE = {"selection_rate"}  # per-group metrics a batch without labels still has
 
@@ -48,6 +49,18 @@ def _classification_metrics() -> dict:
         "recall": true_positive_rate,
         "precision": precision,
     }
+
+
+def _multiclass_metrics() -> dict:
+    def accuracy(y_true, y_pred):
+        return float(np.mean(y_pred == y_true)) if len(y_pred) else math.nan
+
+    def macro_recall(y_true, y_pred):
+        """The mean of each class's recall, over the classes the group's rows hold."""
+        recalls = [_rate(y_pred == code, y_true == code) for code in np.unique(y_true)]
+        return float(np.mean(recalls)) if recalls else math.nan
+
+    return {"accuracy": accuracy, "macro_recall": macro_recall}
 
 
 def _regression_metrics() -> dict:
@@ -81,6 +94,8 @@ def column_fairness(
     labelled = bool(np.isfinite(labels).any())
     if task is REGRESSION:
         y_pred, metrics = np.asarray(scores, dtype=float), _regression_metrics()
+    elif task is MULTICLASS:
+        y_pred, metrics = np.asarray(scores).argmax(axis=1), _multiclass_metrics()
     else:
         y_pred, metrics = (np.asarray(scores) >= threshold).astype(int), _classification_metrics()
     sizes = groups.value_counts()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.modeling.tasks import REGRESSION, TaskInfo
+from pipeline.modeling.tasks import MULTICLASS, REGRESSION, TaskInfo
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ CLASSIFICATION_MEASURES = (
     Measure("recall_gap", "recall gap", (("recall", "low"),)),
     Measure("precision_gap", "precision gap", (("precision", "low"),)),
 )
+# Multi-class: how often each group gets its true class, overall and class by class (the
+# mean of its classes' recalls, so a group's rare class counts as much as its common one).
+MULTICLASS_MEASURES = (
+    Measure("accuracy_gap", "accuracy gap", (("accuracy", "low"),)),
+    Measure("macro_recall_gap", "macro recall gap", (("macro_recall", "low"),)),
+)
 REGRESSION_MEASURES = (
     Measure("mae_gap", "MAE gap", (("mae", "high"),)),
     Measure("mean_residual_gap", "mean residual gap", (("mean_residual", "far"),)),
@@ -45,4 +51,6 @@ REGRESSION_MEASURES = (
 
 
 def measures(task: TaskInfo) -> tuple[Measure, ...]:
+    if task is MULTICLASS:
+        return MULTICLASS_MEASURES
     return REGRESSION_MEASURES if task is REGRESSION else CLASSIFICATION_MEASURES

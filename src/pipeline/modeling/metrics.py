@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,9 @@ def group_labels(values: pd.Series) -> pd.Series:
     """A slice or group column as text, with missing values as a group of their own."""
     text = values.astype("string").fillna(MISSING_GROUP)
     return text.astype(object)
+
+
+NAN = float("nan")
 
 
 def classification_metrics(
@@ -46,6 +51,59 @@ def classification_metrics(
         "log_loss": round(float(log_loss(labels, scores, labels=[0, 1])), 6),
         "brier": round(float(brier_score_loss(labels, scores)), 6),
     }
+
+
+def class_key(label) -> str:
+    """A class label as part of a metric's name (`recall_Adelie`): a slash would nest it in
+    DVC's metrics and spaces read badly, so both become underscores."""
+    return re.sub(r"[/\s]+", "_", str(label))
+
+
+def multiclass_metrics(
+    labels: np.ndarray, scores: np.ndarray, classes: list | None = None
+) -> dict[str, float]:
+    """Quality of a matrix of class probabilities (rows x classes) against class codes.
+
+    ROC AUC is one-vs-rest, macro-averaged over the classes; it is NaN (not measured) when a
+    class is absent from the rows, since that class's curve then has no positive. Per class,
+    precision and recall of the most likely class, named by label (`recall_Adelie`);
+    `majority_share` is the accuracy of always answering the most common class.
+    """
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
+    labels = np.asarray(labels).astype(int)
+    scores = np.asarray(scores, dtype=float)
+    codes = list(range(scores.shape[1]))
+    names = [class_key(label) for label in (classes if classes is not None else codes)]
+    predicted = scores.argmax(axis=1)
+    every_class = set(codes) <= set(labels.tolist())
+    measured = {
+        "rows": len(labels),
+        "majority_share": round(float(np.bincount(labels).max() / len(labels)), 6),
+        "roc_auc": round(float(roc_auc_score(labels, scores, multi_class="ovr", labels=codes)), 6)
+        if every_class
+        else float("nan"),
+        "accuracy": round(float(accuracy_score(labels, predicted)), 6),
+        "f1_macro": round(
+            float(f1_score(labels, predicted, labels=codes, average="macro", zero_division=0)), 6
+        ),
+        "f1_weighted": round(
+            float(f1_score(labels, predicted, labels=codes, average="weighted", zero_division=0)),
+            6,
+        ),
+        "log_loss": round(float(log_loss(labels, scores, labels=codes)), 6),
+    }
+    for code, name in zip(codes, names, strict=True):
+        chosen, actual = predicted == code, labels == code
+        hits = int((chosen & actual).sum())
+        # Undefined (no row predicted, or none of the class) is NaN, not 0: nothing was missed.
+        measured[f"precision_{name}"] = _share(hits, int(chosen.sum()))
+        measured[f"recall_{name}"] = _share(hits, int(actual.sum()))
+    return measured
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else NAN
 
 
 def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
@@ -80,9 +138,11 @@ def slice_metrics(
     threshold: float,
     min_rows: int,
     task=None,
+    classes: list | None = None,
 ) -> pd.DataFrame:
     """One row per (column, value) with at least `min_rows` rows, worst first by the task's
-    primary metric (lowest ROC AUC, highest RMSE). Missing values are a slice of their own."""
+    primary metric (lowest ROC AUC, highest RMSE); `classes` name multi-class metrics.
+    Missing values are a slice of their own."""
     from pipeline.modeling.tasks import CLASSIFICATION, measure
 
     task = task or CLASSIFICATION
@@ -93,7 +153,7 @@ def slice_metrics(
             member = values == value
             if member.sum() < min_rows:
                 continue
-            metrics = measure(task, labels[member], scores[member], threshold)
+            metrics = measure(task, labels[member], scores[member], threshold, classes)
             rows.append({"slice": column, "value": value, **metrics})
     table = pd.DataFrame(rows)
     if table.empty:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from evidently import BinaryClassification, DataDefinition, Dataset, Regression, Report
+from evidently import (
+    BinaryClassification,
+    DataDefinition,
+    Dataset,
+    MulticlassClassification,
+    Regression,
+    Report,
+)
 from evidently.metrics import ValueDrift
 from evidently.presets import (
     ClassificationPreset,
@@ -275,9 +282,17 @@ def model_report(
     threshold: float,
     out: Path,
     task: str = "classification",
+    classes: list | None = None,
 ) -> None:
-    """Write model_quality.html: the newest batch's scores against the holdout's."""
-    if task == "regression":
+    """Write model_quality.html: the newest batch's scores against the holdout's.
+
+    `classes`: a multi-class model's labels, in the order of its probability columns.
+    """
+    if task == "multiclass":
+        holdout, current, definition = multiclass_view(holdout, current, target, classes or [])
+        columns = list(current.columns)
+        report = Report([ClassificationPreset()])
+    elif task == "regression":
         definition = DataDefinition(
             numerical_columns=[target, "prediction"],
             regression=[Regression(target=target, prediction="prediction")],
@@ -300,6 +315,43 @@ def model_report(
         Dataset.from_pandas(holdout[columns], data_definition=definition),
     )
     save_html(snapshot, out)
+
+
+def multiclass_view(
+    holdout: pd.DataFrame, current: pd.DataFrame, target: str, classes: list
+) -> tuple[pd.DataFrame, pd.DataFrame, DataDefinition]:
+    """Both sides with labels in place of class codes and a probability column per label, as
+    Evidently's multi-class preset reads them. Its per-class ROC AUC fails on a side that
+    lacks a class, so then the report is of the predicted classes alone."""
+    names = [str(label) for label in classes]
+    probabilities = [f"probability_{code}" for code in range(len(names))]
+    every_class = all(
+        set(range(len(names))) <= set(frame[target].astype(int)) for frame in (holdout, current)
+    )
+
+    def view(frame: pd.DataFrame) -> pd.DataFrame:
+        shown = pd.DataFrame(
+            {
+                target: [names[code] for code in frame[target].astype(int)],
+                "predicted": [names[code] for code in frame["predicted"].astype(int)],
+            }
+        )
+        if every_class:
+            for name, column in zip(names, probabilities, strict=True):
+                shown[name] = frame[column].to_numpy()
+        return shown
+
+    classification = MulticlassClassification(
+        target=target,
+        prediction_labels="predicted",
+        prediction_probas=names if every_class else None,
+    )
+    definition = DataDefinition(
+        numerical_columns=names if every_class else [],
+        categorical_columns=[target, "predicted"],
+        classification=[classification],
+    )
+    return view(holdout), view(current), definition
 
 
 # Evidently stamps each report with random ids and the time it ran; DVC would see a new output

@@ -6,6 +6,7 @@ Pure and fast (no Evidently): `python -m pipeline.cli check` and the reports pag
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -60,15 +61,16 @@ def checks(
     fairness limits (dataset.gate), of which the checks of `task` apply. `groups` is the
     analyze stage's groups.json, `comparison` the champion against the new model.
     """
-    if model["current"].get("rows") == 0:
-        # One batch so far (a snapshot): what needs a newer batch waits for it; the model's
-        # quality and fairness are judged on the holdout, the rows it never trained on.
+    if data.get("waiting"):
+        # One batch so far (a snapshot; the data summary says so, while a newest batch without
+        # labels yet is judged on its drift): what needs a newer batch waits for it; the
+        # model's quality and fairness are judged on the holdout, the rows it never trained on.
         found = [waiting(check) for check in data_checks(data, gate)]
-        quality = regression_checks if str(task) == "regression" else classification_checks
+        quality = QUALITY_CHECKS[str(task)]
         found += quality(model["holdout"], model["holdout"], model_gate, split=HOLDOUT)
         found += fairness_checks(groups or {}, model_gate, task, split="holdout")
         return found + ([champion_check(comparison, model_gate)] if comparison else [])
-    quality = regression_checks if str(task) == "regression" else classification_checks
+    quality = QUALITY_CHECKS[str(task)]
     found = data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
     found += fairness_checks(groups or {}, model_gate, task)
     return found + ([champion_check(comparison, model_gate)] if comparison else [])
@@ -87,13 +89,15 @@ def waiting(check: Check) -> Check:
 # The champion check's name per task: `promote` finds the check by it in gate.json.
 CHAMPION_CHECKS = {
     "classification": "ROC AUC drop from the champion",
+    "multiclass": "ROC AUC (one-vs-rest) drop from the champion",
     "regression": "RMSE rise over the champion",
 }
 
 
 def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     """The new model against the champion on the same newest-batch rows: a ROC AUC drop
-    (classification) or a relative RMSE rise (regression) within the dataset's limit.
+    (classification; one-vs-rest for multiclass) or a relative RMSE rise (regression)
+    within the dataset's limit.
 
     No champion passes, saying so; a champion that cannot be scored on these rows fails,
     since nothing then shows the new model is not worse.
@@ -113,6 +117,8 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     old = comparison["champion"]["current"].get(metric)
     if new is None or old is None:
         return Check(name, None, limit, upper=True, detail=NO_LABELS)
+    if not (math.isfinite(new) and math.isfinite(old)):
+        return Check(name, None, limit, upper=True, detail=CLASS_ABSENT)
     value = new / old - 1 if regression else old - new
     label = "RMSE" if regression else "ROC AUC"
     rows = comparison["rows"]["current"]
@@ -224,6 +230,51 @@ def classification_checks(
     ]
 
 
+CLASS_ABSENT = "not every class is among the newest batch's labels"
+OVR = "ROC AUC (one-vs-rest)"
+
+
+def multiclass_checks(
+    holdout: dict, current: dict, model_gate: Any, split: str = NEWEST
+) -> list[Check]:
+    """classification_checks for a multi-class model: its one-vs-rest macro ROC AUC, which
+    is not measured (NaN) on rows that lack a class. `current` is the newest batch's metrics,
+    or the holdout's when there is none yet."""
+
+    def measured(metrics: dict) -> tuple[float | None, str]:
+        value = metrics.get("roc_auc")
+        if value is None:
+            return None, NO_LABELS
+        return (value, "") if math.isfinite(value) else (None, CLASS_ABSENT)
+
+    now, why = measured(current)
+    if split == HOLDOUT:
+        return [
+            Check(
+                f"{OVR} on the holdout",
+                now,
+                model_gate.min_roc_auc,
+                upper=False,
+                detail=why.replace("newest batch", "holdout"),
+            ),
+            waiting(Check(f"{OVR} drop from the holdout", None, model_gate.max_roc_auc_drop, True)),
+        ]
+    before, before_why = measured(holdout)
+    drop = before - now if now is not None and before is not None else None
+    return [
+        Check(f"{OVR} on the newest batch", now, model_gate.min_roc_auc, upper=False, detail=why),
+        Check(
+            f"{OVR} drop from the holdout",
+            drop,
+            model_gate.max_roc_auc_drop,
+            upper=True,
+            detail=f"holdout {before:.3f}"
+            if drop is not None
+            else why or before_why.replace("newest batch", "holdout"),
+        ),
+    ]
+
+
 def regression_checks(
     holdout: dict, current: dict, model_gate: Any, split: str = NEWEST
 ) -> list[Check]:
@@ -252,6 +303,13 @@ def regression_checks(
             else NO_LABELS,
         ),
     ]
+
+
+QUALITY_CHECKS = {
+    "classification": classification_checks,
+    "multiclass": multiclass_checks,
+    "regression": regression_checks,
+}
 
 
 def verdict(results: list[Check]) -> dict[str, Any]:

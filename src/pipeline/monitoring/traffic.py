@@ -1,8 +1,8 @@
 """Monitoring of served traffic: the request log against the training window, with the gate.
 
 The request log is read back as a batch of "current" rows; labels that arrive later (a JSON
-line per prediction id: {"id": ..., <target>: 0 or 1, or the value}) are joined to score the
-live model.
+line per prediction id: {"id": ..., <target>: 0 or 1, the class as it appears in the data, or
+the value}) are joined to score the live model.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ import pandas as pd
 from pipeline.data.batches import BATCH_COLUMN
 from pipeline.errors import PipelineError
 from pipeline.modeling.metrics import calibration_error
-from pipeline.modeling.tasks import CLASSIFICATION, TaskInfo, measure, task_info
+from pipeline.modeling.tasks import (
+    CLASSIFICATION,
+    MULTICLASS,
+    TaskInfo,
+    measure,
+    probability_columns,
+    scores_of,
+    task_info,
+)
 
 
 def read_jsonl(files: list[Path]) -> list[dict]:
@@ -34,14 +42,22 @@ def read_jsonl(files: list[Path]) -> list[dict]:
 
 
 def traffic_frame(
-    records: list[dict], columns: list[str], score: str = "probability"
+    records: list[dict],
+    columns: list[str],
+    score: str = "probability",
+    classes: list | None = None,
 ) -> pd.DataFrame:
-    """One row per served prediction: its inputs, id, score, and the day as its batch."""
+    """One row per served prediction: its inputs, id, score, and the day as its batch. A
+    multi-class model's (`classes`): each class's probability, as evaluate's columns."""
     if not records:
         raise PipelineError("the request log holds no predictions yet")
     frame = pd.DataFrame([record["inputs"] for record in records]).reindex(columns=columns)
     frame["id"] = [record["id"] for record in records]
-    frame[score] = [record[score] for record in records]
+    if classes is None:
+        frame[score] = [record[score] for record in records]
+    else:
+        for column, label in zip(probability_columns(len(classes)), classes, strict=True):
+            frame[column] = [record["probabilities"][str(label)] for record in records]
     days = pd.to_datetime([record["time"] for record in records], unit="s", utc=True)
     frame[BATCH_COLUMN] = days.strftime("%Y-%m-%d")
     return frame
@@ -59,17 +75,24 @@ def live_model_summary(
     threshold: float,
     target: str,
     task: TaskInfo = CLASSIFICATION,
+    classes: list | None = None,
 ) -> dict:
-    """model.json's shape for live traffic: measured only where labels are in."""
+    """model.json's shape for live traffic: measured only where labels are in. With `classes`
+    (dataset.classes), a label is a class as it appears in the data."""
+    from pipeline.data.feature_table import encode
+
     labelled = traffic[traffic[target].notna()] if target in traffic else traffic.iloc[:0]
-    kind = int if task is CLASSIFICATION else float
-    labels = labelled[target].to_numpy(dtype=kind) if len(labelled) else np.array([], dtype=kind)
+    kind = float if task.name == "regression" else int
+    if classes is not None and len(labelled):
+        labels = encode(labelled[target], classes or []).to_numpy()
+    else:
+        labels = labelled[target].to_numpy(dtype=kind) if len(labelled) else np.array([], kind)
     # ROC AUC needs both classes; R² needs two rows.
     if len(np.unique(labels)) < 2:
         current = {"rows": len(labelled), task.primary: None}
     else:
-        scores = labelled[task.score].to_numpy()
-        current = measure(task, labels, scores, threshold)
+        scores = scores_of(task, labelled)
+        current = measure(task, labels, scores, threshold, classes)
         if task is CLASSIFICATION:
             current["calibration_error"] = calibration_error(labels, scores)
     return {"holdout": holdout, "current": current}
@@ -89,12 +112,15 @@ def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
         params = load_params()
         cfg, paths, dataset = params.serve, params.paths, params.dataset
         target, task = dataset.target, task_info(dataset.task)
+        classes = None if dataset.classes is None else list(dataset.classes)
         inputs = input_columns(
             list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
         )
         reference = read_training_window(paths, [BATCH_COLUMN, *inputs, target])
         log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
-        traffic = traffic_frame(read_jsonl(log.files()), inputs, task.score)
+        traffic = traffic_frame(
+            read_jsonl(log.files()), inputs, task.score, classes if task is MULTICLASS else None
+        )
         labels = Path(labels_file or cfg.labels)
         if labels.exists():
             traffic = join_labels(traffic, read_jsonl([labels]), target)
@@ -111,7 +137,9 @@ def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
         )
         metrics_file = Path(paths.evaluation) / "metrics.json"
         holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
-        model = live_model_summary(traffic, holdout, params.evaluate.threshold, target, task)
+        model = live_model_summary(
+            traffic, holdout, params.evaluate.threshold, target, task, classes
+        )
         write_json(model, out / "model.json")
         results = gate.checks(data, model, params.report.gate, dataset.gate, dataset.task)
     except (PipelineError, FileNotFoundError, KeyError) as error:

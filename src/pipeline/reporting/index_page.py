@@ -26,6 +26,7 @@ KEY_METRICS = {
         "brier",
         "calibration_error",
     ],
+    "multiclass": ["roc_auc", "accuracy", "f1_macro", "f1_weighted", "log_loss", "majority_share"],
     "regression": ["rmse", "mae", "r2", "mape", "bias", "target_mean"],
 }
 
@@ -188,9 +189,9 @@ def render_index(
         for check in gate["checks"]
     )
     metrics = "".join(
-        f"<tr><td>{name}</td><td class=num>{_number(model['holdout'].get(name))}</td>"
+        f"<tr><td>{escape(name)}</td><td class=num>{_number(model['holdout'].get(name))}</td>"
         f"<td class=num>{_number(model['current'].get(name))}</td></tr>"
-        for name in KEY_METRICS[task]
+        for name in page_metrics(task, model)
     )
     drift_rows = "".join(
         f'<tr class="{"fail" if info["drifted"] else ""}"><td>{escape(column)}</td>'
@@ -253,6 +254,14 @@ def left_out_section(left_out: dict[str, str]) -> str:
     )
 
 
+def page_metrics(task: str, model: dict) -> list[str]:
+    """The metric table's rows: the task's key metrics, then a multi-class model's precision
+    and recall of each class."""
+    from pipeline.modeling.tasks import per_class_metrics
+
+    return KEY_METRICS[task] + per_class_metrics(model["holdout"])
+
+
 def fairness_section(groups: dict, task: str) -> str:
     """Per group column, each disparity on the newest batch and the holdout, its worst
     group, and the groups too small to judge."""
@@ -303,13 +312,13 @@ def composition_section(composition: dict, task: str) -> str:
     """Per group: its share of rows and its target rate, reference against newest."""
     if not composition:
         return ""
-    rate = "target mean" if task == "regression" else "target rate"
+    rate = {"regression": "target mean", "multiclass": "class shares"}.get(task, "target rate")
     rows = "".join(
         f"<tr><td>{escape(column)}</td><td>{escape(row['group'])}</td>"
         f'<td class="num">{row["reference_share"]:.1%}</td>'
         f'<td class="num">{row["current_share"]:.1%}</td>'
-        f'<td class="num">{_number(row["reference_target"])}</td>'
-        f'<td class="num">{_number(row["current_target"])}</td></tr>'
+        f'<td class="num">{_target(row["reference_target"])}</td>'
+        f'<td class="num">{_target(row["current_target"])}</td></tr>'
         for column, table in composition.items()
         for row in table
     )
@@ -317,6 +326,13 @@ def composition_section(composition: dict, task: str) -> str:
 <table id="composition"><tr><th>column</th><th>group</th><th>share (reference)</th>
 <th>share (newest)</th><th>{rate} (reference)</th><th>{rate} (newest)</th></tr>
 {rows}</table>"""
+
+
+def _target(value: float | dict | None) -> str:
+    """A group's target rate, or (multiclass) each class's share of its rows."""
+    if isinstance(value, dict):
+        return escape(", ".join(f"{label} {share:.0%}" for label, share in value.items()))
+    return _number(value)
 
 
 def _number(value: float | None) -> str:

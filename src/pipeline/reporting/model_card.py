@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.modeling.tasks import REGRESSION, task_info
+from pipeline.modeling.tasks import (
+    CLASSIFICATION,
+    MULTICLASS,
+    per_class_metrics,
+    task_info,
+)
 from pipeline.reporting.numbers import metric_text
 
 SLICE_COLUMNS = {
     "classification": ["slice", "value", "rows", "positive_share", "roc_auc", "pr_auc", "brier"],
+    "multiclass": ["slice", "value", "rows", "majority_share", "roc_auc", "accuracy", "f1_macro"],
     "regression": ["slice", "value", "rows", "target_mean", "rmse", "mae", "bias"],
 }
 
@@ -69,7 +75,8 @@ def render_card(
     worst_slices: int = 5,
 ) -> str:
     """The card as markdown. `params` holds model, task, target, features, derived, split,
-    data, threshold and seed; `left_out` the features train left out, with why."""
+    data, threshold and seed, and a multi-class model's classes; `left_out` the features
+    train left out, with why."""
     task = task_info(params.get("task", "classification"))
     slice_columns = SLICE_COLUMNS[task.name]
     model = {key: value for key, value in params["model"].items() if key != "name"}
@@ -85,7 +92,7 @@ def render_card(
     measured = pd.DataFrame(
         [
             [name, *(_metric(metrics.get(split, {}).get(name)) for split in SPLITS)]
-            for name in task.card_metrics
+            for name in [*task.card_metrics, *per_class_metrics(metrics.get("holdout", {}))]
         ],
         columns=["metric", "holdout", f"current ({current_batch or 'none: one batch so far'})"],
         dtype=object,  # rows stay integers
@@ -97,7 +104,12 @@ def render_card(
         if len(slices)
         else pd.DataFrame(columns=slice_columns)
     )
-    decision = "" if task is REGRESSION else f" Decision threshold: {params['threshold']}."
+    decision = {
+        CLASSIFICATION: f" Decision threshold: {params['threshold']}.",
+        MULTICLASS: " Classes, in the order the model numbers them: "
+        + ", ".join(f"`{label}`" for label in params.get("classes") or [])
+        + "; the decision is the most likely class.",
+    }.get(task, "")
     primary = task.primary.upper().replace("_", " ")
     features, derived = params["features"], params["derived"]
     batch_table = ingest.get("batch_table") or next(iter(ingest["rows"]))

@@ -37,7 +37,14 @@ from threadpoolctl import ThreadpoolController
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.modeling.derived import date_columns
 from pipeline.modeling.model_file import load as load_model
-from pipeline.modeling.tasks import REGRESSION, TaskInfo, model_task, predict
+from pipeline.modeling.tasks import (
+    MULTICLASS,
+    REGRESSION,
+    TaskInfo,
+    class_labels,
+    model_task,
+    predict,
+)
 from pipeline.serving.admin import require_admin
 from pipeline.serving.prometheus import CountRequests, ServerMetrics
 from pipeline.serving.request_log import Redaction, RequestLog
@@ -75,6 +82,20 @@ class Prediction(BaseModel):
     id: str  # quote it when the outcome is known: `monitor` joins labels on it
     probability: float  # of the positive class (target 1)
     predicted: bool  # probability >= the decision threshold
+
+
+class LabelledPrediction(Prediction):
+    """A classifier's answer for one row, when its classes have labels (dataset.classes)."""
+
+    label: str | int | float | bool  # the predicted class as it appears in the data
+
+
+class ClassPrediction(BaseModel):
+    """A multi-class model's answer for one row."""
+
+    id: str  # quote it when the outcome is known: `monitor` joins labels on it
+    predicted: str | int | float | bool  # the most likely class, as it appears in the data
+    probabilities: dict[str, float]  # each class's, by label, summing to 1
 
 
 class ValuePrediction(BaseModel):
@@ -140,6 +161,13 @@ class Served:
     def task(self) -> TaskInfo:
         return model_task(self.pipeline)
 
+    @property
+    def answers(self) -> tuple:
+        """What its answers look like: its task, and a classifier's class labels."""
+        task = self.task
+        named = getattr(self.pipeline, "class_labels_", None)
+        return task, None if task is REGRESSION else (class_labels(self.pipeline), named)
+
 
 def load_served(model_file: Path) -> Served:
     """Load through the allow-list (UntrustedModelError otherwise)."""
@@ -165,18 +193,22 @@ class ModelSet:
     def _load(self) -> tuple[Served, Served | None]:
         primary, candidate = self.files
         loaded = (load_served(primary), load_served(candidate) if candidate else None)
-        if loaded[1] and (loaded[1].inputs, loaded[1].task) != (loaded[0].inputs, loaded[0].task):
+        if loaded[1] and (loaded[1].inputs, loaded[1].answers) != (
+            loaded[0].inputs,
+            loaded[0].answers,
+        ):
             raise ConfigError(
-                f"{candidate}: its task, input columns or categories differ from {primary}"
+                f"{candidate}: its task, classes, input columns or categories differ from {primary}"
             )
         return loaded
 
     def reload(self) -> tuple[Served, Served | None]:
         """Load the files again; keep serving the old models if the new ones are refused."""
         fresh = self._load()
-        if (fresh[0].inputs, fresh[0].task) != (self.current[0].inputs, self.current[0].task):
+        if (fresh[0].inputs, fresh[0].answers) != (self.current[0].inputs, self.current[0].answers):
             raise ConfigError(
-                "the new model's task or inputs differ from the served one: restart instead"
+                "the new model's task, classes or inputs differ from the served one: "
+                "restart instead"
             )
         self.current = fresh  # one reference assignment: requests see old or new, never a mix
         return fresh
@@ -290,7 +322,12 @@ def build_app(
     predict_request = create_model(
         "PredictRequest", rows=(list[row], Field(..., min_length=1, max_length=max_rows))
     )
-    answer_model = ValuePrediction if task is REGRESSION else Prediction
+    labels = None if task is REGRESSION else class_labels(served.current[0].pipeline)
+    labelled = getattr(served.current[0].pipeline, "class_labels_", None) is not None
+    answer_model = {
+        REGRESSION: ValuePrediction,
+        MULTICLASS: ClassPrediction,
+    }.get(task, LabelledPrediction if labelled else Prediction)
     predict_response = create_model(
         "PredictResponse", model_version=(str, ...), predictions=(list[answer_model], ...)
     )
@@ -333,22 +370,30 @@ def build_app(
         # The columns sent: the model's inputs, and whichever of the row's others came along.
         rows = [row.model_dump(by_alias=True, exclude_unset=True) for row in requested]
         scores = model.score(rows).tolist()
+        outputs = [logged_output(task, p, labels) for p in scores]
         now = time.time()
         log.append(
             [
                 {"id": id_, "time": now, "model_version": model.version}
                 | logged_row(row, columns)
-                | {task.score: p}
-                for id_, row, p in zip(ids, redaction.apply(rows), scores, strict=True)
+                | output
+                for id_, row, output in zip(ids, redaction.apply(rows), outputs, strict=True)
             ],
             observe=metrics.logged,
         )
-        metrics.scored(model.version, scores)
+        # A multi-class model's score is the probability of the class it answers.
+        metrics.scored(model.version, [max(p) if task is MULTICLASS else p for p in scores])
         if task is REGRESSION:
             answers = [{"id": id_, "prediction": p} for id_, p in zip(ids, scores, strict=True)]
+        elif task is MULTICLASS:
+            answers = [
+                {"id": id_, "predicted": labels[int(np.argmax(p))]} | output
+                for id_, p, output in zip(ids, scores, outputs, strict=True)
+            ]
         else:
             answers = [
                 {"id": id_, "probability": p, "predicted": p >= threshold}
+                | ({"label": labels[int(p >= threshold)]} if labelled else {})
                 for id_, p in zip(ids, scores, strict=True)
             ]
         return {"model_version": model.version, "predictions": answers}
@@ -387,6 +432,14 @@ def build_app(
         CountRequests, metrics=metrics, routes=frozenset(route.path for route in app.routes)
     )
     return app
+
+
+def logged_output(task: TaskInfo, score: Any, labels: list | None) -> dict[str, Any]:
+    """The model's output as the request log holds it: the probability of the positive class,
+    the predicted value, or (multi-class) each class's probability by label."""
+    if task is MULTICLASS:
+        return {"probabilities": {str(label): p for label, p in zip(labels, score, strict=True)}}
+    return {task.score: score}
 
 
 def logged_row(row: dict[str, Any], inputs: list[str]) -> dict[str, Any]:

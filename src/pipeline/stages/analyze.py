@@ -4,7 +4,7 @@ Reads evaluate's predictions (the scores are not recomputed) and the rows they w
 Writes under reports/analysis/: groups.json (per-group metrics, the disparities and their
 worst groups, the groups too small to judge; the gate reads it), fairness.json (the
 disparities alone, a DVC metric) and dependence/ (partial dependence with individual curves
-for the most important features, DVC plots).
+for the most important features, DVC plots; a multi-class model's per class).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from omegaconf import DictConfig
 from pipeline.errors import PipelineError
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
-from pipeline.modeling.dependence import dependence_curves, file_name
+from pipeline.modeling.dependence import class_dependence_curves, dependence_curves, file_name
 from pipeline.modeling.fairness import fairness
-from pipeline.modeling.metrics import PREDICTIONS
-from pipeline.modeling.tasks import task_info
+from pipeline.modeling.metrics import PREDICTIONS, class_key
+from pipeline.modeling.tasks import MULTICLASS, class_labels, model_task, scores_of, task_info
 from pipeline.stages.common import run_stage
 
 SPLITS = ("holdout", "current")
@@ -52,7 +52,7 @@ def main(params: DictConfig) -> str:
         found[split] = fairness(
             frame,
             scored[dataset.target].to_numpy(dtype=float),
-            scored[task.score].to_numpy(),
+            scores_of(task, scored),
             columns=groups,
             task=task,
             threshold=params.evaluate.threshold,
@@ -81,31 +81,41 @@ def disparities(found: dict) -> dict:
 
 
 def write_dependence(params: DictConfig, folder: Path) -> list[str]:
-    """One plot file per top feature: numeric/ (curves) and categorical/ (bars)."""
+    """One plot file per top feature: numeric/ (curves) and categorical/ (bars). A multi-class
+    model's, one per top feature and class, `<feature>.<class>.json`: the class's probability."""
     paths, dataset, settings = params.paths, params.dataset, params.dataset.analysis.dependence
     pipeline = model_file.load(paths.model)
     importance = pd.read_csv(Path(paths.evaluation) / "importance.csv")
     top = list(importance["feature"].head(settings.features))
     categorical = set(dataset.features.categorical)
     holdout = pd.read_parquet(paths.holdout)
-    curves = dependence_curves(
-        pipeline,
-        holdout,
-        list(pipeline.feature_names_in_),
-        top,
+    shared = dict(
         categorical=categorical,
         seed=params.seed,
         rows=settings.rows,
         curves=settings.curves,
         grid=settings.grid,
     )
+    columns = list(pipeline.feature_names_in_)
+    if model_task(pipeline) is MULTICLASS:
+        by_class = class_dependence_curves(
+            pipeline, holdout, columns, top, class_labels(pipeline), **shared
+        )
+        plots = {
+            (feature, f"{feature}.{class_key(label)}"): rows
+            for feature, outputs in by_class.items()
+            for label, rows in outputs.items()
+        }
+    else:
+        curves = dependence_curves(pipeline, holdout, columns, top, **shared)
+        plots = {(feature, feature): rows for feature, rows in curves.items()}
     with atomic_dir(folder) as tmp:
         for kind in ("numeric", "categorical"):
             (tmp / kind).mkdir(parents=True)
-        for feature, rows in curves.items():
+        for (feature, name), rows in plots.items():
             kind = "categorical" if feature in categorical else "numeric"
-            (tmp / kind / file_name(feature)).write_text(json.dumps(rows, indent=1) + "\n")
-    return list(curves)
+            (tmp / kind / file_name(name)).write_text(json.dumps(rows, indent=1) + "\n")
+    return list(dict.fromkeys(feature for feature, _ in plots))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ def main(params: DictConfig) -> str:
             "model": plain(params.model),
             "task": str(dataset.task),
             "target": dataset.target,
+            "classes": None if dataset.classes is None else list(dataset.classes),
             "features": plain(dataset.features),
             "derived": plain(dataset.derived),
             "split": {"method": params.split.method},

@@ -5,6 +5,7 @@ the base branch's). Writes <paths.compare>.json (a DVC metric: both models' metr
 split, the difference, row counts and a fingerprint of the rows) and, under paths.compare,
 both models' curves on the newest batch: ROC for classification; for regression the share
 of rows within each absolute error (a REC curve), where the higher curve is the better model.
+A multi-class comparison has no curve: its metrics (one-vs-rest ROC AUC, accuracy, F1) say it.
 """
 
 from pathlib import Path
@@ -42,7 +43,8 @@ def main(params: DictConfig) -> str:
     result["champion_pin"] = pin
     result["champion_name"] = describe(pin)
     with atomic_dir(paths.compare) as out:
-        for role in scores["current"].columns.drop("label"):
+        curved = [] if result["task"] == "multiclass" else scores["current"].columns.drop("label")
+        for role in curved:
             table = scores["current"][["label", role]].dropna()
             if table.empty:  # the newest batch has no labels yet: no curve to draw
                 continue

@@ -25,6 +25,7 @@ def main(params: DictConfig) -> str:
         list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
     groups = list(dataset.analysis.groups)
+    multiclass = str(dataset.task) == "multiclass"
     wanted = list(dict.fromkeys([BATCH_COLUMN, *inputs, *groups, dataset.target]))
     reference = read_training_window(paths, wanted)
     current = pd.read_parquet(paths.current, columns=wanted)
@@ -36,8 +37,15 @@ def main(params: DictConfig) -> str:
         seed=params.seed,
         out_dir=Path(paths.monitoring),
     )
+    labels = list(dataset.classes or [])  # a multi-class target's labels, by code
     write_json(
-        composition(reference, current, columns=groups, target=dataset.target),
+        composition(
+            reference,
+            current,
+            columns=groups,
+            target=dataset.target,
+            classes=dict(enumerate(labels)) if multiclass else None,
+        ),
         Path(paths.monitoring) / "data_groups.json",
     )
     found = summary["drift"]

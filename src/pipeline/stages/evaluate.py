@@ -1,8 +1,9 @@
 """Stage evaluate: score the model on the holdout and on the current batch.
 
 Writes metrics and plots through dvclive (dvc.yaml declares them: ROC, precision-recall,
-calibration and confusion for classification; predicted against actual and residuals for
-regression), per-slice metrics and permutation importance under reports/evaluate/.
+calibration and confusion for classification; the confusion matrix between the class labels
+for multiclass; predicted against actual and residuals for regression), per-slice metrics
+and permutation importance under reports/evaluate/.
 """
 
 from pathlib import Path
@@ -19,10 +20,13 @@ from pipeline.modeling import model_file
 from pipeline.modeling.metrics import PREDICTIONS, permutation_importance_table, slice_metrics
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
+    MULTICLASS,
     REGRESSION,
+    class_labels,
     measure,
     model_task,
     predict,
+    probability_columns,
     task_info,
 )
 from pipeline.reporting.numbers import metric_text
@@ -43,6 +47,7 @@ def main(params: DictConfig) -> str:
             f"{params.paths.model} is a {model_task(pipeline).name} model but dataset.task is "
             f"{task.name}: run train again (dvc repro)"
         )
+    classes = class_labels(pipeline) if task is MULTICLASS else None
     contract = model_input(load_contracts(params.dataset).features, columns)
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
     report_file = Path(params.paths.validation) / "evaluate.json"
@@ -58,7 +63,7 @@ def main(params: DictConfig) -> str:
             labels = frame[target].to_numpy()
             scores = predict(pipeline, frame[columns])
             scored.append(prediction_table(frame, split, target, scores, cfg.threshold, task))
-            for name, value in measure(task, labels, scores, cfg.threshold).items():
+            for name, value in measure(task, labels, scores, cfg.threshold, classes).items():
                 live.log_metric(f"{split}/{name}", value, plot=False)
             slices = slice_metrics(
                 frame,
@@ -68,6 +73,7 @@ def main(params: DictConfig) -> str:
                 threshold=cfg.threshold,
                 min_rows=cfg.min_slice_rows,
                 task=task,
+                classes=classes,
             )
             slices.to_csv(out / f"slices_{split}.csv", index=False)
             if frame.empty:  # a snapshot: no batch after the one the model learned from
@@ -75,6 +81,8 @@ def main(params: DictConfig) -> str:
                 continue
             if task is REGRESSION:
                 log_regression_plots(live, split, labels, scores, seed=params.seed)
+            elif task is MULTICLASS:
+                log_multiclass_plots(live, split, labels, scores, classes)
             else:
                 log_classification_plots(live, split, labels, scores, cfg.threshold)
             value = metric_text(live.summary[split][task.primary])  # dvclive keeps NaN as "nan"
@@ -99,7 +107,13 @@ def main(params: DictConfig) -> str:
         table = pd.concat(scored, ignore_index=True)
         predictions_file = str(Path(params.paths.evaluation) / PREDICTIONS)
         (table,), outputs = enforce(
-            [(predictions(target, cfg.threshold, task.name), table, predictions_file)],
+            [
+                (
+                    predictions(target, cfg.threshold, task.name, len(classes or [0, 1])),
+                    table,
+                    predictions_file,
+                )
+            ],
             report_file,
         )
         table.to_parquet(out / PREDICTIONS, index=False)
@@ -116,6 +130,14 @@ def log_classification_plots(live, split: str, labels, scores, threshold: float)
     live.log_sklearn_plot(
         "confusion_matrix", labels, (scores >= threshold).astype(int), name=f"{split}/confusion"
     )
+
+
+def log_multiclass_plots(live, split: str, labels, scores, classes: list) -> None:
+    """The K x K confusion matrix, its axes the class labels as they appear in the data."""
+    names = [str(label) for label in classes]
+    actual = [names[code] for code in labels]
+    predicted = [names[code] for code in scores.argmax(axis=1)]
+    live.log_sklearn_plot("confusion_matrix", actual, predicted, name=f"{split}/confusion")
 
 
 def log_regression_plots(live, split: str, labels, predicted, *, seed: int) -> None:
@@ -148,7 +170,8 @@ def prediction_table(
     frame: pd.DataFrame, split: str, target: str, scores, threshold: float, task=CLASSIFICATION
 ) -> pd.DataFrame:
     """One row per scored example: its batch, label, and the probability and decision
-    (classification) or the predicted value (regression)."""
+    (classification), each class's probability and the most likely class's code
+    (multiclass), or the predicted value (regression)."""
     table = pd.DataFrame(
         {
             BATCH_COLUMN: frame[BATCH_COLUMN].to_numpy(),
@@ -159,6 +182,11 @@ def prediction_table(
     if task is REGRESSION:
         table[target] = table[target].astype(float)
         table["prediction"] = scores
+        return table.reset_index(drop=True)
+    if task is MULTICLASS:
+        for column, values in zip(probability_columns(scores.shape[1]), scores.T, strict=True):
+            table[column] = values
+        table["predicted"] = scores.argmax(axis=1).astype(int)
         return table.reset_index(drop=True)
     table["probability"] = scores
     table["predicted"] = (scores >= threshold).astype(int)

@@ -33,6 +33,11 @@ def main(params: DictConfig) -> str:
 
 def fit_and_save(params: DictConfig, on_dask: bool) -> str:
     dataset = params.dataset
+    if str(dataset.task) == "multiclass" and not dataset.classes:
+        raise ConfigError(
+            "dataset.task=multiclass needs dataset.classes: the target's labels as they appear "
+            "in the data, in the order the model numbers them (init writes them)"
+        )
     categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
     features = [*categorical, *numeric]
     inputs = input_columns(categorical, numeric, dataset.derived)
@@ -114,7 +119,7 @@ def search_space(params: DictConfig, pipeline, train: pd.DataFrame, columns: lis
             cv=params.search.cv,
             scoring=params.search.scoring or task.search_scoring,
             seed=params.seed,
-            stratified=task.name == "classification",
+            stratified=task.name != "regression",
             n_jobs=-1 if on_dask else 1,
         )
 
