@@ -13,8 +13,8 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup setup-dev run repro init new-batch check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
-.PHONY: .status-check .status-monitor .status-queue-wait
+.PHONY: help setup setup-dev run repro init new-batch land check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: .status-land .status-check .status-monitor .status-queue-wait
 
 # GNU make exits 2 whenever a recipe fails, whatever its command's code. The targets below wrap
 # a command whose code means something (check: 0 pass, 1 a check failed, 2 cannot tell), and
@@ -22,7 +22,7 @@ REPRO_LOG := .dvc/tmp/repro.log
 # 1. Their command runs on a `+` line (question mode runs those), after a make of its own has
 # set up .venv, and records its code; the target's recipe is then empty (make exits 0), a line
 # question mode does not run (make exits 1), or a line that fails (make exits 2).
-STATUS_GOALS := check monitor queue-wait
+STATUS_GOALS := check monitor queue-wait land
 STATUS_FILE := .dvc/tmp/make-status-$(shell echo $$PPID)
 ifneq ($(filter $(STATUS_GOALS),$(MAKECMDGOALS)),)
 ifneq ($(words $(MAKECMDGOALS)),1)
@@ -87,6 +87,11 @@ init: setup ## Your own table: make init FILE=data.csv TARGET=col [BATCH=col BY=
 
 new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 	python -m pipeline.cli new-batch --month $(or $(MONTH),$(error set MONTH, e.g. make new-batch MONTH=7))
+
+land: .status-land ## Your next batch: make land FILE=2025.csv [BATCH=id REPLACE=1]; exit 0 landed, 1 refused
+	$(exit_status)
+.status-land:
+	$(call status_of,python -m pipeline.cli land $(or $(FILE),$(error set FILE: make land FILE=2025.csv)) $(if $(BATCH),--batch $(BATCH)) $(if $(REPLACE),--replace))
 
 check: .status-check ## The monitoring gate on the last run: exit 0 pass, 1 a check failed, 2 cannot tell
 	$(exit_status)

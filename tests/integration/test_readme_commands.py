@@ -70,6 +70,10 @@ def test_make_exits_with_the_code_of_the_command_it_wraps(repo):
     # 0: nothing is queued, so nothing failed.
     waited = shell(repo, "make queue-wait")
     assert waited.returncode == 0, waited.stdout + waited.stderr
+    # 1: a batch that has landed already is refused.
+    again = shell(repo, "make land FILE=data/landing/customers/2024.csv")
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "batch 2024 has landed already" in again.stderr
     # Such a target runs on its own: make could not exit with two commands' codes.
     both = shell(repo, "make check queue-wait")
     assert both.returncode == 2 and "run `make check` on its own" in both.stderr
