@@ -18,17 +18,18 @@ REPRO_LOG := .dvc/tmp/repro.log
 
 # GNU make exits 2 whenever a recipe fails, whatever its command's code. The targets below wrap
 # a command whose code means something (check: 0 pass, 1 a check failed, 2 cannot tell), and
-# exit with it: make runs them in question mode (-q), the one mode in which make itself exits
-# 1. Their command runs on a `+` line (question mode runs those), after a make of its own has
-# set up .venv, and records its code; the target's recipe is then empty (make exits 0), a line
-# question mode does not run (make exits 1), or a line that fails (make exits 2).
+# exit with it when run on their own: make then runs in question mode (-q), the one mode in
+# which make itself exits 1. Their command runs on a `+` line (question mode runs those), after
+# a make of its own has set up .venv, and records its code; the target's recipe is then empty
+# (make exits 0), a line question mode does not run (make exits 1), or a line that fails (make
+# exits 2). With other targets (`make pull run check`) make runs as usual: any failure is 2.
 STATUS_GOALS := check monitor queue-wait land
 STATUS_FILE := .dvc/tmp/make-status-$(shell echo $$PPID)
 ifneq ($(filter $(STATUS_GOALS),$(MAKECMDGOALS)),)
-ifneq ($(words $(MAKECMDGOALS)),1)
-$(error run `make $(firstword $(filter $(STATUS_GOALS),$(MAKECMDGOALS)))` on its own: it exits with its command's code)
-endif
+ifeq ($(words $(MAKECMDGOALS)),1)
 MAKEFLAGS += -q
+QUESTION_MODE := 1
+endif
 endif
 
 # $(call status_of,COMMAND): set up .venv outside question mode, run COMMAND, keep its code.
@@ -40,7 +41,7 @@ endef
 # Exit as the command did: expanded once the target's prerequisite has run it (one line: the
 # lines of a multi-line variable would run as one, `+` for all).
 exit_status = $(call exit_as,$(file <$(STATUS_FILE))$(shell rm -f $(STATUS_FILE)))
-exit_as = $(if $(filter 0,$(1)),,$(if $(filter 1,$(1)),@:,+@exit 2))
+exit_as = $(if $(filter 0,$(1)),,$(if $(and $(QUESTION_MODE),$(filter 1,$(1))),@:,+@exit $(or $(1),2)))
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
