@@ -40,8 +40,9 @@ def land_month(params: DictConfig, month: int, file_format: str = "parquet") -> 
     dataset = params.dataset
     if not dataset.new_batch:
         raise ConfigError(
-            "dataset.new_batch is not set: this dataset has no reader of new batches. Land its "
-            f"files in {params.paths.landing}/<table>/ and run `dvc add {params.paths.landing}`"
+            "dataset.new_batch is not set: this dataset has no reader of new batches. Land each "
+            "new file with `pipeline land FILE` (make land FILE=...), or put it in "
+            f"{params.paths.landing}/<table>/ and run `dvc add {params.paths.landing}`"
         )
     batch, tables = load_object(dataset.new_batch, "dataset.new_batch")(month)
     if params.source.kind == "sql":
