@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import FIXTURE_BATCHES, FIXTURE_FILES, commit, make_repo, run, stages_ran
+from helpers import FIXTURE_BATCHES, FIXTURE_FILES, ROOT, commit, make_repo, run, stages_ran
 
 pytestmark = pytest.mark.slow
 
 NEWEST = FIXTURE_BATCHES[-1]  # 2024
 LANDED = "data/landing/customers"
+WEATHER = ROOT / "tests" / "data" / "tables" / "seattle_weather.csv"  # dates like 2012/01/01
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +150,28 @@ def test_a_failing_dvc_add_is_one_line_and_lands_nothing(copy):
     result = land(copy, FIXTURE_FILES / f"{NEWEST}.csv")
 
     assert_refused_changing_nothing(copy, result, "`dvc add data/landing` failed", "nothing landed")
+
+
+def test_a_file_of_a_date_batched_dataset_lands_as_the_period_of_its_dates(tmp_path):
+    """Batches cut from a date by a rule (init --batch-by year): the file's dates say its
+    batch, whatever its name, and a file spanning two periods is refused."""
+    repo = make_repo(tmp_path / "repo", example=True)
+    days = pd.read_csv(WEATHER)
+    days[days["date"] < "2015"].to_csv(tmp_path / "seattle.csv", index=False)
+    by_year = ("--target", "temp_max", "--batch-column", "date", "--batch-by", "year")
+    run(["python", "-m", "pipeline.cli", "init", str(tmp_path / "seattle.csv"), *by_year], repo)
+    commit(repo, "seattle, 2012..2014")
+    spanning = tmp_path / "delivery-6.csv"
+    days[days["date"] >= "2014/12/01"].to_csv(spanning, index=False)
+    refused = land(repo, spanning)
+    assert refused.returncode == 1
+    assert "column 'date' by year (the batch id) gives 2 batches (2014, 2015)" in refused.stderr
+    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+
+    later = tmp_path / "delivery-7.csv"
+    days[days["date"] >= "2015"].to_csv(later, index=False)
+    landed = land(repo, later)
+
+    assert landed.returncode == 0, landed.stdout + landed.stderr
+    assert "land: batch 2015 (365 rows" in landed.stdout
+    assert (repo / "data/landing/seattle/2015.csv").read_bytes() == later.read_bytes()
