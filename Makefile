@@ -13,7 +13,35 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup setup-dev run repro init new-batch check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup setup-dev run repro init new-batch land check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: .status-land .status-check .status-monitor .status-queue-wait
+
+# GNU make exits 2 whenever a recipe fails, whatever its command's code. The targets below wrap
+# a command whose code means something (check: 0 pass, 1 a check failed, 2 cannot tell), and
+# exit with it when run on their own: make then runs in question mode (-q), the one mode in
+# which make itself exits 1. Their command runs on a `+` line (question mode runs those), after
+# a make of its own has set up .venv, and records its code; the target's recipe is then empty
+# (make exits 0), a line question mode does not run (make exits 1), or a line that fails (make
+# exits 2). With other targets (`make pull run check`) make runs as usual: any failure is 2.
+STATUS_GOALS := check monitor queue-wait land
+STATUS_FILE := .dvc/tmp/make-status-$(shell echo $$PPID)
+ifneq ($(filter $(STATUS_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(words $(MAKECMDGOALS)),1)
+MAKEFLAGS += -q
+QUESTION_MODE := 1
+endif
+endif
+
+# $(call status_of,COMMAND): set up .venv outside question mode, run COMMAND, keep its code.
+define status_of
++@env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory setup $(MAKEOVERRIDES)
++@mkdir -p $(dir $(STATUS_FILE)); status=0; $(1) || status=$$?; echo $$status > $(STATUS_FILE)
+endef
+
+# Exit as the command did: expanded once the target's prerequisite has run it (one line: the
+# lines of a multi-line variable would run as one, `+` for all).
+exit_status = $(call exit_as,$(file <$(STATUS_FILE))$(shell rm -f $(STATUS_FILE)))
+exit_as = $(if $(filter 0,$(1)),,$(if $(and $(QUESTION_MODE),$(filter 1,$(1))),@:,+@exit $(or $(1),2)))
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -61,20 +89,31 @@ init: setup ## Your own table: make init FILE=data.csv TARGET=col [BATCH=col BY=
 new-batch: setup ## Land a real month of new data and dvc add it (MONTH=7)
 	python -m pipeline.cli new-batch --month $(or $(MONTH),$(error set MONTH, e.g. make new-batch MONTH=7))
 
-check: setup ## The monitoring gate on the last run: exit 0 pass, 1 a check failed, 2 cannot tell
-	python -m pipeline.cli check
+land: .status-land ## Your next batch: make land FILE=2025.csv [BATCH=id REPLACE=1]; exit 0 landed, 1 refused
+	$(exit_status)
+.status-land:
+	$(call status_of,python -m pipeline.cli land $(or $(FILE),$(error set FILE: make land FILE=2025.csv)) $(if $(BATCH),--batch $(BATCH)) $(if $(REPLACE),--replace))
+
+check: .status-check ## The monitoring gate on the last run: exit 0 pass, 1 a check failed, 2 cannot tell
+	$(exit_status)
+.status-check:
+	$(call status_of,python -m pipeline.cli check)
 
 serve: setup ## Serve the model on 127.0.0.1:8000 (docs at /docs); MODEL=file, WORKERS=2
 	python -m pipeline.cli serve $(if $(MODEL),--model $(MODEL)) $(if $(WORKERS),--workers $(WORKERS))
 
-monitor: setup ## Drift and live quality of the served traffic, with the gate (exit 0/1/2)
-	python -m pipeline.cli monitor
+monitor: .status-monitor ## Drift and live quality of the served traffic, with the gate (exit 0/1/2)
+	$(exit_status)
+.status-monitor:
+	$(call status_of,python -m pipeline.cli monitor)
 
 exp-show: setup ## Experiments side by side: params that vary, key metrics, best first
 	python -m pipeline.cli exp-show $(if $(METRIC),--metric $(METRIC))
 
-queue-wait: setup ## Wait for the queued experiments (after dvc queue start): k of N done
-	python -m pipeline.cli queue-wait
+queue-wait: .status-queue-wait ## Wait for the queued experiments (after dvc queue start): k of N done; exit 1 if one failed
+	$(exit_status)
+.status-queue-wait:
+	$(call status_of,python -m pipeline.cli queue-wait)
 
 select-best: setup ## Apply the best experiment if it beats the committed model (METRIC=, MIN=)
 	python -m pipeline.cli select-best $(if $(METRIC),--metric $(METRIC)) $(if $(MIN),--min-improvement $(MIN))

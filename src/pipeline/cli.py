@@ -62,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         "--month", type=int, nargs="+", required=True, help="the example: 7 for July 2013"
     )
     new_batch.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    land = commands.add_parser(
+        "land",
+        help="the next batch of your own data: check a file against the raw contract, land it, "
+        "dvc add it (exit 0 landed, 1 refused)",
+    )
+    land.add_argument("path", type=Path, help="a CSV or Parquet file holding one batch")
+    land.add_argument(
+        "--batch",
+        help="its batch id (default: the file's batch column, else the file's name)",
+    )
+    land.add_argument(
+        "--replace", action="store_true", help="replace a batch that has landed already"
+    )
     exp_show = commands.add_parser(
         "exp-show", help="experiments side by side: params that vary, key metrics, best first"
     )
@@ -164,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.data.landing import new_batch_command
 
         return new_batch_command(args.month, args.format)
+    elif args.command == "land":
+        from pipeline.data.next_batch import land_command
+
+        return land_command(args.path, args.batch, args.replace)
     elif args.command == "exp-show":
         from pipeline.lifecycle.experiments import read_runs, table
 

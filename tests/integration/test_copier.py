@@ -92,17 +92,38 @@ def test_a_later_release_merges_into_a_project_made_from_an_earlier_one(template
     assert leftovers == []
 
 
-def test_a_project_can_start_from_its_own_file(template, tmp_path):
+def test_a_file_init_refuses_leaves_the_project_and_says_how_to_adopt_it(template, tmp_path):
     project = tmp_path / "shop"
     uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
-    own = ["-d", "start_from=own", "-d", f"own_file={FIXTURE_FILES}", "-d", "own_target=churned"]
+    path = {"PATH": os.pathsep.join([str(Path(uv).parent), "/usr/local/bin", "/usr/bin", "/bin"])}
+    # A misspelled target: init refuses the file once the project's environment is built.
+    own = ["-d", "start_from=own", "-d", f"own_file={FIXTURE_FILES}", "-d", "own_target=churn"]
     copy = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "v0.1.0"]
-    run(
+    made = run(
         [*copy, *ANSWERS, *own, "-d", "own_batch_column=year", str(template), str(project)],
         tmp_path,
-        env={"PATH": os.pathsep.join([str(Path(uv).parent), "/usr/local/bin", "/usr/bin", "/bin"])},
+        env=path,
         timeout=1800,
     )
+
+    # The project stays: made from the template, the example selected, all in one commit.
+    assert "init: --target churn: no such column" in made.stderr
+    assert "copier: your file was not adopted" in made.stderr
+    assert "with dataset 'flights' selected" in made.stderr
+    assert "- dataset: flights" in (project / "conf" / "config.yaml").read_text()
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
+    assert len(run(["git", "log", "--oneline"], project).stdout.splitlines()) == 1
+    # The commands it prints adopt the file once the target is fixed.
+    printed = made.stderr.split("then run in the project:\n")[1].splitlines()
+    init, adopt, commit_all = (line.split("  # ")[0].strip() for line in printed[:3])
+    assert init.startswith("make init FILE=") and " TARGET=churn " in f"{init} "
+    assert adopt.startswith("python3 scripts/adopt.py --name Churn\\ radar")
+    identity = {f"GIT_{who}_NAME": "Me" for who in ("AUTHOR", "COMMITTER")} | {
+        f"GIT_{who}_EMAIL": "me@example.com" for who in ("AUTHOR", "COMMITTER")
+    }
+    for command in (init.replace("TARGET=churn", "TARGET=churned"), adopt, commit_all):
+        run(["bash", "-c", command], project, env=path | identity, timeout=900)
+
     config = (project / "conf" / "config.yaml").read_text()
     assert "- dataset: customers" in config and "- source: files" in config
     dataset = yaml.safe_load((project / "conf" / "dataset" / "customers.yaml").read_text())
@@ -110,6 +131,6 @@ def test_a_project_can_start_from_its_own_file(template, tmp_path):
     assert sorted(p.name for p in (project / "data" / "landing" / "customers").iterdir()) == [
         f"{year}.parquet" for year in range(2019, 2025)
     ]
-    assert run(["git", "status", "--porcelain"], project).stdout == ""  # all in the first commit
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
     checked = run([str(project / ".venv" / "bin" / "pipeline"), "params", "--check"], project)
     assert "params.yaml is in sync with conf/" in checked.stdout

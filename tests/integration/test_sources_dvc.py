@@ -68,9 +68,8 @@ def test_files_source_retrains_when_a_new_batch_lands(tmp_path):
     refused = run(["python", "-m", "pipeline.cli", "new-batch", "--month", "4"], repo, check=False)
     assert refused.returncode == 1
     assert "dataset.new_batch is not set" in refused.stderr
-    assert "Land its files in data/landing/<table>/ and run `dvc add data/landing`" in (
-        refused.stderr
-    )
+    assert "Land each new file with `pipeline land FILE`" in refused.stderr
+    assert "put it in data/landing/<table>/ and run `dvc add data/landing`" in refused.stderr
 
 
 def test_sqlite_source_runs_the_same_pipeline(tmp_path):

@@ -40,8 +40,9 @@ def land_month(params: DictConfig, month: int, file_format: str = "parquet") -> 
     dataset = params.dataset
     if not dataset.new_batch:
         raise ConfigError(
-            "dataset.new_batch is not set: this dataset has no reader of new batches. Land its "
-            f"files in {params.paths.landing}/<table>/ and run `dvc add {params.paths.landing}`"
+            "dataset.new_batch is not set: this dataset has no reader of new batches. Land each "
+            "new file with `pipeline land FILE` (make land FILE=...), or put it in "
+            f"{params.paths.landing}/<table>/ and run `dvc add {params.paths.landing}`"
         )
     batch, tables = load_object(dataset.new_batch, "dataset.new_batch")(month)
     if params.source.kind == "sql":
@@ -114,6 +115,36 @@ def dvc_add(folder: Path) -> None:
     subprocess.run([sys.executable, "-m", "dvc", "add", str(folder)], check=True)
 
 
+def dvc_add_quietly(folder: Path) -> None:
+    """`dvc add` the landing folder with dvc's output kept; a failure is a PipelineError giving
+    dvc's reason in one line (some failures, a broken .dvc/config, make dvc print a traceback)."""
+    from pipeline.errors import PipelineError
+
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "add", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PipelineError(
+            f"`dvc add {folder}` failed: {dvc_reason(done.stderr, done.returncode)}"
+        )
+
+
+def dvc_reason(stderr: str, code: int) -> str:
+    """dvc's ERROR lines, else the exception that ends its traceback, else its exit code."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    if errors:
+        return "; ".join(errors)
+    frames = [
+        i for i, line in enumerate(stderr.splitlines()) if line.startswith((" ", "Traceback"))
+    ]
+    tail = [line.strip() for line in stderr.splitlines()[frames[-1] + 1 :]] if frames else lines
+    return " ".join(line for line in tail if line) or f"exit {code}"
+
+
 def new_batch_command(months: list[int], file_format: str) -> int:
     from pipeline.config import load_params
     from pipeline.errors import PipelineError
@@ -127,7 +158,7 @@ def new_batch_command(months: list[int], file_format: str) -> int:
     print("landed: " + ", ".join(written))
     # The model trained before this batch (HEAD's, or prod's) is what the next run's model
     # is compared with. Pinned once the batch has landed: a refusal changes nothing.
-    champion = pin_champion(params)
+    champion = pin_champion(params, "new-batch")
     if champion:
         print(f"champion: {champion}")
     pinned = f"{params.paths.champion}.dvc"
@@ -135,7 +166,7 @@ def new_batch_command(months: list[int], file_format: str) -> int:
     return 0
 
 
-def pin_champion(params: DictConfig) -> str | None:
+def pin_champion(params: DictConfig, command: str) -> str | None:
     """Pin the champion (prod's version, else HEAD's model); a failure only warns: the batch
     still lands, and the run compares with whatever was pinned before."""
     from pipeline.errors import PipelineError
@@ -145,5 +176,5 @@ def pin_champion(params: DictConfig) -> str | None:
     try:
         return describe(pin(Path(params.paths.champion), "HEAD", params.paths.model))
     except PipelineError as error:
-        print(f"new-batch: warning: the champion was not pinned again: {error}", file=sys.stderr)
+        print(f"{command}: warning: the champion was not pinned again: {error}", file=sys.stderr)
         return None

@@ -155,11 +155,15 @@ def read_landed(
             frame = read_file(path, csv)
             if name == tables.batch_table:
                 frame = tables.with_batch_id(frame, str(path), path.stem)
-                batch_ids = frame[tables.batch_column].dropna().astype(str).unique()
-                origins |= dict.fromkeys(batch_ids, str(path))
+                origins |= dict.fromkeys(batch_ids(frame, tables.batch_column), str(path))
             parts.append((path, frame))
         frames[name] = concat_same_columns(parts)
     return Ingested(frames, origins)
+
+
+def batch_ids(frame: pd.DataFrame, column: str) -> list[str]:
+    """The batch ids a table's rows carry, as text."""
+    return frame[column].dropna().astype(str).unique().tolist()
 
 
 def landed_files(landing: Path, pattern: str) -> list[Path]:
