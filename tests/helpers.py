@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,8 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig
 
-from pipeline.reporting.summary import stages_run
+from pipeline.config import set_default
+from pipeline.reporting.run_summary import stages_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # The framework's fixture dataset (config alone, one table): tests/data/shop/generate.py.
@@ -147,11 +147,7 @@ def make_repo(
         path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | edits, sort_keys=False))
     root_config = dest / "conf" / "config.yaml"
     for group, option in (choices or {}).items():
-        text, count = re.subn(
-            rf"(?m)^  - {group}: \S+", f"  - {group}: {option}", root_config.read_text()
-        )
-        assert count == 1, f"conf/config.yaml has no default for group {group!r}"
-        root_config.write_text(text)
+        root_config.write_text(set_default(root_config.read_text(), group, option))
     run(["python", "-m", "pipeline.cli", "params"], dest)
     for empty in ("data/landing", "models/champion"):  # as `make setup` does
         (dest / empty).mkdir(parents=True, exist_ok=True)

@@ -148,16 +148,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # Each command's module is imported only when it runs: `check` must not pay for FastAPI.
     if args.command == "params":
-        from pipeline.config import check_params, compose_params
+        from pipeline.commands import params
 
-        if args.check:
-            return check_params(args.output)
-        compose_params(args.overrides, args.output)
-        print(f"wrote {args.output}")
-    elif args.command == "init":
-        from pipeline.onboarding.init import InitRequest, init_command
+        return params.run(args.overrides, args.output, args.check)
+    if args.command == "init":
+        from pipeline.commands import init
+        from pipeline.onboarding.adopt import InitRequest
 
-        return init_command(
+        return init.run(
             InitRequest(
                 path=args.path,
                 target=args.target,
@@ -173,52 +171,50 @@ def main(argv: list[str] | None = None) -> int:
                 encoding=args.encoding,
             )
         )
-    elif args.command == "new-batch":
-        from pipeline.data.landing import new_batch_command
+    if args.command == "new-batch":
+        from pipeline.commands import new_batch
 
-        return new_batch_command(args.month, args.format)
-    elif args.command == "land":
-        from pipeline.data.next_batch import land_command
+        return new_batch.run(args.month, args.format)
+    if args.command == "land":
+        from pipeline.commands import land
 
-        return land_command(args.path, args.batch, args.replace)
-    elif args.command == "exp-show":
-        from pipeline.lifecycle.experiments import read_runs, table
+        return land.run(args.path, args.batch, args.replace)
+    if args.command == "exp-show":
+        from pipeline.commands import exp_show
 
-        print(table(read_runs(), args.metric))
-    elif args.command == "queue-wait":
-        from pipeline.lifecycle.queue import queue_wait_command
+        return exp_show.run(args.metric)
+    if args.command == "queue-wait":
+        from pipeline.commands import queue_wait
 
-        return queue_wait_command(timeout_seconds=args.timeout)
-    elif args.command == "select-best":
-        from pipeline.lifecycle.experiments import select_best_command
+        return queue_wait.run(args.timeout)
+    if args.command == "select-best":
+        from pipeline.commands import select_best
 
-        return select_best_command(args.metric, args.min_improvement, args.dry_run)
-    elif args.command == "champion":
-        from pipeline.lifecycle.pin_champion import champion_command
+        return select_best.run(args.metric, args.min_improvement, args.dry_run)
+    if args.command == "champion":
+        from pipeline.commands import champion
 
-        return champion_command(args.base)
-    elif args.command in ("register", "promote"):
-        from pipeline.lifecycle.registry import registry_command
+        return champion.run(args.base)
+    if args.command == "register":
+        from pipeline.commands import register
 
-        return registry_command(
-            args.command,
-            args.message if args.command == "register" else None,
-            getattr(args, "stage", None),
-            getattr(args, "version", None),
-            force=getattr(args, "force", False),
-        )
-    elif args.command == "check":
-        from pipeline.monitoring.gate import check_command
+        return register.run(args.message)
+    if args.command == "promote":
+        from pipeline.commands import promote
 
-        return check_command()
-    elif args.command == "retrain-report":
-        from pipeline.lifecycle.retrain import retrain_report_command
+        return promote.run(args.stage, args.version, args.force)
+    if args.command == "check":
+        from pipeline.commands import check
 
-        return retrain_report_command(args.base, args.output)
-    elif args.command == "serve":
-        from pipeline.serving.server import serve_command
+        return check.run()
+    if args.command == "retrain-report":
+        from pipeline.commands import retrain_report
 
-        return serve_command(
+        return retrain_report.run(args.base, args.output)
+    if args.command == "serve":
+        from pipeline.commands import serve
+
+        return serve.run(
             args.model,
             args.host,
             args.port,
@@ -227,15 +223,13 @@ def main(argv: list[str] | None = None) -> int:
             args.candidate,
             args.candidate_share,
         )
-    elif args.command == "monitor":
-        from pipeline.monitoring.traffic import monitor_command
+    if args.command == "monitor":
+        from pipeline.commands import monitor
 
-        return monitor_command(args.request_log, args.labels)
-    elif args.command == "summary":
-        from pipeline.reporting.summary import run_summary
+        return monitor.run(args.request_log, args.labels)
+    from pipeline.commands import summary
 
-        print(run_summary(args.repro_log))
-    return 0
+    return summary.run(args.repro_log)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ stage only the keys dvc.yaml declares for it.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -584,17 +583,36 @@ def compose_params(
     compose_and_dump(output, str(conf_dir.resolve()), None, "config", str(Path.cwd()), overrides)
 
 
-def check_params(committed: Path) -> int:
+def params_in_sync(committed: Path) -> bool:
+    """Whether `committed` is what conf/ composes to now."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "params.yaml"
         compose_params([], fresh)
-        if fresh.read_text() == committed.read_text():
-            print(f"{committed} is in sync with conf/")
-            return 0
-    print(
-        f"{committed} is stale: conf/ composes to something else. Run `make params` and commit it.",
-        file=sys.stderr,
-    )
-    return 1
+        return fresh.read_text() == committed.read_text()
+
+
+ROOT_CONFIG = CONF_DIR / "config.yaml"
+
+
+def set_default(text: str, group: str, option: str) -> str:
+    """The root config's text with `- GROUP: OPTION` in its defaults list; the rest unchanged.
+
+    The one place that edits conf/config.yaml's choices (init picks a dataset, select-best
+    an experiment preset). A comment after the value stays where it was.
+    """
+    import re
+
+    line = re.compile(rf"(?m)^([ \t]*-[ \t]*{re.escape(group)}:[ \t]*)([^\s#]+)(?:([ \t]+)(?=#))?")
+
+    def replace(match: re.Match) -> str:
+        head, old, pad = match.group(1), match.group(2), match.group(3)
+        if pad is None:
+            return head + option
+        return head + option + " " * max(len(old) + len(pad) - len(option), 1)
+
+    new, count = line.subn(replace, text)
+    if count != 1:
+        raise ConfigError(f"{ROOT_CONFIG} needs exactly one `- {group}: ...` line in its defaults")
+    return new

@@ -24,3 +24,7 @@ class ContractError(PipelineError):
 
 class UntrustedModelError(PipelineError):
     """A model file is unreadable or holds types outside the allow-list."""
+
+
+class ToolError(PipelineError):
+    """`dvc` or `git` failed: names the command and gives the tool's reason in one line."""

@@ -57,7 +57,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 @contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary directory next to `path`; swap it in for `path` only on success."""
+    """Yield a temporary directory next to `path`; swap it in for `path` only on success.
+
+    The old content is renamed aside before the new folder is renamed in, and removed only
+    then: at no moment is `path` half-written, and a writer killed between the two renames
+    leaves the old content whole beside it (a dot-folder ending in .old.tmp).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(target)
@@ -66,15 +71,18 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     ).resolve()
     tmp.chmod(0o777 & ~_umask())
+    aside = target.parent / f".{target.name}.old.tmp"
     try:
         yield tmp
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():  # the other engine wrote this table as one file
-            target.unlink()
+        if target.exists():  # a folder, or the other engine's single file
+            os.replace(target, aside)
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if aside.is_dir():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            aside.unlink(missing_ok=True)
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:

@@ -161,7 +161,7 @@ def test_the_pages_show_both_models_per_split_or_why_there_is_no_champion(good, 
 
 def test_the_run_summary_names_the_champion_and_both_numbers(good, splits, tmp_path):
     from pipeline.io import write_json
-    from pipeline.reporting.summary import champion_line
+    from pipeline.reporting.run_summary import champion_line
 
     result, _ = run(good, good, splits)
     result["champion_name"] = "the model of HEAD (abc1234, dvc.lock)"

@@ -12,14 +12,14 @@ import yaml
 from dvc.utils.hydra import compose_and_dump
 from helpers import ROOT, compose
 
-from pipeline.config import check_params
+from pipeline.config import params_in_sync, set_default
+from pipeline.errors import ConfigError
 from pipeline.lifecycle.experiments import (
     Run,
     choose,
     flatten,
     param_changes,
     selected_preset,
-    set_experiment_default,
     table,
     varying_params,
     write_into_conf,
@@ -125,7 +125,7 @@ def test_the_selected_preset_composes_to_exactly_the_best_experiments_params(tmp
 
     (repo / "conf" / "experiment" / "selected.yaml").write_text(preset)
     root = repo / "conf" / "config.yaml"
-    root.write_text(set_experiment_default(root.read_text(), "selected"))
+    root.write_text(set_default(root.read_text(), "experiment", "selected"))
     composed = compose_in(repo)
     assert composed == best
     assert composed["model"]["name"] == "random_forest"
@@ -146,14 +146,14 @@ def test_the_selected_preset_holds_only_what_changed_and_still_pins_the_model():
         selected_preset(baseline, {k: v for k, v in baseline.items() if k != "model.max_iter"})
 
 
-def test_set_experiment_default_changes_that_one_line_and_keeps_its_comment():
+def test_setting_a_default_changes_that_one_line_and_keeps_its_comment():
     text = "defaults:\n  - model: hist_gbm   # which\n  - _self_\n  - experiment: null    # x\n"
-    assert set_experiment_default(text, "selected") == text.replace("null    #", "selected #")
-    assert set_experiment_default("  - experiment: quick\n", "selected") == (
+    assert set_default(text, "experiment", "selected") == text.replace("null    #", "selected #")
+    assert set_default("  - experiment: quick\n", "experiment", "selected") == (
         "  - experiment: selected\n"
     )
-    with pytest.raises(ValueError, match="experiment"):
-        set_experiment_default("defaults:\n  - model: hist_gbm\n", "selected")
+    with pytest.raises(ConfigError, match=re.escape("exactly one `- experiment: ...` line")):
+        set_default("defaults:\n  - model: hist_gbm\n", "experiment", "selected")
 
 
 def test_write_into_conf_leaves_params_check_passing(tmp_path, monkeypatch, capsys):
@@ -161,11 +161,12 @@ def test_write_into_conf_leaves_params_check_passing(tmp_path, monkeypatch, caps
     applied = compose_in(repo, "model=random_forest", "model.max_depth=8", "data.train_window=2")
     (repo / "params.yaml").write_text(yaml.safe_dump(applied, sort_keys=True))  # another order
     monkeypatch.chdir(repo)
-    assert write_into_conf("forest-8") == 0
-    assert "override /model: random_forest" in capsys.readouterr().out
+    preset = write_into_conf("forest-8")
+    assert "override /model: random_forest" in preset
+    assert (repo / "conf" / "experiment" / "selected.yaml").read_text() == preset
     assert "- experiment: selected" in (repo / "conf" / "config.yaml").read_text()
     assert yaml.safe_load((repo / "params.yaml").read_text()) == applied
-    assert check_params(repo / "params.yaml") == 0  # what `params --check` and the hook run
+    assert params_in_sync(repo / "params.yaml")  # what `params --check` and the hook run
 
 
 def test_write_into_conf_refuses_what_conf_cannot_express_and_leaves_conf_alone(
@@ -177,8 +178,8 @@ def test_write_into_conf_refuses_what_conf_cannot_express_and_leaves_conf_alone(
     applied["paths"]["model"] = "models/other.skops"  # paths are never written into a preset
     (repo / "params.yaml").write_text(yaml.safe_dump(applied, sort_keys=False))
     monkeypatch.chdir(repo)
-    assert write_into_conf("odd") == 2
-    assert "other values of paths.model" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=re.escape("other values of paths.model")):
+        write_into_conf("odd")
     assert (repo / "conf" / "config.yaml").read_text() == root_text
     assert not (repo / "conf" / "experiment" / "selected.yaml").exists()
 

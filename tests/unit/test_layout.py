@@ -13,6 +13,7 @@ from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "pipeline"
 JOBS = {
+    "commands",
     "stages",
     "data",
     "contracts",

@@ -4,7 +4,6 @@ is tests/integration/test_init_dvc.py."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -13,9 +12,11 @@ import pandas as pd
 import pytest
 from helpers import FIXTURE_FILES, ROOT
 
+from pipeline.commands.init import run as run_init
+from pipeline.config import set_default
 from pipeline.errors import InputError
 from pipeline.onboarding.inference import guess_column, infer_task, target_spec
-from pipeline.onboarding.init import InitRequest, init_command, select_dataset
+from pipeline.onboarding.adopt import InitRequest, select_dataset
 from pipeline.onboarding.leaks import find_leaks
 
 
@@ -184,10 +185,8 @@ def test_the_fixture_has_no_leak():
 
 def test_selecting_a_dataset_changes_only_the_dataset_and_source_lines():
     # From another selection than init's, whatever this project selects today.
-    text = re.sub(
-        r"(?m)^  - dataset: \S+", "  - dataset: other", (ROOT / "conf" / "config.yaml").read_text()
-    )
-    text = re.sub(r"(?m)^  - source: \S+", "  - source: sql", text)
+    text = set_default((ROOT / "conf" / "config.yaml").read_text(), "dataset", "other")
+    text = set_default(text, "source", "sql")
     selected = select_dataset(text, "customers")
     changed = [
         (old, new)
@@ -280,7 +279,7 @@ def test_a_refusal_names_the_problem_and_writes_nothing(
     files = tmp_path_factory.mktemp("input") / "customers"
     request = request_for(files if files.exists() else customers(files))
     before = snapshot(project)
-    assert init_command(request) == 1
+    assert run_init(request) == 1
     assert message in capsys.readouterr().err
     assert snapshot(project) == before
 
@@ -292,7 +291,7 @@ def test_a_file_in_another_encoding_is_refused_with_ingest_s_message(
     latin = folder / "2019.csv"
     latin.write_bytes(latin.read_bytes().replace(b"north", "nörth".encode("latin-1")))
     before = snapshot(project)
-    assert init_command(InitRequest(folder, target="churned", batch_column="year")) == 1
+    assert run_init(InitRequest(folder, target="churned", batch_column="year")) == 1
     error = capsys.readouterr().err
     assert f"{latin}: not utf-8 text (byte 0xf6" in error and "source.csv.encoding" in error
     assert snapshot(project) == before
@@ -304,7 +303,7 @@ def test_an_existing_dataset_is_kept_unless_forced(project, tmp_path_factory, ca
     files = customers(tmp_path_factory.mktemp("input") / "customers")
     before = snapshot(project)
     request = InitRequest(files, target="churned", batch_column="year")
-    assert init_command(request) == 1
+    assert run_init(request) == 1
     error = capsys.readouterr().err
     assert "dataset 'customers' exists already" in error and "--force to replace it" in error
     assert snapshot(project) == before

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from pipeline.errors import ToolError
 from pipeline.lifecycle.queue import STATUS_ATTEMPTS, parse_status, queue_status
 
 SHOW = (
@@ -101,6 +102,7 @@ def test_a_queue_read_caught_mid_write_is_retried(tmp_path):
 
 def test_a_queue_that_keeps_failing_says_so(tmp_path):
     command, calls = flaky_status(tmp_path, failures=STATUS_ATTEMPTS)
-    with pytest.raises(RuntimeError, match=f"failed {STATUS_ATTEMPTS} times: ERROR: unexpected"):
+    expected = f"`dvc queue status` failed: unexpected error .* \\({STATUS_ATTEMPTS} times\\)"
+    with pytest.raises(ToolError, match=expected):
         queue_status(command, pause_seconds=0)
     assert calls.read_text() == str(STATUS_ATTEMPTS)

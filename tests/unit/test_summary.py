@@ -2,7 +2,7 @@
 
 import json
 
-from pipeline.reporting.summary import stages_run
+from pipeline.reporting.run_summary import stages_run
 
 REPRO_OUTPUT = """\
 Stage 'ingest' didn't change, skipping
@@ -18,7 +18,7 @@ def test_stages_run_and_skipped_are_read_from_repro_output():
 
 
 def test_gate_line_names_the_first_failed_check(tmp_path):
-    from pipeline.reporting.summary import gate_line
+    from pipeline.reporting.run_summary import gate_line
 
     verdict = tmp_path / "gate.json"
     assert gate_line(verdict) == "gate:      not run yet"
@@ -37,7 +37,7 @@ def test_gate_line_names_the_first_failed_check(tmp_path):
 
 def test_a_metric_that_is_nan_null_text_or_absent_is_shown_as_not_measured():
     """ROC AUC of a batch holding one class is NaN, which dvclive writes as "nan"."""
-    from pipeline.reporting.summary import split_line
+    from pipeline.reporting.run_summary import split_line
 
     values = {"roc_auc": "nan", "pr_auc": float("nan"), "f1": None, "rows": 400}
     line = split_line("2024:", values, ("roc_auc", "pr_auc", "f1", "brier"))

@@ -8,14 +8,12 @@ data/landing.dvc: the event a retraining workflow reacts to.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline import progress
+from pipeline import progress, vcs
 from pipeline.data.sources import landing_glob, sql_url
 from pipeline.errors import ConfigError
 from pipeline.io import atomic_path
@@ -111,70 +109,6 @@ def append_to_sql(
 
 
 def dvc_add(folder: Path) -> None:
-    """Version the landing folder: data/landing.dvc changes, and git stages it."""
-    subprocess.run([sys.executable, "-m", "dvc", "add", str(folder)], check=True)
-
-
-def dvc_add_quietly(folder: Path) -> None:
-    """`dvc add` the landing folder with dvc's output kept; a failure is a PipelineError giving
-    dvc's reason in one line (some failures, a broken .dvc/config, make dvc print a traceback)."""
-    from pipeline.errors import PipelineError
-
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", "add", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise PipelineError(
-            f"`dvc add {folder}` failed: {dvc_reason(done.stderr, done.returncode)}"
-        )
-
-
-def dvc_reason(stderr: str, code: int) -> str:
-    """dvc's ERROR lines, else the exception that ends its traceback, else its exit code."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
-    if errors:
-        return "; ".join(errors)
-    frames = [
-        i for i, line in enumerate(stderr.splitlines()) if line.startswith((" ", "Traceback"))
-    ]
-    tail = [line.strip() for line in stderr.splitlines()[frames[-1] + 1 :]] if frames else lines
-    return " ".join(line for line in tail if line) or f"exit {code}"
-
-
-def new_batch_command(months: list[int], file_format: str) -> int:
-    from pipeline.config import load_params
-    from pipeline.errors import PipelineError
-
-    params = load_params()
-    try:
-        written = land_months(params, months, file_format)
-    except PipelineError as error:
-        print(f"new-batch: {error}", file=sys.stderr)
-        return 1
-    print("landed: " + ", ".join(written))
-    # The model trained before this batch (HEAD's, or prod's) is what the next run's model
-    # is compared with. Pinned once the batch has landed: a refusal changes nothing.
-    champion = pin_champion(params, "new-batch")
-    if champion:
-        print(f"champion: {champion}")
-    pinned = f"{params.paths.champion}.dvc"
-    print(f"next:   dvc repro   (then commit dvc.lock, data/landing.dvc and {pinned})")
-    return 0
-
-
-def pin_champion(params: DictConfig, command: str) -> str | None:
-    """Pin the champion (prod's version, else HEAD's model); a failure only warns: the batch
-    still lands, and the run compares with whatever was pinned before."""
-    from pipeline.errors import PipelineError
-    from pipeline.lifecycle.champion import describe
-    from pipeline.lifecycle.pin_champion import pin
-
-    try:
-        return describe(pin(Path(params.paths.champion), "HEAD", params.paths.model))
-    except PipelineError as error:
-        print(f"{command}: warning: the champion was not pinned again: {error}", file=sys.stderr)
-        return None
+    """Version the landing folder: its .dvc file changes, and git stages it. A failure is a
+    ToolError with dvc's reason (nothing of dvc's output reaches the terminal)."""
+    vcs.dvc("add", folder)

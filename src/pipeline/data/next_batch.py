@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,7 +23,7 @@ from pipeline.config import ExtraColumns
 from pipeline.contracts.apply import check, summarize
 from pipeline.contracts.dataset import load_contracts
 from pipeline.data.batches import batch_order
-from pipeline.data.landing import dvc_add_quietly, pin_champion
+from pipeline.data.landing import dvc_add
 from pipeline.data.sources import (
     TableSet,
     batch_ids,
@@ -226,32 +225,9 @@ def write_with_rollback(source: Path, target: Path, replaced: list[Path], landin
         try:
             with atomic_path(target) as tmp:
                 shutil.copyfile(source, tmp)
-            dvc_add_quietly(landing)
+            dvc_add(landing)
         except (OSError, PipelineError) as error:
             target.unlink(missing_ok=True)
             for old, copy in zip(replaced, kept, strict=True):
                 shutil.move(copy, old)
             raise PipelineError(f"{error}; nothing landed, {landing} is as it was") from None
-
-
-def land_command(path: Path, batch: str | None, replace: bool) -> int:
-    """Exit 0 when the batch landed, 1 when it was refused (nothing changed)."""
-    from pipeline.config import load_params
-
-    params = load_params()
-    try:
-        landed = land_file(params, path, batch, replace)
-    except PipelineError as error:
-        print(f"land: {error}", file=sys.stderr)
-        return 1
-    replaced = f", in place of {', '.join(map(str, landed.replaced))}" if landed.replaced else ""
-    print(
-        f"land: batch {landed.batch} ({landed.rows:,} rows of {path}, within the raw contract) "
-        f"-> {landed.path}{replaced}; dvc add {params.paths.landing}"
-    )
-    champion = pin_champion(params, "land")
-    if champion:
-        print(f"champion: {champion}")
-    pinned = f"{params.paths.champion}.dvc"
-    print(f"next:   make run   (then commit dvc.lock, {params.paths.landing}.dvc and {pinned})")
-    return 0

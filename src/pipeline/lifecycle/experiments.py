@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import vcs
+from pipeline.config import ROOT_CONFIG, set_default
+from pipeline.errors import ConfigError
 from pipeline.modeling.tasks import LOWER_IS_BETTER
 
 PARAMS_FILE = "params.yaml"
@@ -31,9 +31,6 @@ KEY_METRICS = {
 HIDDEN_PARAMS = ("paths.",)
 # Where select-best writes the chosen experiment's params, and the root config that picks it.
 SELECTED_PRESET = Path("conf/experiment/selected.yaml")
-ROOT_CONFIG = Path("conf/config.yaml")
-# The root config's default for the experiment group: `  - experiment: null   # comment`.
-EXPERIMENT_DEFAULT = re.compile(r"(?m)^([ \t]*-[ \t]*experiment:[ \t]*)([^\s#]+)(?:([ \t]+)(?=#))?")
 
 
 @dataclass
@@ -85,14 +82,7 @@ def load_runs(exp_show: list[dict]) -> list[Run]:
 
 
 def read_runs(cwd: Path | None = None) -> list[Run]:
-    shown = subprocess.run(
-        [sys.executable, "-m", "dvc", "exp", "show", "--json"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return load_runs(json.loads(shown.stdout))
+    return load_runs(json.loads(vcs.dvc("exp", "show", "--json", cwd=cwd)))
 
 
 def score(run: Run, metric: str) -> float:
@@ -249,30 +239,12 @@ def selected_preset(baseline: dict, best: dict, name: str = "") -> str:
     return text + (OmegaConf.to_yaml(OmegaConf.create(nested)) if nested else "")
 
 
-def set_experiment_default(text: str, option: str) -> str:
-    """The root config's text with its experiment default set to `option`; the rest unchanged.
-
-    A comment after the value stays where it was.
-    """
-
-    def replace(match: re.Match) -> str:
-        head, old, pad = match.group(1), match.group(2), match.group(3)
-        if pad is None:
-            return head + option
-        return head + option + " " * max(len(old) + len(pad) - len(option), 1)
-
-    new, count = EXPERIMENT_DEFAULT.subn(replace, text)
-    if count != 1:
-        raise ValueError(f"{ROOT_CONFIG} needs exactly one `- experiment: ...` default line")
-    return new
-
-
-def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> int:
+def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> str:
     """Make conf/ compose to the applied params.yaml: the preset, the root config's default.
 
-    The preset holds what differs from conf/ without any preset. 0 when conf/ composes to
-    exactly the applied params (then params.yaml is rewritten as composed, key order and all);
-    2, with conf/ restored, when it does not.
+    The preset holds what differs from conf/ without any preset; it is returned once conf/
+    composes to exactly the applied params (then params.yaml is rewritten as composed, key
+    order and all). When it cannot, conf/ is restored and a ConfigError says why.
     """
     import yaml
 
@@ -289,24 +261,22 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> int:
         else:
             SELECTED_PRESET.write_text(old_preset)
 
-    def fail(reason: str) -> int:
-        print(
-            f"select-best: applied {name} to {params_file}, but could not write it into conf/: "
-            f"{reason}\nconf/ is unchanged, so `python -m pipeline.cli params --check` fails "
-            f"until conf/ says the same: edit conf/, then `make params`.",
-            file=sys.stderr,
+    def cannot(reason: str) -> ConfigError:
+        return ConfigError(
+            f"applied {name} to {params_file}, but could not write it into conf/: {reason}\n"
+            "conf/ is unchanged, so `python -m pipeline.cli params --check` fails until conf/ "
+            "says the same: edit conf/, then `make params`."
         )
-        return 2
 
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "params.yaml"
         try:
-            new_root = set_experiment_default(root_text, "selected")
+            new_root = set_default(root_text, "experiment", "selected")
             compose_params(["~experiment"], scratch)  # conf/ without any preset
             without_preset = flatten(yaml.safe_load(scratch.read_text()))
             preset = selected_preset(without_preset, flatten(applied), name)
         except Exception as error:  # Hydra raises many kinds; each means "cannot"
-            return fail(str(error))
+            raise cannot(str(error)) from None
         SELECTED_PRESET.parent.mkdir(parents=True, exist_ok=True)
         SELECTED_PRESET.write_text(preset)
         ROOT_CONFIG.write_text(new_root)
@@ -314,7 +284,7 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> int:
             compose_params([], scratch)
         except Exception as error:
             restore()
-            return fail(f"conf/ with the preset does not compose: {error}\n{preset}")
+            raise cannot(f"conf/ with the preset does not compose: {error}\n{preset}") from None
         composed_text = scratch.read_text()
     composed = yaml.safe_load(composed_text)
     if composed != applied:
@@ -323,43 +293,6 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> int:
         differ = sorted(
             key for key in now | want if now.get(key, _ABSENT) != want.get(key, _ABSENT)
         )
-        return fail(f"conf/ would compose to other values of {', '.join(differ)}\n{preset}")
+        raise cannot(f"conf/ would compose to other values of {', '.join(differ)}\n{preset}")
     params_file.write_text(composed_text)
-    print(f"wrote {SELECTED_PRESET}:")
-    print("\n".join(f"  {line}".rstrip() for line in preset.splitlines()))
-    print(f"set `- experiment: selected` in {ROOT_CONFIG}; conf/ composes to the applied params")
-    return 0
-
-
-def select_best_command(metric: str | None, min_improvement: float, dry_run: bool) -> int:
-    """Exit 0 when an experiment was applied and written into conf/, 1 when none beats the
-    guard, 2 on an error (including an applied experiment that conf/ cannot express)."""
-    import subprocess
-
-    metric = metric or default_metric()
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        choice = choose(read_runs(), metric, head)
-    except (LookupError, KeyError, subprocess.CalledProcessError) as error:
-        print(f"select-best: {error}", file=sys.stderr)
-        return 2
-    best, baseline = choice.best, choice.baseline
-    verdict = (
-        f"{best.name}: {metric} {best.metrics[metric]:.4f} vs {baseline.metrics[metric]:.4f} "
-        f"for the committed model ({choice.improvement:+.4f}; "
-        f"the guard asks {min_improvement:+.4f})"
-    )
-    if choice.improvement < min_improvement:
-        print(f"select-best: no experiment beats the committed model. Best is {verdict}")
-        return 1
-    print(f"best: {verdict}")
-    print("changes:\n  " + "\n  ".join(param_changes(baseline, best) or ["(no param changes)"]))
-    if dry_run:
-        return 0
-    subprocess.run([sys.executable, "-m", "dvc", "exp", "apply", best.name], check=True)
-    if write_into_conf(best.name) != 0:
-        return 2
-    print("applied to the workspace: review, then `git add -A && git commit`, and `make register`")
-    return 0
+    return preset

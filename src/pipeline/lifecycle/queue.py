@@ -7,11 +7,12 @@ live "k of N experiments done" on a terminal, and exits 1 if one failed.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
-from pipeline import progress
+from pipeline import progress, vcs
+from pipeline.errors import ToolError
 
 WAITING = {"Queued", "Running"}
 DVC_QUEUE_STATUS = [sys.executable, "-m", "dvc", "queue", "status"]
@@ -40,53 +41,56 @@ def parse_status(text: str) -> tuple[dict[str, str], int | None]:
 def queue_status(
     command: list[str] = DVC_QUEUE_STATUS, pause_seconds: float = 1.0
 ) -> tuple[dict[str, str], int | None]:
-    """Read the queue, retrying a failed read a few times before giving up."""
+    """Read the queue, retrying a failed read a few times before giving up (a ToolError)."""
     for attempt in range(1, STATUS_ATTEMPTS + 1):
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode == 0:
-            return parse_status(result.stdout)
-        if attempt < STATUS_ATTEMPTS:
+        try:
+            return parse_status(vcs.run(command, "dvc queue status"))
+        except ToolError as error:
+            if attempt == STATUS_ATTEMPTS:
+                raise ToolError(f"{error} ({STATUS_ATTEMPTS} times)") from None
             time.sleep(pause_seconds)
-    raise RuntimeError(f"dvc queue status failed {STATUS_ATTEMPTS} times: {result.stderr.strip()}")
+    raise AssertionError("unreachable")
 
 
-def queue_wait_command(poll_seconds: float = 2.0, timeout_seconds: float | None = None) -> int:
-    """Exit 0 when every waited-on experiment succeeded, 1 if one failed, 2 on no progress."""
-    try:
-        tasks, _ = queue_status()
-    except RuntimeError as error:
-        print(f"queue-wait: {error}", file=sys.stderr)
-        return 2
+@dataclass(frozen=True)
+class Waited:
+    """How a wait on the queue ended: the experiments waited on, and those that failed."""
+
+    waited: list[str]
+    failed: list[str]
+    gave_up: str | None = None  # why the wait stopped before every experiment finished
+
+
+def wait_for_queue(poll_seconds: float = 2.0, timeout_seconds: float | None = None) -> Waited:
+    """Poll the queue until every experiment queued or running now has finished, with a live
+    "k of N experiments done" on a terminal; stop early when no worker runs them or at the
+    timeout. A queue that cannot be read is a ToolError."""
+    tasks, _ = queue_status()
     waited = sorted(task for task, status in tasks.items() if status in WAITING)
     if not waited:
-        print("queue-wait: no experiment is queued or running")
-        return 0
+        return Waited([], [])
     started = idle_since = time.monotonic()
     while True:
         tasks, active = queue_status()
         done = [task for task in waited if tasks.get(task) not in WAITING]
         failed = [task for task in done if tasks.get(task) == "Failed"]
-        extra = f"{len(failed)} failed" if failed else ""
-        progress.counter(len(done), len(waited), "experiments", extra)
+        progress.counter(
+            len(done), len(waited), "experiments", f"{len(failed)} failed" if failed else ""
+        )
         if len(done) == len(waited):
-            break
+            progress.finish()
+            return Waited(waited, failed)
         now = time.monotonic()
         idle_since = now if active else idle_since
+        gave_up = None
         if now - idle_since > NO_WORKER_SECONDS:
-            progress.finish()
-            print(
-                f"queue-wait: {len(waited) - len(done)} experiment(s) queued and no worker "
-                "running them: start workers with `dvc queue start -j 2`",
-                file=sys.stderr,
+            gave_up = (
+                f"{len(waited) - len(done)} experiment(s) queued and no worker running them: "
+                "start workers with `dvc queue start -j 2`"
             )
-            return 2
-        if timeout_seconds is not None and now - started > timeout_seconds:
+        elif timeout_seconds is not None and now - started > timeout_seconds:
+            gave_up = f"gave up after {timeout_seconds:.0f} s"
+        if gave_up:
             progress.finish()
-            print(f"queue-wait: gave up after {timeout_seconds:.0f} s", file=sys.stderr)
-            return 2
+            return Waited(waited, failed, gave_up)
         time.sleep(poll_seconds)
-    progress.finish()
-    print(f"queue-wait: {len(waited)} experiments finished, {len(failed)} failed")
-    if failed:
-        print(f"  failed: {', '.join(failed)} (dvc queue logs TASK says why)")
-    return 1 if failed else 0

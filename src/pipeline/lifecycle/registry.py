@@ -8,11 +8,10 @@ then fetches that version's model from the DVC remote.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline import vcs
+from pipeline.errors import PipelineError, ToolError
 
 STAGES = ["dev", "staging", "prod"]
 
@@ -24,15 +23,11 @@ def artifact_name() -> str:
     return load_params().dataset.artifact.name
 
 
-def _run(*cmd: str) -> str:
-    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-
-
 def ensure_committed() -> None:
     """A version must be reproducible: no uncommitted changes, no stale pipeline outputs."""
-    if _run("git", "status", "--porcelain", "--untracked-files=no").strip():
+    if vcs.git("status", "--porcelain", "--untracked-files=no").strip():
         raise PipelineError("uncommitted changes: commit them, then register that commit")
-    status = json.loads(_run(sys.executable, "-m", "dvc", "status", "--json") or "{}")
+    status = json.loads(vcs.dvc("status", "--json") or "{}")
     if status:
         raise PipelineError(
             f"pipeline outputs are stale ({', '.join(sorted(status))}): run `dvc repro` and commit"
@@ -47,7 +42,7 @@ def register(message: str) -> str:
     name = artifact_name()
     registered = gto.api.register(".", name, "HEAD", message=message)
     # The version must be fetchable by others: its data and model go to the DVC remote.
-    subprocess.run([sys.executable, "-m", "dvc", "push", "--quiet"], check=True)
+    vcs.dvc("push", "--quiet")
     return registered.version
 
 
@@ -104,7 +99,7 @@ def promotion_refusal(name: str, version: str, stage: str) -> str | None:
 
     rev = f"{name}@{version}"  # GTO's tag of the version
     try:
-        paths = yaml.safe_load(_run("git", "show", f"{rev}:params.yaml"))["paths"]
+        paths = yaml.safe_load(vcs.git("show", f"{rev}:params.yaml"))["paths"]
         verdict = read_at(f"{paths['monitoring']}/gate.json", rev)
         comparison = read_at(f"{paths['compare']}.json", rev)
     except Exception as error:  # a version from before the comparison, or its data is gone
@@ -140,34 +135,8 @@ def fetch_stage(stage: str, dest: Path) -> str | None:
     if version is None:
         return None
     dest.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "dvc", "artifacts", "get", ".", name, "--stage", stage]
-    done = subprocess.run([*command, "-o", str(dest), "--force"], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise PipelineError(f"cannot fetch {name} {version} ({stage}): {done.stderr.strip()}")
-    return version
-
-
-def registry_command(
-    command: str,
-    message: str | None,
-    stage: str | None,
-    version: str | None,
-    force: bool = False,
-) -> int:
-    """`register` or `promote`: exit 0 when done, 1 with the reason when not."""
-    from pipeline.errors import PipelineError
-
     try:
-        if command == "register":
-            version = register(message or "")
-            print(f"registered {artifact_name()} {version}")
-            print(f"next: make promote STAGE=prod VERSION={version}")
-        else:
-            version = promote(stage, version, force)
-            name = artifact_name()
-            print(f"{name} {version} is now in stage {stage}")
-            print(f"fetch it with: dvc artifacts get . {name} --stage {stage}")
-    except PipelineError as error:
-        print(f"{command}: {error}", file=sys.stderr)
-        return 1
-    return 0
+        vcs.dvc("artifacts", "get", ".", name, "--stage", stage, "-o", dest, "--force")
+    except ToolError as error:
+        raise PipelineError(f"cannot fetch {name} {version} ({stage}): {error}") from None
+    return version

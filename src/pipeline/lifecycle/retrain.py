@@ -7,9 +7,10 @@ text can be produced locally: `python -m pipeline.cli retrain-report --base main
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from pipeline import vcs
+from pipeline.errors import ToolError
 
 # The comment's first line: the workflow finds its own comment by it and edits it in place.
 MARKER = "<!-- retrain-report -->"
@@ -17,14 +18,12 @@ MARKER = "<!-- retrain-report -->"
 
 def dvc_diff(kind: str, base: str) -> str:
     """`dvc params diff` or `dvc metrics diff` against `base`, as a Markdown table."""
-    command = [sys.executable, "-m", "dvc", kind, "diff", base, "--md"]
-    if kind == "metrics":
-        command += ["--precision", "3"]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"(`dvc {kind} diff {base}` failed: {reason})"
-    rows = done.stdout.strip().splitlines()
+    precision = ["--precision", "3"] if kind == "metrics" else []
+    try:
+        shown = vcs.dvc(kind, "diff", base, "--md", *precision)
+    except ToolError as error:  # the body still says what else it knows
+        return f"({error})"
+    rows = shown.strip().splitlines()
     if len(rows) <= 2:  # a header and its rule, no row
         return f"(no {kind} changed against {base})"
     return "\n".join(rows)
@@ -82,29 +81,3 @@ this one on this run's. The table above is the like-for-like comparison.
 
 {reports}
 """
-
-
-def retrain_report_command(base: str, output: Path | None) -> int:
-    import os
-
-    from pipeline.config import load_params
-    from pipeline.lifecycle.retrain import pr_body
-
-    run_url = None
-    if os.environ.get("GITHUB_RUN_ID") and not os.environ.get("ACT"):
-        run_url = "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}".format(
-            **os.environ
-        )
-    try:
-        paths = load_params().paths
-        body = pr_body(base, Path(paths.monitoring), run_url, Path(f"{paths.compare}.json"))
-    except FileNotFoundError as error:
-        print(
-            f"retrain-report: {error.filename} is missing: run `dvc repro` first", file=sys.stderr
-        )
-        return 2
-    if output:
-        output.write_text(body)
-    else:
-        print(body)
-    return 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -340,38 +339,32 @@ def read_summary(path: Path) -> dict:
         raise PipelineError(f"{path} is not valid JSON: {error}") from error
 
 
-def check_command() -> int:
-    """Exit 0 when every check passes, 1 when one crosses its limit, 2 when it cannot tell."""
-    from pipeline.config import load_params
-    from pipeline.errors import PipelineError
+@dataclass(frozen=True)
+class Judged:
+    """The gate on a run's reports: the summaries it read and each check's result."""
 
-    try:
-        params = load_params()
-        data, model = read_summaries(Path(params.paths.monitoring))
-        groups = read_summary(Path(params.paths.analysis) / "groups.json")
-        comparison = read_summary(Path(f"{params.paths.compare}.json"))
-        results = checks(
-            data,
-            model,
-            params.report.gate,
-            params.dataset.gate,
-            params.dataset.task,
-            groups,
-            comparison,
-        )
-    except (PipelineError, KeyError, TypeError) as error:
-        print(f"check: cannot judge the reports: {error!r}", file=sys.stderr)
-        return 2
-    return print_verdict("check", results, data)
+    data: dict[str, Any]
+    model: dict[str, Any]
+    groups: dict[str, Any]
+    comparison: dict[str, Any]
+    results: list[Check]
 
 
-def print_verdict(command: str, results: list, data: dict) -> int:
-    failed = [check for check in results if not check.passed]
-    batches = ", ".join(data["current"]["batches"]) or f"the holdout ({ONE_BATCH})"
-    if failed:
-        print(f"{command}: FAIL, {len(failed)} of {len(results)} checks failed on {batches}")
-    else:
-        print(f"{command}: pass, all {len(results)} checks passed on {batches}")
-    for check in results:
-        print(f"  {'pass' if check.passed else 'FAIL'}  {check.describe()}")
-    return 1 if failed else 0
+def judge(params: Any) -> Judged:
+    """Hold the run's summaries (data, model, groups, comparison) to the limits in params:
+    the one judgement `pipeline check` and the reports page share. A missing or unreadable
+    summary is a PipelineError."""
+    paths = params.paths
+    data, model = read_summaries(Path(paths.monitoring))
+    groups = read_summary(Path(paths.analysis) / "groups.json")
+    comparison = read_summary(Path(f"{paths.compare}.json"))
+    results = checks(
+        data,
+        model,
+        params.report.gate,
+        params.dataset.gate,
+        params.dataset.task,
+        groups,
+        comparison,
+    )
+    return Judged(data, model, groups, comparison, results)

@@ -8,7 +8,6 @@ the value}) are joined to score the live model.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,10 @@ from pipeline.errors import PipelineError
 from pipeline.modeling.metrics import calibration_error
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
-    MULTICLASS,
     TaskInfo,
     measure,
     probability_columns,
     scores_of,
-    task_info,
 )
 
 
@@ -96,54 +93,3 @@ def live_model_summary(
         if task is CLASSIFICATION:
             current["calibration_error"] = calibration_error(labels, scores)
     return {"holdout": holdout, "current": current}
-
-
-def monitor_command(log_file: Path | None, labels_file: Path | None) -> int:
-    """The batch gate on served traffic: exit 0 pass, 1 a check failed, 2 cannot tell."""
-    from pipeline.config import load_params
-    from pipeline.data.batches import read_training_window
-    from pipeline.io import write_json
-    from pipeline.modeling.inputs import input_columns
-    from pipeline.monitoring import gate
-    from pipeline.monitoring.evidently_reports import write_data_reports
-    from pipeline.serving.request_log import RequestLog
-
-    try:
-        params = load_params()
-        cfg, paths, dataset = params.serve, params.paths, params.dataset
-        target, task = dataset.target, task_info(dataset.task)
-        classes = None if dataset.classes is None else list(dataset.classes)
-        inputs = input_columns(
-            list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
-        )
-        reference = read_training_window(paths, [BATCH_COLUMN, *inputs, target])
-        log = RequestLog(log_file or cfg.request_log, cfg.rotate_bytes)
-        traffic = traffic_frame(
-            read_jsonl(log.files()), inputs, task.score, classes if task is MULTICLASS else None
-        )
-        labels = Path(labels_file or cfg.labels)
-        if labels.exists():
-            traffic = join_labels(traffic, read_jsonl([labels]), target)
-        out = Path(cfg.monitor_dir)
-        # Labels arrive for some rows only: they score the live model below, while the drift
-        # report compares inputs alone.
-        data = write_data_reports(
-            reference,
-            traffic.drop(columns=[target], errors="ignore"),
-            dataset=dataset,
-            report=params.report,
-            seed=params.seed,
-            out_dir=out,
-        )
-        metrics_file = Path(paths.evaluation) / "metrics.json"
-        holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
-        model = live_model_summary(
-            traffic, holdout, params.evaluate.threshold, target, task, classes
-        )
-        write_json(model, out / "model.json")
-        results = gate.checks(data, model, params.report.gate, dataset.gate, dataset.task)
-    except (PipelineError, FileNotFoundError, KeyError) as error:
-        print(f"monitor: cannot judge the traffic: {error}", file=sys.stderr)
-        return 2
-    print(f"monitor: {len(traffic):,} served predictions; reports in {out}/")
-    return gate.print_verdict("monitor", results, data)

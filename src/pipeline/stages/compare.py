@@ -15,7 +15,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline.io import atomic_dir, write_json
-from pipeline.lifecycle.champion import MODEL_FILE, describe, read_pin
+from pipeline.lifecycle.pinned import MODEL_FILE, describe, read_pin
 from pipeline.modeling import model_file
 from pipeline.modeling.comparison import COMPARED, compare
 from pipeline.stages.common import run_stage

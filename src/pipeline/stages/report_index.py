@@ -24,20 +24,9 @@ VALIDATED_STAGES = ["ingest", "validate", "featurize", "train", "evaluate"]
 def main(params: DictConfig) -> str:
     paths = params.paths
     monitoring = Path(paths.monitoring)
-    data, model = gate.read_summaries(monitoring)
-    groups = gate.read_summary(Path(paths.analysis) / "groups.json")
-    comparison = gate.read_summary(Path(f"{paths.compare}.json"))
-    verdict = gate.verdict(
-        gate.checks(
-            data,
-            model,
-            params.report.gate,
-            params.dataset.gate,
-            params.dataset.task,
-            groups,
-            comparison,
-        )
-    )
+    judged = gate.judge(params)
+    data, model = judged.data, judged.model
+    verdict = gate.verdict(judged.results)
     write_json(verdict, monitoring / "gate.json")
     plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
     page = render_index(
@@ -49,9 +38,9 @@ def main(params: DictConfig) -> str:
         charts=dvc_plots(plots, {key: paths[key] for key in paths}),
         links=report_links(paths),
         task=params.dataset.task,
-        groups=groups,
+        groups=judged.groups,
         composition=json.loads((monitoring / "data_groups.json").read_text()),
-        comparison=comparison,
+        comparison=judged.comparison,
         left_out=json.loads((Path(paths.validation) / "train.json").read_text()).get(LEFT_OUT),
     )
     with atomic_path(paths.index) as tmp:

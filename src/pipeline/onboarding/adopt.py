@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,21 +18,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import progress
+from pipeline.config import ROOT_CONFIG, set_default
 from pipeline.data.batches import BATCH_COLUMN, batch_order
 from pipeline.data.sources import READERS, TableSet, concat_same_columns, read_file
 from pipeline.errors import InputError, PipelineError
-from pipeline.io import atomic_path, write_parquet
+from pipeline.io import atomic_dir, atomic_path, write_parquet
 from pipeline.onboarding import dataset_file
 from pipeline.onboarding.inference import (
     ISO_DATE,
     ColumnGuess,
+    TargetGuess,
     guess_column,
     infer_task,
     target_spec,
 )
-from pipeline.onboarding.leaks import find_leaks
+from pipeline.onboarding.leaks import Leak, find_leaks
 
-ROOT_CONFIG = Path("conf/config.yaml")
 DATASET_DIR = Path("conf/dataset")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_SLICES = 2
@@ -244,12 +243,7 @@ def refuse_early(request: InitRequest, name: str, table: pd.DataFrame, landing: 
 
 def select_dataset(text: str, name: str) -> str:
     """conf/config.yaml with `- dataset: NAME` and `- source: files` in its defaults list."""
-    for group, option in (("dataset", name), ("source", "files")):
-        pattern = re.compile(rf"(?m)^([ \t]*-[ \t]*{group}:[ \t]*)([^\s#]+)")
-        if not pattern.search(text):
-            raise PipelineError(f"{ROOT_CONFIG}: no `- {group}: ...` line in its defaults list")
-        text = pattern.sub(lambda match, option=option: match.group(1) + option, text, count=1)
-    return text
+    return set_default(set_default(text, "dataset", name), "source", "files")
 
 
 def check_composes(name: str, dataset_text: str, root_text: str) -> None:
@@ -271,67 +265,68 @@ def check_composes(name: str, dataset_text: str, root_text: str) -> None:
 
 
 def land(batches: dict[str, pd.DataFrame], folder: Path, force: bool) -> list[Path]:
-    if force and folder.exists():
-        shutil.rmtree(folder)
-    written = []
-    for batch, rows in batches.items():
-        path = folder / f"{file_stem(batch)}.parquet"
-        write_parquet(rows.reset_index(drop=True), path)
-        written.append(path)
-    return written
+    """One Parquet file per batch in `folder` (in place of what it held, with `force`)."""
+    if not force:
+        return [write_batch(rows, folder, batch) for batch, rows in batches.items()]
+    with atomic_dir(folder) as staged:
+        for batch, rows in batches.items():
+            write_batch(rows, staged, batch)
+    return [folder / f"{file_stem(batch)}.parquet" for batch in batches]
 
 
-def print_table(guesses: list[ColumnGuess], target: ColumnGuess) -> None:
-    rows = [(target.name, target.type, target.role, target.rule())] + [
-        (g.name, g.type, g.role, g.rule() + (f"  [{g.note}]" if g.note else "")) for g in guesses
-    ]
-    widths = [
-        max(len(row[i]) for row in [("column", "type", "role", "rule"), *rows]) for i in (0, 1, 2)
-    ]
-    for row in [("column", "type", "role", "rule"), *rows]:
-        print(
-            "  "
-            + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=False))
-            + "  "
-            + row[3]
-        )
+def write_batch(rows: pd.DataFrame, folder: Path, batch: str) -> Path:
+    path = folder / f"{file_stem(batch)}.parquet"
+    write_parquet(rows.reset_index(drop=True), path)
+    return path
 
 
-def init_command(request: InitRequest) -> int:
-    """Exit 0 when the dataset is ready to run, 1 on a refusal (nothing written)."""
+@dataclass(frozen=True)
+class Adopted:
+    """What `init` made of a table: for the command to tell the user."""
+
+    name: str
+    rows: int
+    guess: TargetGuess
+    batch_column: str
+    batch_from: str  # "file", "column" or "date"
+    batches: list[str]
+    columns: list[ColumnGuess]  # the target's first
+    leaks: list[Leak]
+    written: list[Path]
+    landing: Path
+    champion: Path
+    unpinned: bool  # a champion of the dataset before was unpinned
+
+
+def adopt(request: InitRequest) -> Adopted:
+    """Read, infer, check, then write the dataset config, land its batches and `dvc add`
+    them. Every refusal (a PipelineError) comes before anything is written; a failure after
+    says what was written."""
     from pipeline.config import PathsConfig, compose_params
     from pipeline.data.landing import dvc_add
     from pipeline.lifecycle.pin_champion import unpin
 
     landing = Path(PathsConfig().landing)
-    try:
-        name = dataset_name(request)
-        progress.step(f"reading {request.path}")
-        parts = read_input(
-            request.path, {"delimiter": request.delimiter, "encoding": request.encoding}
-        )
-        table = concat_same_columns(parts)
-        refuse_early(request, name, table, landing)
-        table, batches, batch_column = batches_of(table, parts, request)
-        batch_from = "date" if request.batch_by else "column" if request.batch_column else "file"
-        guess = infer_task(table[request.target], request.task, request.positive)
-        task = guess.task
-        progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")
-        guesses = guess_columns(table, request, batch_column, batch_from)
-        spec = target_spec(table[request.target], guess)
-        features = [g.name for g in guesses if g.role in ("categorical", "numeric", "date")]
-        if not features:
-            raise InputError("no column is left to learn from: check --drop and the table")
-        newest = list(batches)[-1]
-        # The leak check looks at what trains the model: every batch before the newest, or
-        # the one batch of a snapshot.
-        training = table[table[batch_column].astype(str) != newest] if len(batches) > 1 else table
-        progress.step(f"looking for leaks among {len(features)} features")
-        leaks = find_leaks(training, request.target, features, task)
-    except PipelineError as error:
-        print(f"init: {error}", file=sys.stderr)
-        return 1
-    derived = plan_derived(guesses)
+    name = dataset_name(request)
+    progress.step(f"reading {request.path}")
+    parts = read_input(request.path, {"delimiter": request.delimiter, "encoding": request.encoding})
+    table = concat_same_columns(parts)
+    refuse_early(request, name, table, landing)
+    table, batches, batch_column = batches_of(table, parts, request)
+    batch_from = "date" if request.batch_by else "column" if request.batch_column else "file"
+    guess = infer_task(table[request.target], request.task, request.positive)
+    progress.step(f"guessing the rules of {len(table.columns)} columns, {len(table):,} rows")
+    guesses = guess_columns(table, request, batch_column, batch_from)
+    spec = target_spec(table[request.target], guess)
+    features = [g.name for g in guesses if g.role in ("categorical", "numeric", "date")]
+    if not features:
+        raise InputError("no column is left to learn from: check --drop and the table")
+    newest = list(batches)[-1]
+    # The leak check looks at what trains the model: every batch before the newest, or the
+    # one batch of a snapshot.
+    training = table[table[batch_column].astype(str) != newest] if len(batches) > 1 else table
+    progress.step(f"looking for leaks among {len(features)} features")
+    leaks = find_leaks(training, request.target, features, guess.task)
     text = dataset_file.render(
         name=name,
         source_label=str(request.path),
@@ -341,16 +336,13 @@ def init_command(request: InitRequest) -> int:
         batch_from=batch_from,
         batch_date=(request.batch_column, request.batch_by) if request.batch_by else None,
         guesses=guesses,
-        derived=derived,
+        derived=plan_derived(guesses),
         slices=choose_slices(table, guesses),
         target_spec=spec,
     )
     selected = select_dataset(ROOT_CONFIG.read_text(), name)
-    try:
-        check_composes(name, text, selected)
-    except PipelineError as error:
-        print(f"init: {error}", file=sys.stderr)
-        return 1
+    check_composes(name, text, selected)
+
     progress.step(f"landing {len(batches)} batches in {landing / name}/")
     written = land(batches, landing / name, request.force)
     with atomic_path(DATASET_DIR / f"{name}.yaml") as tmp:
@@ -359,53 +351,24 @@ def init_command(request: InitRequest) -> int:
         tmp.write_text(selected)
     compose_params([])
     progress.step(f"dvc add {landing}")
+    champion = Path(PathsConfig().champion)
     try:
         dvc_add(landing)
-    except (OSError, subprocess.CalledProcessError) as error:
-        print(f"init: wrote the dataset, but `dvc add {landing}` failed: {error}", file=sys.stderr)
-        return 1
-    champion = Path(PathsConfig().champion)
-    try:  # a champion of another dataset cannot be scored on these rows
-        unpinned = unpin(champion)
+        unpinned = unpin(champion)  # a champion of another dataset cannot score these rows
     except PipelineError as error:
-        print(f"init: wrote the dataset, but {error}", file=sys.stderr)
-        return 1
-
-    print(
-        f"init: {len(table):,} rows of {request.path} -> dataset {name!r}, {task} ({guess.reason})"
+        raise PipelineError(f"wrote the dataset, but {error}") from None
+    target = ColumnGuess(request.target, spec["type"], f"target ({guess.task})", spec)
+    return Adopted(
+        name=name,
+        rows=len(table),
+        guess=guess,
+        batch_column=batch_column,
+        batch_from=batch_from,
+        batches=list(batches),
+        columns=[target, *guesses],
+        leaks=leaks,
+        written=written,
+        landing=landing,
+        champion=champion,
+        unpinned=unpinned,
     )
-    if guess.task == "classification":
-        negative, positive = guess.classes
-        print(
-            f"  positive class: {positive!r} ({guess.positive_rule}; the other is {negative!r}): "
-            "the model gives its probability. Another: --force --positive VALUE"
-        )
-    elif guess.task == "multiclass":
-        print(f"  classes: {', '.join(map(repr, guess.classes))}")
-    by = {
-        "file": "from the file names",
-        "column": f"by {batch_column}",
-        "date": f"the {request.batch_by} of {request.batch_column}",
-    }[batch_from]
-    print(f"  {describe_batches(list(batches), by)}")
-    print_table(guesses, ColumnGuess(request.target, spec["type"], f"target ({task})", spec))
-    if leaks:
-        print("likely leaks (each alone gives the target away on the training batches):")
-        for leak in leaks:
-            print(f"  {leak.column}: {leak.reason}")
-        drops = " ".join(f"--drop {leak.column}" for leak in leaks)
-        print(f"  if they are not known when you predict, run init again with --force {drops}")
-    print(
-        f"wrote: {DATASET_DIR / f'{name}.yaml'}, {ROOT_CONFIG} (dataset: {name}, source: files), "
-        f"params.yaml; landed {len(written)} files in {landing / name}/ (dvc add {landing})"
-    )
-    if unpinned:
-        print(f"champion: unpinned ({champion} held a model of the dataset before)")
-    print("next:  make run      # the whole pipeline on it: metrics, reports, the gate")
-    print("       make check    # the gate's verdict on the newest batch")
-    print("       make serve    # the model over HTTP: /docs")
-    print(
-        f"       git add {DATASET_DIR / f'{name}.yaml'} {ROOT_CONFIG} params.yaml "
-        f"{landing}.dvc {champion}.dvc dvc.lock && git commit -m 'dataset {name}'"
-    )
-    return 0

@@ -1,4 +1,4 @@
-"""The champion: the model a retrained one must not be worse than, pinned as a DVC input.
+"""The pinned champion: the model a retrained one must not be worse than, a DVC input.
 
 `pipeline champion` (`make champion`, lifecycle/pin_champion.py) resolves it, in this order:
 1. the version in the registry's `prod` stage (`dvc artifacts get`);

@@ -1,0 +1,94 @@
+"""The package's layers: a module imports only from its own layer or those below it.
+
+Read from the source (every import, module-level or inside a function), so a command's
+orchestration cannot creep back into a core module: printing and loading params belong to
+`commands/`, and a core module that needs a higher layer is a design smell this test names.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from helpers import ROOT
+
+PACKAGE = ROOT / "src" / "pipeline"
+# Lowest first. A module may import its own layer and any layer before it in this list.
+LAYERS = [
+    ["errors", "progress", "io", "secrets", "plugins", "vcs"],
+    ["config"],
+    ["engine"],
+    ["contracts"],
+    ["data"],
+    ["modeling"],
+    ["monitoring"],
+    ["reporting"],
+    ["serving"],
+    ["lifecycle"],
+    ["onboarding"],
+    ["stages", "commands"],
+    ["cli"],
+]
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+# Prints belong to commands/ and cli.py; progress.py writes progress lines of long steps, and
+# gunicorn's hook says where the server answers (it runs inside the server, not a command).
+MAY_PRINT = {"commands", "cli", "progress"}
+PRINT_EXCEPTIONS = {"serving/gunicorn_conf.py"}
+
+
+def layer_of(module: str) -> str:
+    return module.split(".")[1] if "." in module else module
+
+
+def framework_modules() -> list:
+    return [
+        path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "examples" not in path.relative_to(PACKAGE).parts and path.name != "__init__.py"
+    ]
+
+
+def imported(path) -> set[str]:
+    """The package's modules that `path` imports anywhere in its source."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pipeline"):
+            parts = node.module.split(".")
+            found |= (
+                {f"pipeline.{alias.name}" for alias in node.names}
+                if len(parts) == 1
+                else {node.module}
+            )
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("pipeline.")}
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", framework_modules(), ids=lambda path: path.relative_to(PACKAGE).as_posix()
+)
+def test_a_module_imports_no_layer_above_its_own(path):
+    own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+    above = sorted(module for module in imported(path) if RANK[layer_of(module)] > RANK[own])
+    assert not above, f"{path.relative_to(PACKAGE)} imports a higher layer: {above}"
+
+
+def test_every_folder_and_top_module_has_a_layer():
+    names = {path.name.removesuffix(".py") for path in PACKAGE.iterdir()}
+    names -= {"__init__", "__pycache__", "examples"}
+    assert names <= set(RANK), f"give these a layer here: {sorted(names - set(RANK))}"
+
+
+@pytest.mark.parametrize(
+    "path", framework_modules(), ids=lambda path: path.relative_to(PACKAGE).as_posix()
+)
+def test_only_commands_print(path):
+    where = path.relative_to(PACKAGE)
+    if where.parts[0].removesuffix(".py") in MAY_PRINT or where.as_posix() in PRINT_EXCEPTIONS:
+        return
+    calls = [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+    ]
+    assert not calls, f"{where} prints (lines {calls}): return the text, let a command print it"
