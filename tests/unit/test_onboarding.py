@@ -15,8 +15,8 @@ from helpers import FIXTURE_FILES, ROOT
 from pipeline.commands.init import run as run_init
 from pipeline.config import set_default
 from pipeline.errors import InputError
-from pipeline.onboarding.inference import guess_column, infer_task, target_spec
 from pipeline.onboarding.adopt import InitRequest, select_dataset
+from pipeline.onboarding.inference import guess_column, infer_task, target_spec
 from pipeline.onboarding.leaks import find_leaks
 
 

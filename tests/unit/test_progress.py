@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from pipeline.errors import ToolError
-from pipeline.lifecycle.queue import STATUS_ATTEMPTS, parse_status, queue_status
+from pipeline.lifecycle.queue import STATUS_ATTEMPTS, parse_status, queue_status, wait_for_queue
 
 SHOW = (
     "from pipeline import progress; progress.step('landing 2013-07'); "
@@ -106,3 +106,19 @@ def test_a_queue_that_keeps_failing_says_so(tmp_path):
     with pytest.raises(ToolError, match=expected):
         queue_status(command, pause_seconds=0)
     assert calls.read_text() == str(STATUS_ATTEMPTS)
+
+
+def test_a_task_missing_from_one_reading_of_the_queue_is_still_waited_for():
+    """dvc moves a task between its queues: one `dvc queue status` may not list it at all."""
+    readings = iter(
+        [
+            ({"a": "Queued", "b": "Queued"}, 1),
+            ({"a": "Running", "b": "Queued"}, 1),
+            ({"a": "Success"}, 1),  # b is between queues
+            ({"a": "Success", "b": "Running"}, 1),
+            ({"a": "Success", "b": "Failed"}, 0),
+        ]
+    )
+    waited = wait_for_queue(poll_seconds=0, read=lambda: next(readings))
+    assert (waited.waited, waited.failed, waited.gave_up) == (["a", "b"], ["b"], None)
+    assert next(readings, None) is None  # it read the queue until b had finished

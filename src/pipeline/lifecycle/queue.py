@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline import progress, vcs
@@ -61,18 +62,23 @@ class Waited:
     gave_up: str | None = None  # why the wait stopped before every experiment finished
 
 
-def wait_for_queue(poll_seconds: float = 2.0, timeout_seconds: float | None = None) -> Waited:
+def wait_for_queue(
+    poll_seconds: float = 2.0,
+    timeout_seconds: float | None = None,
+    read: Callable[[], tuple[dict[str, str], int | None]] = queue_status,
+) -> Waited:
     """Poll the queue until every experiment queued or running now has finished, with a live
     "k of N experiments done" on a terminal; stop early when no worker runs them or at the
     timeout. A queue that cannot be read is a ToolError."""
-    tasks, _ = queue_status()
+    tasks, _ = read()
     waited = sorted(task for task, status in tasks.items() if status in WAITING)
     if not waited:
         return Waited([], [])
     started = idle_since = time.monotonic()
     while True:
-        tasks, active = queue_status()
-        done = [task for task in waited if tasks.get(task) not in WAITING]
+        tasks, active = read()
+        # A task missing from one reading (dvc moves it between its queues) is not done.
+        done = [task for task in waited if tasks.get(task, "Queued") not in WAITING]
         failed = [task for task in done if tasks.get(task) == "Failed"]
         progress.counter(
             len(done), len(waited), "experiments", f"{len(failed)} failed" if failed else ""
