@@ -31,7 +31,7 @@ import pandas as pd
 import yaml
 from workspace import BENCH_DIR, ROOT, code_version, commit, fresh_repo, sh, stage_names, timed
 
-from pipeline.reporting.summary import stages_run
+from pipeline.reporting.run_summary import stages_run
 
 OUT = BENCH_DIR / "repro.json"
 MODEL_PARAM = "model.l2_regularization"
