@@ -98,21 +98,25 @@ def test_the_table_lists_the_stages_in_dvc_yaml_order():
     )
 
 
-@pytest.mark.parametrize("stage", list(dvc_stages()))
-def test_the_table_names_exactly_the_outputs_of_the_stage(stage):
+def documented_row(stage: str) -> list[str]:
+    """The table's row for `stage`; the test fails when there is none."""
     rows = documented()
     if stage not in rows:
         pytest.fail(f"docs/pipeline.md's table of stages lacks {stage}")
+    return rows[stage]
+
+
+@pytest.mark.parametrize("stage", list(dvc_stages()))
+def test_the_table_names_exactly_the_outputs_of_the_stage(stage):
+    row = documented_row(stage)
     outputs = stage_outputs(dvc_stages()[stage])
-    named = named_paths(rows[stage][2])
+    named = named_paths(row[2])
 
     def written(path: str) -> bool:  # the output itself, or a file inside an output folder
         return any(path == out or path.startswith(f"{out}/") for out in outputs)
 
-    assert not [path for path in named if not written(path)], (
-        f"docs/pipeline.md names outputs of {stage} that dvc.yaml does not: "
-        f"{sorted(path for path in named if not written(path))}"
-    )
+    unknown = sorted(path for path in named if not written(path))
+    assert not unknown, f"docs/pipeline.md names outputs of {stage} not in dvc.yaml: {unknown}"
     assert not outputs - named, (
         f"docs/pipeline.md's row for {stage} lacks outputs dvc.yaml declares: "
         f"{sorted(outputs - named)}"
@@ -121,11 +125,9 @@ def test_the_table_names_exactly_the_outputs_of_the_stage(stage):
 
 @pytest.mark.parametrize("stage", list(dvc_stages()))
 def test_the_table_names_exactly_the_params_of_the_stage(stage):
-    rows = documented()
-    if stage not in rows:
-        pytest.fail(f"docs/pipeline.md's table of stages lacks {stage}")
+    row = documented_row(stage)
     declared = set(dvc_stages()[stage].get("params", []))
-    named = named_params(rows[stage][3])
+    named = named_params(row[3])
     assert not named - declared, (
         f"docs/pipeline.md names params of {stage} that dvc.yaml does not declare: "
         f"{sorted(named - declared)}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from pipeline import vcs
+from pipeline.config import ROOT_CONFIG
 from pipeline.errors import PipelineError
 from pipeline.lifecycle.experiments import (
-    ROOT_CONFIG,
     SELECTED_PRESET,
     choose,
     default_metric,

@@ -43,14 +43,15 @@ def queue_status(
     command: list[str] = DVC_QUEUE_STATUS, pause_seconds: float = 1.0
 ) -> tuple[dict[str, str], int | None]:
     """Read the queue, retrying a failed read a few times before giving up (a ToolError)."""
-    for attempt in range(1, STATUS_ATTEMPTS + 1):
+    for _ in range(STATUS_ATTEMPTS - 1):
         try:
             return parse_status(vcs.run(command, "dvc queue status"))
-        except ToolError as error:
-            if attempt == STATUS_ATTEMPTS:
-                raise ToolError(f"{error} ({STATUS_ATTEMPTS} times)") from None
+        except ToolError:
             time.sleep(pause_seconds)
-    raise AssertionError("unreachable")
+    try:
+        return parse_status(vcs.run(command, "dvc queue status"))
+    except ToolError as error:
+        raise ToolError(f"{error} ({STATUS_ATTEMPTS} times)") from None
 
 
 @dataclass(frozen=True)
