@@ -92,3 +92,44 @@ def test_only_commands_print(path):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
     ]
     assert not calls, f"{where} prints (lines {calls}): return the text, let a command print it"
+
+
+def branches_on_engine_or_model(tree: ast.AST) -> list[int]:
+    """Lines comparing `<...>.engine.name` or `<...>.model.name` (or naming EngineName)."""
+
+    def names_choice(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "name"
+            and isinstance(node.value, ast.Attribute | ast.Name)
+            and getattr(node.value, "attr", getattr(node.value, "id", None)) in ("engine", "model")
+        ) or (isinstance(node, ast.Name) and node.id == "EngineName")
+
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and any(
+            names_choice(part) for side in [node.left, *node.comparators] for part in ast.walk(side)
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "stages").glob("*.py")), ids=lambda path: path.name
+)
+def test_a_stage_is_one_recipe_for_both_engines(path):
+    """engine/runner.py decides where a table's work runs; a stage never tests the engine or
+    the model's name, and never talks to the cluster itself."""
+    tree = ast.parse(path.read_text())
+    assert not branches_on_engine_or_model(tree), f"stages/{path.name} branches on the engine"
+    cluster = {m for m in imported(path) if m.startswith("pipeline.engine.cluster")}
+    assert not cluster, f"stages/{path.name} imports the cluster: run tasks through a Runner"
+
+
+def test_the_engine_check_finds_a_branch():
+    branch = ast.parse("if params.engine.name == EngineName.dask:\n    pass")
+    model = ast.parse("on = params.model.name == 'xgboost'")
+    assert branches_on_engine_or_model(branch) == [1]
+    assert branches_on_engine_or_model(model) == [1]
+    assert not branches_on_engine_or_model(ast.parse("x = params.model.name"))

@@ -497,7 +497,7 @@ def test_a_search_ranks_settings_by_one_vs_rest_roc_auc_on_stratified_folds(rows
 
 def test_train_refuses_a_multiclass_dataset_without_its_classes():
     from pipeline.errors import ConfigError
-    from pipeline.stages.train import fit_and_save
+    from pipeline.stages.train import main as train
 
     with pytest.raises(ConfigError, match=r"dataset\.task=multiclass needs dataset\.classes"):
-        fit_and_save(compose("dataset.task=multiclass"), on_dask=False)
+        train(compose("dataset.task=multiclass"))

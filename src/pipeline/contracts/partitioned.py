@@ -32,6 +32,12 @@ def per_part(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
     return schema
 
 
+def part_schema(schema: pa.DataFrameSchema, parts: list[Path]) -> pa.DataFrameSchema:
+    """The schema each part is checked with: the whole schema for a table of one part (the
+    pandas engine's), else `per_part`, with `table_report` checking uniqueness across parts."""
+    return schema if len(parts) == 1 else per_part(schema)
+
+
 def unique_keys(schema: pa.DataFrameSchema) -> list[tuple[list[str], str]]:
     """Each uniqueness rule: its columns and pandera's name for it."""
     keys = []
@@ -142,18 +148,25 @@ def table_report(
     partials = [partial for partial in partials if partial is not None]
     if not partials:  # a raw failure stopped every part before the interim contract
         return {"table": schema.name, "file": source, "rows": 0, "valid": True, "failures": []}
+    if len(parts) == 1:  # checked whole (part_schema): its report is the table's
+        return partials[0]
     across = uniqueness(schema, parts, offsets(parts), batch_column, run_tasks)
     return merge([*partials, {"rows": 0, "failures": across}], source)
 
 
 def check_parts(
-    schema: pa.DataFrameSchema, table: str | Path, source: str, batch_column: str = "batch"
+    schema: pa.DataFrameSchema,
+    table: str | Path,
+    source: str,
+    batch_column: str = "batch",
+    run: Callable[[list], list] = run_tasks,
 ) -> dict:
-    """A partitioned table checked part by part on the cluster: the whole table's report."""
+    """A table checked part by part (`run` runs the tasks: a Runner's, or the cluster's):
+    the whole table's report."""
     parts = part_files(table)
-    partials = run_tasks(
+    partials = run(
         [
-            (_checked_report, per_part(schema), part, offset, source, batch_column)
+            (_checked_report, part_schema(schema, parts), part, offset, source, batch_column)
             for part, offset in zip(parts, offsets(parts), strict=True)
         ]
     )

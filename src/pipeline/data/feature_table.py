@@ -2,10 +2,73 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
+import pandera.pandas as pa
+
+from pipeline.contracts.apply import check
 from pipeline.data.batches import BATCH_COLUMN
+from pipeline.engine.parts import read_part
+from pipeline.engine.runner import Runner
 from pipeline.errors import ConfigError, InputError
+
+
+@dataclass(frozen=True)
+class Featurizing:
+    """How every part of the batch table becomes feature rows."""
+
+    batch_table: str
+    batch_column: str
+    join: Callable | None  # the dataset's featurize: (tables, options) -> one table
+    options: dict
+    target: str
+    classes: list | None
+    columns: list[str]  # model inputs, slice and group columns
+    schema: pa.DataFrameSchema  # the features contract, as part_schema gives it
+    source: str  # the features table's path, as reports name it
+
+
+@dataclass(frozen=True)
+class PartFeatures:
+    report: dict
+    unlabelled: int
+    rows: int
+    label_sum: float
+    binary: bool  # every label 0 or 1
+
+
+def featurize_part(
+    how: Featurizing,
+    runner: Runner,
+    part: Path,
+    offset: int,
+    others: Mapping[str, pd.DataFrame],
+    table: Path,
+) -> PartFeatures:
+    """One part of the batch table joined with the other tables (whole: they are looked up,
+    not scanned), checked against the features contract and written to `table`."""
+    frame = read_part(part, offset)
+    joined = how.join({how.batch_table: frame, **others}, how.options) if how.join else frame
+    features, unlabelled = feature_table(
+        joined,
+        batch_column=how.batch_column,
+        target=how.target,
+        columns=how.columns,
+        classes=how.classes,
+    )
+    checked, report = check(how.schema, features, how.source, batch_column=BATCH_COLUMN)
+    runner.write(checked, table, part.name)
+    label = checked[how.target] if report["valid"] else pd.Series(dtype=float)
+    return PartFeatures(
+        report=report,
+        unlabelled=unlabelled,
+        rows=len(label),
+        label_sum=float(label.sum()),
+        binary=bool(label.isin([0, 1]).all()),
+    )
 
 
 def feature_table(

@@ -42,6 +42,9 @@ ESTIMATORS = {
     },
 }
 LINEAR = {"logistic_regression", "ridge"}  # one-hot categories and scaled numbers
+# Models that learn from a table's parts where they are (modeling/on_cluster.py), so a table
+# past memory trains on a Dask cluster without ever being whole.
+LEARN_FROM_PARTS = {"xgboost"}
 
 
 def _estimator(model: Any, categorical: list[str], seed: int, task: str):
