@@ -19,7 +19,7 @@ import pytest
 import yaml
 from helpers import FIXTURE_BATCHES, FIXTURE_FILES, commit, make_repo, run
 
-from pipeline.modeling.metrics import MISSING_GROUP
+from pipeline.data.groups import MISSING_GROUP
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.modeling.metrics import classification_metrics, slice_metrics
+from pipeline.modeling.metrics import classification_metrics
+from pipeline.modeling.slices import slice_metrics
 
 
 def test_metrics_of_a_known_case():
@@ -39,7 +40,7 @@ def test_slices_skip_small_groups_and_put_the_worst_first():
 def test_missing_slice_values_are_a_slice_of_their_own():
     """A slice column with missing values (text or numbers, as parquet gives them back) has
     a "(missing)" slice instead of failing on comparing text with NaN."""
-    from pipeline.modeling.metrics import MISSING_GROUP
+    from pipeline.data.groups import MISSING_GROUP
 
     rng = np.random.default_rng(0)
     region = pd.Series(["north"] * 100 + [None] * 100 + ["south"] * 100, dtype="str")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from helpers import compose
 
+from pipeline.data.groups import MISSING_GROUP
 from pipeline.modeling.fairness import column_fairness, fairness
-from pipeline.modeling.metrics import MISSING_GROUP
 from pipeline.modeling.tasks import CLASSIFICATION, REGRESSION
 from pipeline.monitoring import gate
 from pipeline.monitoring.composition import composition

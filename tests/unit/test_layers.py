@@ -133,3 +133,28 @@ def test_the_engine_check_finds_a_branch():
     assert branches_on_engine_or_model(branch) == [1]
     assert branches_on_engine_or_model(model) == [1]
     assert not branches_on_engine_or_model(ast.parse("x = params.model.name"))
+
+
+def test_no_two_modules_import_each_other():
+    """A cycle (even through function-level imports) means two modules share one job."""
+    modules = {
+        "pipeline." + path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", "."): path
+        for path in framework_modules()
+    }
+    graph = {name: imported(path) & set(modules) for name, path in modules.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            if name == goal:
+                return True
+            if name not in seen:
+                seen.add(name)
+                todo += graph[name]
+        return False
+
+    cycles = sorted(
+        (name, other) for name, others in graph.items() for other in others if reaches(other, name)
+    )
+    assert not cycles, f"import cycles through: {cycles}"

@@ -21,7 +21,8 @@ from pipeline.modeling import estimators, model_file
 from pipeline.modeling.comparison import COMPARED, NOT_COMPARABLE, compare
 from pipeline.modeling.dependence import class_dependence_curves
 from pipeline.modeling.fairness import column_fairness
-from pipeline.modeling.metrics import multiclass_metrics, slice_metrics
+from pipeline.modeling.metrics import multiclass_metrics
+from pipeline.modeling.slices import slice_metrics
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
     MULTICLASS,

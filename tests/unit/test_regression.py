@@ -15,7 +15,8 @@ from pipeline.data.feature_table import feature_table
 from pipeline.errors import ConfigError
 from pipeline.modeling import estimators
 from pipeline.modeling.inputs import input_columns
-from pipeline.modeling.metrics import regression_metrics, slice_metrics
+from pipeline.modeling.metrics import regression_metrics
+from pipeline.modeling.slices import slice_metrics
 from pipeline.modeling.tasks import REGRESSION, model_task, predict
 from pipeline.monitoring import gate
 

@@ -16,8 +16,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from pipeline.data.groups import group_labels
 from pipeline.modeling.fairness_measures import Measure, measures
-from pipeline.modeling.metrics import group_labels
 from pipeline.modeling.tasks import MULTICLASS, REGRESSION, TaskInfo
 
 LABEL_FREE = {"selection_rate"}  # per-group metrics a batch without labels still has

@@ -1,4 +1,4 @@
-"""Metrics, per-slice metrics and feature importance for a fitted classifier or regressor."""
+"""Metrics and feature importance for a fitted classifier or regressor."""
 
 from __future__ import annotations
 
@@ -9,16 +9,6 @@ import pandas as pd
 
 # Every scored row of the holdout and the current batch, under paths.evaluation.
 PREDICTIONS = "predictions.parquet"
-# The group of rows whose slice or group column is missing: in slices, fairness and composition.
-MISSING_GROUP = "(missing)"
-
-
-def group_labels(values: pd.Series) -> pd.Series:
-    """A slice or group column as text, with missing values as a group of their own."""
-    text = values.astype("string").fillna(MISSING_GROUP)
-    return text.astype(object)
-
-
 NAN = float("nan")
 
 
@@ -127,42 +117,6 @@ def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str,
     if len(labels) and np.all(labels != 0):
         measured["mape"] = round(float(mean_absolute_percentage_error(labels, predictions)), 6)
     return measured
-
-
-def slice_metrics(
-    frame: pd.DataFrame,
-    labels: np.ndarray,
-    scores: np.ndarray,
-    *,
-    columns: list[str],
-    threshold: float,
-    min_rows: int,
-    task=None,
-    classes: list | None = None,
-) -> pd.DataFrame:
-    """One row per (column, value) with at least `min_rows` rows, worst first by the task's
-    primary metric (lowest ROC AUC, highest RMSE); `classes` name multi-class metrics.
-    Missing values are a slice of their own."""
-    from pipeline.modeling.tasks import CLASSIFICATION, measure
-
-    task = task or CLASSIFICATION
-    rows = []
-    for column in columns:
-        values = group_labels(frame[column]).to_numpy()
-        for value in sorted(set(values)):
-            member = values == value
-            if member.sum() < min_rows:
-                continue
-            metrics = measure(task, labels[member], scores[member], threshold, classes)
-            rows.append({"slice": column, "value": value, **metrics})
-    table = pd.DataFrame(rows)
-    if table.empty:
-        # A header still: the card and the page read the file whatever the slice sizes.
-        metrics = [m for m in task.card_metrics if m != "rows"]
-        return pd.DataFrame(columns=["slice", "value", "rows", task.base_rate, *metrics])
-    return table.sort_values(
-        ["slice", task.primary, "value"], ascending=[True, task.higher_is_better, True]
-    ).reset_index(drop=True)
 
 
 def permutation_importance_table(

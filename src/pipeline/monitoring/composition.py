@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.modeling.fairness import group_labels
+from pipeline.data.groups import group_labels
 
 
 def _by_group(frame: pd.DataFrame, column: str, target: str) -> pd.DataFrame:

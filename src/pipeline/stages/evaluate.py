@@ -17,7 +17,8 @@ from pipeline.data.batches import BATCH_COLUMN
 from pipeline.errors import ConfigError
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
-from pipeline.modeling.metrics import PREDICTIONS, permutation_importance_table, slice_metrics
+from pipeline.modeling.metrics import PREDICTIONS, permutation_importance_table
+from pipeline.modeling.slices import slice_metrics
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
     MULTICLASS,
