@@ -47,6 +47,69 @@ class PathsConfig:
     index: str = "reports/index.html"
 
 
+# Names of the summaries a monitoring folder holds: the pipeline's (paths.monitoring) or the
+# served traffic's (serve.monitor_dir).
+DATA_SUMMARY = "data.json"
+DATA_COLUMNS = "data_columns.json"
+MODEL_SUMMARY = "model.json"
+GATE_VERDICT = "gate.json"
+# Every scored row of the holdout and the current batch, under paths.evaluation.
+PREDICTIONS = "predictions.parquet"
+
+
+@dataclass(frozen=True)
+class Reports:
+    """Where each stage's report lives, from `params.paths`: the one home of their names."""
+
+    paths: Any  # params.paths, or any mapping with its keys
+
+    def validation(self, stage: str) -> Path:
+        """A table stage's contract report (ingest, validate, featurize, train, evaluate)."""
+        return Path(self.paths["validation"]) / f"{stage}.json"
+
+    @property
+    def ingest(self) -> Path:
+        return self.validation("ingest")
+
+    @property
+    def metrics(self) -> Path:
+        return Path(self.paths["evaluation"]) / "metrics.json"
+
+    @property
+    def predictions(self) -> Path:
+        """Every scored row of the holdout and the current batch."""
+        return Path(self.paths["evaluation"]) / PREDICTIONS
+
+    @property
+    def groups(self) -> Path:
+        return Path(self.paths["analysis"]) / "groups.json"
+
+    @property
+    def comparison(self) -> Path:
+        return Path(f"{self.paths['compare']}.json")
+
+    @property
+    def data(self) -> Path:
+        return Path(self.paths["monitoring"]) / DATA_SUMMARY
+
+    @property
+    def data_groups(self) -> Path:
+        return Path(self.paths["monitoring"]) / "data_groups.json"
+
+    @property
+    def data_columns(self) -> Path:
+        return Path(self.paths["monitoring"]) / DATA_COLUMNS
+
+    @property
+    def model(self) -> Path:
+        return Path(self.paths["monitoring"]) / MODEL_SUMMARY
+
+    @property
+    def gate(self) -> Path:
+        """The gate's verdict on the run (report_index writes it; `pipeline check` prints it)."""
+        return Path(self.paths["monitoring"]) / GATE_VERDICT
+
+
 def table_file(folder: str | Path, table: str) -> Path:
     """Where a table of the dataset lives in a layer (paths.raw or paths.interim)."""
     return Path(folder) / f"{table}.parquet"

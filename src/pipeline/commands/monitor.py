@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from pipeline.commands.check import print_verdict
-from pipeline.config import load_params
+from pipeline.config import MODEL_SUMMARY, Reports, load_params
 from pipeline.data.batches import BATCH_COLUMN, read_training_window
 from pipeline.errors import PipelineError
 from pipeline.io import write_json
@@ -48,12 +48,12 @@ def run(log_file: Path | None, labels_file: Path | None) -> int:
             seed=params.seed,
             out_dir=out,
         )
-        metrics_file = Path(paths.evaluation) / "metrics.json"
+        metrics_file = Reports(paths).metrics
         holdout = json.loads(metrics_file.read_text())["holdout"] if metrics_file.exists() else {}
         model = live_model_summary(
             traffic, holdout, params.evaluate.threshold, target, task, classes
         )
-        write_json(model, out / "model.json")
+        write_json(model, out / MODEL_SUMMARY)
         results = gate.checks(data, model, params.report.gate, dataset.gate, dataset.task)
     except (PipelineError, FileNotFoundError, KeyError) as error:
         print(f"monitor: cannot judge the traffic: {error}", file=sys.stderr)

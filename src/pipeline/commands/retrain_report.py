@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.config import load_params
+from pipeline.config import Reports, load_params
 from pipeline.lifecycle.retrain import pr_body
 
 
@@ -19,7 +19,7 @@ def run(base: str, output: Path | None) -> int:
         )
     try:
         paths = load_params().paths
-        body = pr_body(base, Path(paths.monitoring), run_url, Path(f"{paths.compare}.json"))
+        body = pr_body(base, Path(paths.monitoring), run_url, Reports(paths).comparison)
     except FileNotFoundError as error:
         print(
             f"retrain-report: {error.filename} is missing: run `dvc repro` first", file=sys.stderr

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import vcs
-from pipeline.config import ROOT_CONFIG, set_default
+from pipeline.config import ROOT_CONFIG, Reports, set_default
 from pipeline.errors import ConfigError
 from pipeline.modeling.tasks import LOWER_IS_BETTER
 
 PARAMS_FILE = "params.yaml"
-METRICS_FILE = "reports/evaluate/metrics.json"
 # exp-show's columns, per task.
 KEY_METRICS = {
     "classification": ["holdout.roc_auc", "holdout.pr_auc", "current.roc_auc", "current.brier"],
@@ -60,9 +59,13 @@ def load_runs(exp_show: list[dict]) -> list[Run]:
 
     def add(entry: dict, is_experiment: bool, name: str | None) -> None:
         data = entry.get("data") or {}
-        metrics = (data.get("metrics") or {}).get(METRICS_FILE, {}).get("data")
         params = (data.get("params") or {}).get(PARAMS_FILE, {}).get("data")
-        if entry.get("error") or not metrics or not params:
+        if entry.get("error") or not params or "paths" not in params:
+            return
+        # The run's own evaluation folder: an experiment may have moved it.
+        metrics_file = Reports(params["paths"]).metrics.as_posix()
+        metrics = (data.get("metrics") or {}).get(metrics_file, {}).get("data")
+        if not metrics:
             return
         rev = entry["rev"]
         label = name or entry.get("name") or (rev if rev == "workspace" else rev[:7])

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from pipeline import vcs
+from pipeline.config import Reports
 from pipeline.errors import PipelineError, ToolError
 
 STAGES = ["dev", "staging", "prod"]
@@ -101,7 +102,7 @@ def promotion_refusal(name: str, version: str, stage: str) -> str | None:
     try:
         paths = yaml.safe_load(vcs.git("show", f"{rev}:params.yaml"))["paths"]
         verdict = read_at(f"{paths['monitoring']}/gate.json", rev)
-        comparison = read_at(f"{paths['compare']}.json", rev)
+        comparison = read_at(Reports(paths).comparison.as_posix(), rev)
     except Exception as error:  # a version from before the comparison, or its data is gone
         return f"its comparison with the champion cannot be read at {rev} ({error})"
     check = next((c for c in verdict["checks"] if c["name"] in CHAMPION_CHECKS.values()), None)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from pipeline import vcs
+from pipeline.config import DATA_SUMMARY, GATE_VERDICT
 from pipeline.errors import ToolError
 
 # The comment's first line: the workflow finds its own comment by it and edits it in place.
@@ -34,9 +35,9 @@ def pr_body(base: str, monitoring: Path, run_url: str | None, comparison: Path) 
     rows, then params and metrics diffs against `base` (measured on different rows)."""
     from pipeline.reporting.comparison_text import markdown
 
-    verdict = json.loads((monitoring / "gate.json").read_text())
+    verdict = json.loads((monitoring / GATE_VERDICT).read_text())
     against = markdown(json.loads(comparison.read_text()))
-    data = json.loads((monitoring / "data.json").read_text())
+    data = json.loads((monitoring / DATA_SUMMARY).read_text())
     batches = data["current"]["batches"]
     reference = data["reference"]["batches"]
     total = len(verdict["checks"])

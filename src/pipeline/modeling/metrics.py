@@ -7,8 +7,6 @@ import re
 import numpy as np
 import pandas as pd
 
-# Every scored row of the holdout and the current batch, under paths.evaluation.
-PREDICTIONS = "predictions.parquet"
 NAN = float("nan")
 
 

@@ -179,6 +179,7 @@ def write_data_reports(
     Both frames hold raw input columns (and the target where known); drift is judged on the
     model's features. Writes the HTML, data.json (what the gate reads) and data_columns.json.
     """
+    from pipeline.config import DATA_COLUMNS, DATA_SUMMARY
     from pipeline.data.batches import BATCH_COLUMN, batch_order
     from pipeline.io import write_json
 
@@ -188,8 +189,8 @@ def write_data_reports(
             write_waiting_page(out_dir / f"{name}.html", title, trained_on)
         features = len(dataset.features.categorical) + len(dataset.features.numeric)
         summary = no_batch_summary(reference, features)
-        write_json(summary, out_dir / "data.json")
-        write_json({}, out_dir / "data_columns.json")
+        write_json(summary, out_dir / DATA_SUMMARY)
+        write_json({}, out_dir / DATA_COLUMNS)
         return summary
 
     columns = Columns(
@@ -208,8 +209,8 @@ def write_data_reports(
         drift_share=report.gate.max_drifted_share,
         out_dir=out_dir,
     )
-    write_json(summary, out_dir / "data.json")
-    write_json(details, out_dir / "data_columns.json")
+    write_json(summary, out_dir / DATA_SUMMARY)
+    write_json(details, out_dir / DATA_COLUMNS)
     return summary
 
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import DATA_SUMMARY, MODEL_SUMMARY, Reports
 from pipeline.errors import PipelineError
 
 
@@ -325,7 +326,7 @@ def verdict(results: list[Check]) -> dict[str, Any]:
 
 def read_summaries(monitoring_dir: Path) -> tuple[dict, dict]:
     """The data and model summaries the report stages wrote, or a clear error."""
-    data, model = (read_summary(monitoring_dir / name) for name in ("data.json", "model.json"))
+    data, model = (read_summary(monitoring_dir / n) for n in (DATA_SUMMARY, MODEL_SUMMARY))
     return data, model
 
 
@@ -356,8 +357,8 @@ def judge(params: Any) -> Judged:
     summary is a PipelineError."""
     paths = params.paths
     data, model = read_summaries(Path(paths.monitoring))
-    groups = read_summary(Path(paths.analysis) / "groups.json")
-    comparison = read_summary(Path(f"{paths.compare}.json"))
+    groups = read_summary(Reports(paths).groups)
+    comparison = read_summary(Reports(paths).comparison)
     results = checks(
         data,
         model,

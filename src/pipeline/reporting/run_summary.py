@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from pipeline.config import load_params
+from pipeline.config import Reports, load_params
 from pipeline.modeling.tasks import task_info
 from pipeline.reporting.numbers import measured, metric_text
 
@@ -21,8 +21,8 @@ def stages_run(repro_log: str) -> tuple[list[str], list[str]]:
 def run_summary(repro_log: Path | None = None) -> str:
     params = load_params()
     paths = params.paths
-    ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
-    metrics = json.loads((Path(paths.evaluation) / "metrics.json").read_text())
+    ingest = json.loads(Reports(paths).ingest.read_text())
+    metrics = json.loads(Reports(paths).metrics.read_text())
     batches = [entry["batch"] for entry in ingest["batches"]]
     batch_table = ingest.get("batch_table") or next(iter(ingest["rows"]))
     tables = ", ".join(
@@ -51,8 +51,8 @@ def run_summary(repro_log: Path | None = None) -> str:
             continue
         lines.append(split_line(label, values, key_metrics))
     lines += [
-        champion_line(Path(f"{paths.compare}.json")),
-        gate_line(Path(paths.monitoring) / "gate.json"),
+        champion_line(Reports(paths).comparison),
+        gate_line(Reports(paths).gate),
         f"reports:   open {paths.index} (every report, the plots and the gate on one page)",
         "explore:   dvc exp run -S experiment=deep_forest   then  make exp-show",
         f"card:      {paths.card}",

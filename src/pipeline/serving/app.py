@@ -34,6 +34,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import ThreadpoolController
 
+from pipeline.config import Reports
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.modeling.derived import date_columns
 from pipeline.modeling.model_file import load as load_model
@@ -452,7 +453,7 @@ def logged_row(row: dict[str, Any], inputs: list[str]) -> dict[str, Any]:
 
 def about_workspace(params) -> dict[str, Any]:
     """What /model tells: the data the model was trained on, its params and metrics."""
-    ingest = _read_json(Path(params.paths.validation) / "ingest.json") or {}
+    ingest = _read_json(Reports(params.paths).ingest) or {}
     return {
         "data": {
             "dataset": params.dataset.name,
@@ -461,5 +462,5 @@ def about_workspace(params) -> dict[str, Any]:
             "batches": ingest.get("batches"),
         },
         "params": {"model": dict(params.model), "threshold": params.evaluate.threshold},
-        "metrics": _read_json(Path(params.paths.evaluation) / "metrics.json"),
+        "metrics": _read_json(Reports(params.paths).metrics),
     }

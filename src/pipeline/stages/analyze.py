@@ -15,12 +15,13 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.config import PREDICTIONS, Reports
 from pipeline.errors import PipelineError
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
 from pipeline.modeling.dependence import class_dependence_curves, dependence_curves, file_name
 from pipeline.modeling.fairness import fairness
-from pipeline.modeling.metrics import PREDICTIONS, class_key
+from pipeline.modeling.metrics import class_key
 from pipeline.modeling.tasks import MULTICLASS, class_labels, model_task, scores_of, task_info
 from pipeline.stages.common import run_stage
 
@@ -59,7 +60,7 @@ def main(params: DictConfig) -> str:
             min_rows=analysis.min_group_rows,
         )
     found["min_group_rows"] = analysis.min_group_rows
-    write_json(found, out / "groups.json")
+    write_json(found, out / Reports(paths).groups.name)
     write_json(disparities(found), out / "fairness.json")
     curves = write_dependence(params, out / "dependence")
     judged = sum(len(found["current"][column]["judged"]) for column in groups)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from pipeline.config import PREDICTIONS, Reports
 from pipeline.io import atomic_path
 from pipeline.modeling.left_out import LEFT_OUT
-from pipeline.modeling.metrics import PREDICTIONS
 from pipeline.reporting.model_card import render_card
 from pipeline.stages.common import run_stage
 
@@ -16,7 +16,7 @@ from pipeline.stages.common import run_stage
 def main(params: DictConfig) -> str:
     paths, dataset = params.paths, params.dataset
     evaluation = Path(paths.evaluation)
-    ingest = json.loads((Path(paths.validation) / "ingest.json").read_text())
+    ingest = json.loads(Reports(paths).ingest.read_text())
     predictions = pd.read_parquet(evaluation / PREDICTIONS, columns=["split", "batch"])
     newest = predictions.loc[predictions["split"] == "current", "batch"]
     current = newest.iat[0] if len(newest) else None  # None: one batch so far
@@ -38,14 +38,14 @@ def main(params: DictConfig) -> str:
             "min_slice_rows": params.evaluate.min_slice_rows,
         },
         ingest=ingest,
-        metrics=json.loads((evaluation / "metrics.json").read_text()),
+        metrics=json.loads(Reports(paths).metrics.read_text()),
         slices=pd.read_csv(evaluation / "slices_current.csv"),
         importance=pd.read_csv(evaluation / "importance.csv"),
         current_batch=current,
         search=json.loads(Path(paths.search).read_text()),
-        groups=json.loads((Path(paths.analysis) / "groups.json").read_text()),
-        comparison=json.loads(Path(f"{paths.compare}.json").read_text()),
-        left_out=json.loads((Path(paths.validation) / "train.json").read_text()).get(LEFT_OUT),
+        groups=json.loads(Reports(paths).groups.read_text()),
+        comparison=json.loads(Reports(paths).comparison.read_text()),
+        left_out=json.loads(Reports(paths).validation("train").read_text()).get(LEFT_OUT),
     )
     with atomic_path(paths.card) as tmp:
         tmp.write_text(card)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.config import Reports
 from pipeline.io import atomic_dir, write_json
 from pipeline.lifecycle.pinned import MODEL_FILE, describe, read_pin
 from pipeline.modeling import model_file
@@ -51,7 +52,7 @@ def main(params: DictConfig) -> str:
             curve = (rec_curve if result["task"] == "regression" else roc_curve)(table, role)
             (out / role).mkdir()
             write_json(curve, out / role / f"{curve_name(result['task'])}.json")
-    write_json(result, f"{paths.compare}.json")
+    write_json(result, Reports(paths).comparison)
     if result["status"] != COMPARED:
         return f"{result['status']}: {result['reason']}"
     primary = result["primary"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.config import Reports
 from pipeline.data.batches import BATCH_COLUMN, read_training_window
 from pipeline.io import write_json
 from pipeline.modeling.inputs import input_columns
@@ -46,7 +47,7 @@ def main(params: DictConfig) -> str:
             target=dataset.target,
             classes=dict(enumerate(labels)) if multiclass else None,
         ),
-        Path(paths.monitoring) / "data_groups.json",
+        Reports(paths).data_groups,
     )
     found = summary["drift"]
     if not len(current):

@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.config import PREDICTIONS, Reports
 from pipeline.contracts.apply import combine, enforce
 from pipeline.contracts.dataset import load_contracts, model_input, predictions
 from pipeline.data.batches import BATCH_COLUMN
 from pipeline.errors import ConfigError
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
-from pipeline.modeling.metrics import PREDICTIONS, permutation_importance_table
+from pipeline.modeling.metrics import permutation_importance_table
 from pipeline.modeling.slices import slice_metrics
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
@@ -51,7 +52,7 @@ def main(params: DictConfig) -> str:
     classes = class_labels(pipeline) if task is MULTICLASS else None
     contract = model_input(load_contracts(params.dataset).features, columns)
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
-    report_file = Path(params.paths.validation) / "evaluate.json"
+    report_file = Reports(params.paths).validation("evaluate")
     _, inputs = enforce(
         [(contract, frame, params.paths[split]) for split, frame in frames.items()], report_file
     )

@@ -1,12 +1,11 @@
 """Stage featurize: one row per labelled example, the dataset's tables joined (its own code)."""
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.config import table_file
+from pipeline.config import Reports, table_file
 from pipeline.contracts.apply import conclude
 from pipeline.contracts.dataset import load_contracts, with_class_codes
 from pipeline.contracts.partitioned import part_schema, table_report
@@ -49,7 +48,7 @@ def main(params: DictConfig) -> str:
         for name in tables.names
         if name != tables.batch_table
     }
-    report_file = Path(paths.validation) / "featurize.json"
+    report_file = Reports(paths).validation("featurize")
     with runner_for(params.engine) as runner, runner.table(paths.features) as out:
         shared = runner.shared(others)
         done = runner.run(
@@ -62,9 +61,7 @@ def main(params: DictConfig) -> str:
             [part.report for part in done], schema, part_files(out), paths.features, BATCH_COLUMN
         )
         # A failure names the batch and the landed file it came from, not only this table.
-        report = conclude(
-            [table], report_file, batch_origins(Path(paths.validation) / "ingest.json")
-        )
+        report = conclude([table], report_file, batch_origins(Reports(paths).ingest))
     unlabelled, rows = sum(part.unlabelled for part in done), sum(part.rows for part in done)
     write_json(report | {"unlabelled_dropped": unlabelled}, report_file)
     mean = sum(part.label_sum for part in done) / rows if rows else float("nan")

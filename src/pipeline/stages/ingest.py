@@ -4,6 +4,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from pipeline.config import Reports
 from pipeline.data.batches import batch_order
 from pipeline.data.ingesting import ingest
 from pipeline.data.sources import TableSet
@@ -14,7 +15,7 @@ from pipeline.stages.common import run_stage
 
 
 def main(params: DictConfig) -> str:
-    report_file = Path(params.paths.validation) / "ingest.json"
+    report_file = Reports(params.paths).ingest
     source, tables = params.source, TableSet.of(params.dataset)
     try:
         with runner_for(params.engine) as runner:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
+from pipeline.config import MODEL_SUMMARY, PREDICTIONS
 from pipeline.io import write_json
-from pipeline.modeling.metrics import PREDICTIONS, calibration_error
+from pipeline.modeling.metrics import calibration_error
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
     MULTICLASS,
@@ -52,7 +53,7 @@ def main(params: DictConfig) -> str:
         if task is CLASSIFICATION and len(frame):
             summary[split]["calibration_error"] = calibration_error(labels, scores)
     summary |= decay(summary["holdout"], summary["current"], task)
-    write_json(summary, out / "model.json")
+    write_json(summary, out / MODEL_SUMMARY)
     name = task.primary.upper().replace("_", " ")
     if not len(current):
         return f"{name} {summary['holdout'][task.primary]:.3f} on the holdout; no newest batch yet"

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig
 
-from pipeline.config import DVC_FILE
+from pipeline.config import DVC_FILE, Reports
 from pipeline.io import atomic_path, write_json
 from pipeline.modeling.left_out import LEFT_OUT
 from pipeline.monitoring import gate
@@ -23,25 +23,25 @@ VALIDATED_STAGES = ["ingest", "validate", "featurize", "train", "evaluate"]
 
 def main(params: DictConfig) -> str:
     paths = params.paths
-    monitoring = Path(paths.monitoring)
+    reports = Reports(paths)
     judged = gate.judge(params)
     data, model = judged.data, judged.model
     verdict = gate.verdict(judged.results)
-    write_json(verdict, monitoring / "gate.json")
+    write_json(verdict, reports.gate)
     plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
     page = render_index(
         gate=verdict,
         data=data,
-        columns=json.loads((monitoring / "data_columns.json").read_text()),
+        columns=json.loads(reports.data_columns.read_text()),
         model=model,
         model_name=params.model.name,
         charts=dvc_plots(plots, {key: paths[key] for key in paths}),
         links=report_links(paths),
         task=params.dataset.task,
         groups=judged.groups,
-        composition=json.loads((monitoring / "data_groups.json").read_text()),
+        composition=json.loads(reports.data_groups.read_text()),
         comparison=judged.comparison,
-        left_out=json.loads((Path(paths.validation) / "train.json").read_text()).get(LEFT_OUT),
+        left_out=json.loads(reports.validation("train").read_text()).get(LEFT_OUT),
     )
     with atomic_path(paths.index) as tmp:
         tmp.write_text(page)
@@ -51,6 +51,7 @@ def main(params: DictConfig) -> str:
 def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
     """(label, href relative to the page, what it holds) for every report the pipeline writes."""
     monitoring, evaluation = Path(paths.monitoring), Path(paths.evaluation)
+    reports = Reports(paths)
     validation = Path(paths.validation)
     targets = [
         (
@@ -65,8 +66,8 @@ def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
         ),
         ("Model quality", monitoring / "model_quality.html", "Evidently: newest batch vs holdout"),
         ("Model card", Path(paths.card), "data version, params, metrics and slices"),
-        ("Gate verdict", monitoring / "gate.json", "each check with its value and limit"),
-        ("Metrics", evaluation / "metrics.json", "holdout and newest batch"),
+        ("Gate verdict", reports.gate, "each check with its value and limit"),
+        ("Metrics", reports.metrics, "holdout and newest batch"),
         (
             "Slices (newest batch)",
             evaluation / "slices_current.csv",
@@ -76,13 +77,13 @@ def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
         ("Feature importance", evaluation / "importance.csv", "permutation importance"),
         (
             "Fairness by group",
-            Path(paths.analysis) / "groups.json",
+            Reports(paths).groups,
             "per-group metrics, disparities, groups too small to judge",
         ),
-        ("Who is in the data", monitoring / "data_groups.json", "group shares and target rates"),
+        ("Who is in the data", reports.data_groups, "group shares and target rates"),
         (
             "Champion against the new model",
-            Path(f"{paths.compare}.json"),
+            Reports(paths).comparison,
             "both models' metrics on the same rows",
         ),
         ("Search", Path(paths.search), "hyperparameter search, when one ran"),

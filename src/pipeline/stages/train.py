@@ -5,10 +5,10 @@ of this run's model; train.json names it and why, under "left_out" (modeling/lef
 """
 
 import time
-from pathlib import Path
 
 from omegaconf import DictConfig
 
+from pipeline.config import Reports
 from pipeline.contracts.apply import conclude
 from pipeline.contracts.dataset import load_contracts, model_input
 from pipeline.contracts.partitioned import check_parts
@@ -32,7 +32,7 @@ def main(params: DictConfig) -> str:
     inputs = input_columns(
         list(dataset.features.categorical), list(dataset.features.numeric), dataset.derived
     )
-    report_file = Path(paths.validation) / "train.json"
+    report_file = Reports(paths).validation("train")
     schema = model_input(load_contracts(dataset).features, inputs)
     with runner_for(params.engine) as runner:
         table = check_parts(schema, paths.train, paths.train, run=runner.run)

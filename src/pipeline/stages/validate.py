@@ -1,12 +1,11 @@
 """Stage validate: hold the raw tables to their contracts; write the interim tables."""
 
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.config import ExtraColumns, table_file
+from pipeline.config import ExtraColumns, Reports, table_file
 from pipeline.contracts.apply import check, conclude
 from pipeline.contracts.dataset import load_contracts, with_hashed
 from pipeline.contracts.partitioned import part_schema, table_report
@@ -22,7 +21,7 @@ from pipeline.stages.common import run_stage
 
 def main(params: DictConfig) -> str:
     paths, dataset = params.paths, params.dataset
-    report_file = Path(paths.validation) / "validate.json"
+    report_file = Reports(paths).validation("validate")
     tables = TableSet.of(dataset)
     # Identifiers ingest hashed (privacy.hash) are text now, whatever the contract declared.
     contracts = with_hashed(load_contracts(dataset), list(params.privacy.hash))
@@ -61,7 +60,7 @@ def main(params: DictConfig) -> str:
                     ]
                 )
         # A failure names the batch and the landed file it came from, not only this table.
-        origins = batch_origins(Path(paths.validation) / "ingest.json")
+        origins = batch_origins(Reports(paths).ingest)
         report = conclude(
             [
                 table_report(
