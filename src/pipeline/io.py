@@ -95,6 +95,11 @@ def write_json(data: Any, path: str | Path) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def write_text(text: str, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
 def write_bytes(data: bytes, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

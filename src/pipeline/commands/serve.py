@@ -52,7 +52,7 @@ def serving_model(given: Path | None, cfg, workspace_model: str) -> tuple[Path, 
     if given or cfg.model:
         return Path(given or cfg.model), None
     if cfg.stage:
-        fetched = Path("models/serving") / f"{cfg.stage}.skops"
+        fetched = registry.FETCHED_DIR / f"{cfg.stage}.skops"
         version = registry.fetch_stage(cfg.stage, fetched)
         if version:
             return fetched, f"{registry.artifact_name()} {version} (stage {cfg.stage})"

@@ -17,6 +17,7 @@ from pathlib import Path
 from pipeline import vcs
 from pipeline.config import ROOT_CONFIG, Reports, set_default
 from pipeline.errors import ConfigError
+from pipeline.io import write_text
 from pipeline.modeling.tasks import LOWER_IS_BETTER
 
 PARAMS_FILE = "params.yaml"
@@ -258,11 +259,11 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> str:
     old_preset = SELECTED_PRESET.read_text() if SELECTED_PRESET.exists() else None
 
     def restore() -> None:
-        ROOT_CONFIG.write_text(root_text)
+        write_text(root_text, ROOT_CONFIG)
         if old_preset is None:
             SELECTED_PRESET.unlink(missing_ok=True)
         else:
-            SELECTED_PRESET.write_text(old_preset)
+            write_text(old_preset, SELECTED_PRESET)
 
     def cannot(reason: str) -> ConfigError:
         return ConfigError(
@@ -280,9 +281,8 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> str:
             preset = selected_preset(without_preset, flatten(applied), name)
         except Exception as error:  # Hydra raises many kinds; each means "cannot"
             raise cannot(str(error)) from None
-        SELECTED_PRESET.parent.mkdir(parents=True, exist_ok=True)
-        SELECTED_PRESET.write_text(preset)
-        ROOT_CONFIG.write_text(new_root)
+        write_text(preset, SELECTED_PRESET)
+        write_text(new_root, ROOT_CONFIG)
         try:
             compose_params([], scratch)
         except Exception as error:
@@ -297,5 +297,5 @@ def write_into_conf(name: str, params_file: Path = Path(PARAMS_FILE)) -> str:
             key for key in now | want if now.get(key, _ABSENT) != want.get(key, _ABSENT)
         )
         raise cannot(f"conf/ would compose to other values of {', '.join(differ)}\n{preset}")
-    params_file.write_text(composed_text)
+    write_text(composed_text, params_file)
     return preset

@@ -15,6 +15,8 @@ from pipeline.config import Reports
 from pipeline.errors import PipelineError, ToolError
 
 STAGES = ["dev", "staging", "prod"]
+# Where `serve` keeps the version of a stage it fetched from the registry: <stage>.skops.
+FETCHED_DIR = Path("models/serving")
 
 
 def artifact_name() -> str:
