@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import commit, make_repo, restore_from_head, run, start_queue, write_back_from_head
+from helpers import (
+    build_trained,
+    copy_state,
+    restore_from_head,
+    run,
+    start_queue,
+    write_back_from_head,
+)
 from server import call, start_server
 
 from pipeline.lifecycle.experiments import load_runs
@@ -27,10 +34,8 @@ GRID = ["-S", "model=random_forest", "-S", "model.n_estimators=10,30", "-S", "mo
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("experiments") / "repo")
-    run(["dvc", "repro"], repo)
-    commit(repo, "baseline: hist_gbm")
-    return repo
+    """The baseline (hist_gbm) trained and committed: this module's copy."""
+    return copy_state("trained", build_trained, tmp_path_factory.mktemp("experiments") / "repo")
 
 
 def experiments(repo: Path) -> dict:
