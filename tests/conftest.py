@@ -21,9 +21,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     (a unit test, or one that copies a state built once per session) goes wherever a worker
     is free."""
     for item in items:
-        definitions = item._fixtureinfo.name2fixturedefs.values()
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info else []
         if any(defs[-1].scope == "module" for defs in definitions):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session", autouse=True)

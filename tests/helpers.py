@@ -219,7 +219,8 @@ def share_the_session_cache(repo: Path) -> None:
 
 
 def built_state(name: str, build: Callable[[Path], None]) -> Path:
-    """The repository state `name`, built by `build(folder)` once per session.
+    """The repository state `name`, built by `build(folder)` once per session (`folder` does
+    not exist yet: a build may make it by copying another state).
 
     The first test process to ask builds it while the others wait on a file lock. Nobody
     changes it after: a test copies it (`copy_state`) and changes its copy.
@@ -231,7 +232,7 @@ def built_state(name: str, build: Callable[[Path], None]) -> Path:
     with FileLock(states / f"{name}.lock"):
         if not done.exists():
             shutil.rmtree(states / name, ignore_errors=True)  # a build that failed half-way
-            repo.mkdir(parents=True)
+            repo.parent.mkdir()
             build(repo)
             done.touch()
     return repo
@@ -247,6 +248,13 @@ def build_trained(dest: Path) -> None:
     make_repo(dest)
     assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
     commit(dest, "trained")
+
+
+def build_five_years(dest: Path) -> None:
+    """Every fixture year but the newest landed, `dvc repro` run, everything committed."""
+    make_repo(dest, landed=len(FIXTURE_BATCHES) - 1)
+    assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
+    commit(dest, "all years but the newest")
 
 
 def build_three_years(dest: Path) -> None:

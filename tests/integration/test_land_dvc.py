@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import FIXTURE_BATCHES, FIXTURE_FILES, ROOT, commit, make_repo, run, stages_ran
+from helpers import (
+    FIXTURE_BATCHES,
+    FIXTURE_FILES,
+    ROOT,
+    build_five_years,
+    commit,
+    copy_state,
+    make_repo,
+    run,
+    stages_ran,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,10 +34,8 @@ WEATHER = ROOT / "tests" / "data" / "tables" / "seattle_weather.csv"  # dates li
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("land") / "repo", landed=len(FIXTURE_BATCHES) - 1)
-    run(["dvc", "repro"], repo)
-    commit(repo, "2019..2023")
-    return repo
+    """2019..2023 landed and trained on: this module's copy, which a test only reads."""
+    return copy_state("five-years", build_five_years, tmp_path_factory.mktemp("land") / "repo")
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import yaml
 from browser import chromium_missing, visit
 from helpers import (
     FIXTURE_BATCHES,
+    build_five_years,
     commit,
     copy_state,
     land_fixture,
-    make_repo,
     run,
     stages_ran,
 )
@@ -44,7 +44,7 @@ REPORT_FILES = [
 
 def build(repo: Path) -> None:
     """Five years trained on, then the newest lands and `dvc repro` runs the reports."""
-    make_repo(repo, landed=5)
+    copy_state("five-years", build_five_years, repo)
     land_fixture(repo, [NEWEST])
     run(["dvc", "repro"], repo)
     commit(repo, f"{NEWEST} landed")
