@@ -240,7 +240,13 @@ def built_state(name: str, build: Callable[[Path], None]) -> Path:
 
 def copy_state(name: str, build: Callable[[Path], None], dest: Path) -> Path:
     """A copy of the state `name` at `dest` (a new folder), to change as a test likes."""
-    return Path(shutil.copytree(built_state(name, build), dest, symlinks=True))
+    return copy_repo(built_state(name, build), dest)
+
+
+def copy_repo(repo: Path, dest: Path) -> Path:
+    """A copy of a repository at `dest` (a new folder): its git history, workspace and DVC
+    config, so the copy shares the session's cache."""
+    return Path(shutil.copytree(repo, dest, symlinks=True))
 
 
 def build_trained(dest: Path) -> None:

@@ -11,7 +11,6 @@ metrics; XGBoost trained on the cluster against XGBoost trained in memory agrees
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import ALL_STAGES, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, commit, copy_repo, make_repo, run, stages_ran
 from server import free_port
 
 from pipeline.engine.cluster import SCHEDULER_ENV
@@ -66,7 +65,7 @@ def both(tmp_path_factory) -> tuple[Path, dict, dict]:
 @pytest.fixture
 def repo(both, tmp_path) -> Path:
     """A copy of the repository after both runs, for a test that runs more."""
-    return Path(shutil.copytree(both[0], tmp_path / "repo", symlinks=True))
+    return copy_repo(both[0], tmp_path / "repo")
 
 
 def test_the_table_stages_write_parts_and_the_same_tables(both):

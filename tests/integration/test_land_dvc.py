@@ -8,7 +8,6 @@ works on a copy of it.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from helpers import (
     ROOT,
     build_five_years,
     commit,
+    copy_repo,
     copy_state,
     make_repo,
     run,
@@ -41,7 +41,7 @@ def repo(tmp_path_factory) -> Path:
 @pytest.fixture
 def copy(repo, tmp_path) -> Path:
     """The module's repository, to change."""
-    return Path(shutil.copytree(repo, tmp_path / "repo", symlinks=True))
+    return copy_repo(repo, tmp_path / "repo")
 
 
 def land(repo: Path, *args: str | Path):
