@@ -126,13 +126,15 @@ def make_repo(
     *,
     example: bool = False,
     landed: int | None = None,
+    shared_cache: bool = True,
 ) -> Path:
     """A fresh git repository holding the working tree's files (what a clone would get).
 
     The fixture dataset with the files source, its first `landed` batches (default: all)
     landed and `dvc add`-ed, unless `example`. `conf_edits` maps a file under conf/ to keys
     to overwrite (to shrink a run); `choices` picks group options in conf/config.yaml
-    ({"source": "sql"}). The params are then recomposed and everything is committed.
+    ({"source": "sql"}). The params are then recomposed and everything is committed. The
+    session's DVC cache unless not `shared_cache` (the repository keeps its own, as a clone).
     """
     listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.splitlines()
     for name in listed:
@@ -154,7 +156,8 @@ def make_repo(
     for empty in ("data/landing", "models/champion"):  # as `make setup` does
         (dest / empty).mkdir(parents=True, exist_ok=True)
     run(["git", "init", "-q", "-b", "main"], dest)
-    share_the_session_cache(dest)
+    if shared_cache:
+        share_the_session_cache(dest)
     if not example:
         land_fixture(dest, FIXTURE_BATCHES[:landed])
     commit(dest, "initial")
