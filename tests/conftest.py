@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs with --dist loadgroup: the tests of a module whose fixtures build a
     repository for the whole module run on one worker, which builds it once; every other test
