@@ -148,10 +148,10 @@ format: setup-dev ## Fix lint and formatting in place
 	ruff format .
 
 test: setup-dev ## Run the whole test suite, slow end-to-end tests included
-	pytest -n 2 --dist loadgroup
+	pytest -n 2 --dist loadfile
 
 test-fast: setup-dev ## Run the tests that need no dvc repository
-	pytest -n 2 --dist loadgroup -m "not slow"
+	pytest -n 2 --dist loadfile -m "not slow"
 
 BENCH ?= repro serve report sweep
 bench: setup-dev ## Benchmarks (not tests) -> reports/bench/results.json; one: make bench BENCH=repro

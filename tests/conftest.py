@@ -15,19 +15,6 @@ from omegaconf import DictConfig
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` runs with --dist loadgroup: the tests of a module whose fixtures build a
-    repository for the whole module run on one worker, which builds it once; every other test
-    (a unit test, or one that copies a state built once per session) goes wherever a worker
-    is free."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        definitions = info.name2fixturedefs.values() if info else []
-        if any(defs[-1].scope == "module" for defs in definitions):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def session_folder(tmp_path_factory) -> None:
     """One folder for the session's DVC cache and built repository states: under xdist the
