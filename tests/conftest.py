@@ -6,13 +6,21 @@ import os
 
 import pandas as pd
 import pytest
-from helpers import FIXTURE_FILES, compose
+from helpers import FIXTURE_FILES, compose, share_across_the_session
 from omegaconf import DictConfig
 
 # `make test` runs two workers on two cores. Gradient boosting's OpenMP threads spin while they
 # wait, and two processes of two spinning threads each slowed one fit from 1.4 s to over 60 s
 # here: one thread per worker (inherited by every dvc and stage process a test starts).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_folder(tmp_path_factory) -> None:
+    """One folder for the session's DVC cache and built repository states: under xdist the
+    parent of this worker's temporary folder, which the other workers share."""
+    base = tmp_path_factory.getbasetemp()
+    share_across_the_session(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
 @pytest.fixture(scope="session")

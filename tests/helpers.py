@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from filelock import FileLock
 from omegaconf import DictConfig
 
 from pipeline.config import set_default
-from pipeline.reporting.run_summary import stages_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # The framework's fixture dataset (config alone, one table): tests/data/shop/generate.py.
@@ -124,13 +126,15 @@ def make_repo(
     *,
     example: bool = False,
     landed: int | None = None,
+    shared_cache: bool = True,
 ) -> Path:
     """A fresh git repository holding the working tree's files (what a clone would get).
 
     The fixture dataset with the files source, its first `landed` batches (default: all)
     landed and `dvc add`-ed, unless `example`. `conf_edits` maps a file under conf/ to keys
     to overwrite (to shrink a run); `choices` picks group options in conf/config.yaml
-    ({"source": "sql"}). The params are then recomposed and everything is committed.
+    ({"source": "sql"}). The params are then recomposed and everything is committed. The
+    session's DVC cache unless not `shared_cache` (the repository keeps its own, as a clone).
     """
     listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.splitlines()
     for name in listed:
@@ -152,6 +156,8 @@ def make_repo(
     for empty in ("data/landing", "models/champion"):  # as `make setup` does
         (dest / empty).mkdir(parents=True, exist_ok=True)
     run(["git", "init", "-q", "-b", "main"], dest)
+    if shared_cache:
+        share_the_session_cache(dest)
     if not example:
         land_fixture(dest, FIXTURE_BATCHES[:landed])
     commit(dest, "initial")
@@ -187,5 +193,81 @@ def commit(repo: Path, message: str) -> None:
 
 
 def stages_ran(repro_output: str) -> list[str]:
-    """The stages `dvc repro` ran, read the same way `make run`'s summary reads them."""
-    return stages_run(repro_output)[0]
+    """The stages `dvc repro` found out of date, in the order it took them: those it ran, and
+    those it restored from the run-cache because a test repository had run them on the same
+    inputs before (every repository of a session shares one cache). Not the stages it found
+    unchanged."""
+    found = re.findall(r"Running stage '([^']+)'|Stage '([^']+)' is cached", repro_output)
+    return [ran or cached for ran, cached in found]
+
+
+# One folder for the whole session, shared by the xdist workers: the DVC cache every test
+# repository uses, and the repository states built once (see `built_state`). Set by conftest.
+_session: list[Path] = []
+
+
+def share_across_the_session(folder: Path) -> None:
+    _session[:] = [folder]
+
+
+def share_the_session_cache(repo: Path) -> None:
+    """Point the repository's DVC cache at the session's (in .dvc/config.local, which git
+    ignores). DVC's run-cache lives there too: a stage another test already ran on the same
+    inputs is restored instead of run. The link type stays DVC's default, reflink or copy, so
+    no workspace file is the cache's own file that a test could change in place."""
+    if _session:
+        cache = _session[0] / "dvc-cache"
+        (repo / ".dvc").mkdir(exist_ok=True)
+        (repo / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {cache}\n")
+
+
+def built_state(name: str, build: Callable[[Path], None]) -> Path:
+    """The repository state `name`, built by `build(folder)` once per session (`folder` does
+    not exist yet: a build may make it by copying another state).
+
+    The first test process to ask builds it while the others wait on a file lock. Nobody
+    changes it after: a test copies it (`copy_state`) and changes its copy.
+    """
+    assert _session, "conftest sets the session's folder"
+    states = _session[0] / "states"
+    states.mkdir(parents=True, exist_ok=True)
+    repo, done = states / name / "repo", states / name / "built"
+    with FileLock(states / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(states / name, ignore_errors=True)  # a build that failed half-way
+            repo.parent.mkdir()
+            build(repo)
+            done.touch()
+    return repo
+
+
+def copy_state(name: str, build: Callable[[Path], None], dest: Path) -> Path:
+    """A copy of the state `name` at `dest` (a new folder), to change as a test likes."""
+    return copy_repo(built_state(name, build), dest)
+
+
+def copy_repo(repo: Path, dest: Path) -> Path:
+    """A copy of a repository at `dest` (a new folder): its git history, workspace and DVC
+    config, so the copy shares the session's cache."""
+    return Path(shutil.copytree(repo, dest, symlinks=True))
+
+
+def build_trained(dest: Path) -> None:
+    """Every fixture year landed, `dvc repro` run, everything committed."""
+    make_repo(dest)
+    assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
+    commit(dest, "trained")
+
+
+def build_five_years(dest: Path) -> None:
+    """Every fixture year but the newest landed, `dvc repro` run, everything committed."""
+    make_repo(dest, landed=len(FIXTURE_BATCHES) - 1)
+    assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
+    commit(dest, "all years but the newest")
+
+
+def build_three_years(dest: Path) -> None:
+    """The fixture's first three years landed, `dvc repro` run, everything committed."""
+    make_repo(dest, landed=3)
+    assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
+    commit(dest, "three years")

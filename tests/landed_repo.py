@@ -1,8 +1,9 @@
 """A repository whose files source already ran on two good years, for bad-input tests.
 
-The framework's fixture dataset (tests/data/shop): every bad-input test lands a third year
-that is broken in one way, runs real `dvc repro`, and then restores the last good state with
-`git checkout` + `dvc checkout`.
+The framework's fixture dataset (tests/data/shop): every bad-input test takes its own copy of
+that state (built once per session and engine), lands a third year that is broken in one way,
+runs real `dvc repro`, and then restores the last good state with `git checkout` +
+`dvc checkout`, as a user would.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from helpers import (
     FIXTURE_BATCHES,
     FIXTURE_FILES,
     commit,
+    copy_state,
     make_repo,
     restore_from_head,
     run,
@@ -35,12 +37,16 @@ LANDED = f"data/landing/{TABLE}"
 DASK_ENGINE = {"engine/dask.yaml": {"workers": 2, "partition_rows": 150}}
 
 
-def make_landed_repo(dest: Path, engine: str = "pandas") -> Path:
-    edits = DASK_ENGINE if engine == "dask" else {}
-    repo = make_repo(dest, edits, {"engine": engine}, landed=len(GOOD_BATCHES))
-    assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
-    commit(repo, "two good years")
-    return repo
+def landed_repo(dest: Path, engine: str = "pandas") -> Path:
+    """A copy at `dest` of the two good years, run on `engine`."""
+
+    def build(repo: Path) -> None:
+        edits = DASK_ENGINE if engine == "dask" else {}
+        make_repo(repo, edits, {"engine": engine}, landed=len(GOOD_BATCHES))
+        assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
+        commit(repo, "two good years")
+
+    return copy_state(f"two-good-years-{engine}", build, dest)
 
 
 def good_year() -> pd.DataFrame:

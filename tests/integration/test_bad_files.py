@@ -1,9 +1,8 @@
 """Files that cannot be read stop ingest with the file's name and the reason; nothing is lost.
 
 Each case lands a broken third year of the fixture dataset next to two good ones, runs real
-`dvc repro`, checks the
-message and that no partial output exists, then restores the last good state with
-`git checkout` + `dvc checkout`.
+`dvc repro`, checks the message and that no partial output exists, then restores the last good
+state with `git checkout` + `dvc checkout`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from landed_repo import (
     assert_stopped_cleanly,
     good_year,
     land,
-    make_landed_repo,
+    landed_repo,
     restore_last_good_state,
     snapshot,
 )
@@ -28,10 +27,11 @@ from landed_repo import (
 pytestmark = pytest.mark.slow
 
 
-# Every case on both engines: the same bad input fails the same way on each.
-@pytest.fixture(scope="module", params=["pandas", "dask"])
-def repo(request, tmp_path_factory) -> Path:
-    return make_landed_repo(tmp_path_factory.mktemp("bad-files") / "repo", request.param)
+# Every case on both engines: the same bad input fails the same way on each. Each test has
+# its own copy of the two good years.
+@pytest.fixture(params=["pandas", pytest.param("dask", marks=pytest.mark.dask)])
+def repo(request, tmp_path) -> Path:
+    return landed_repo(tmp_path / "repo", request.param)
 
 
 def write_bytes(content: bytes):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import commit, make_repo, run, stages_ran
+from helpers import build_trained, commit, copy_state, run, stages_ran
 
 from pipeline.modeling.comparison import rows_digest
 
@@ -27,10 +27,9 @@ WORSE = {"max_iter": 1, "max_leaf_nodes": 2}  # one split: far below the first m
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("champion") / "repo")
-    run(["dvc", "repro"], repo)
-    commit(repo, "first model")
-    return repo
+    """The first model trained and committed. The tests below are one story told in order
+    on this module's own copy: pin, register, promote, a worse model, a better one."""
+    return copy_state("trained", build_trained, tmp_path_factory.mktemp("champion") / "repo")
 
 
 def cli(repo: Path, *args: str, check: bool = True):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from helpers import FIXTURE_FILES, ROOT, commit, make_repo, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.release]
 
 ANSWERS = ["-d", "project_name=Churn radar", "-d", "description=Predicts who cancels."]
 

@@ -13,7 +13,7 @@ from server import free_port
 
 from pipeline.engine.cluster import SCHEDULER_ENV, dask_client
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dask]
 
 
 def total_on(client) -> int:

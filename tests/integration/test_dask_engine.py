@@ -18,13 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from helpers import ALL_STAGES, commit, make_repo, run, stages_ran
+from helpers import ALL_STAGES, commit, copy_repo, make_repo, run, stages_ran
 from server import free_port
 
 from pipeline.engine.cluster import SCHEDULER_ENV
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dask]
 
 DASK = {
     "engine/dask.yaml": {"workers": 2, "partition_rows": 150},
@@ -63,6 +62,12 @@ def both(tmp_path_factory) -> tuple[Path, dict, dict]:
     return repo, pandas_run, dask_run
 
 
+@pytest.fixture
+def repo(both, tmp_path) -> Path:
+    """A copy of the repository after both runs, for a test that runs more."""
+    return copy_repo(both[0], tmp_path / "repo")
+
+
 def test_the_table_stages_write_parts_and_the_same_tables(both):
     repo, pandas_run, dask_run = both
     parts = sorted(p.name for p in (repo / "data/raw/customers.parquet").iterdir())
@@ -82,15 +87,13 @@ def test_the_reports_and_the_metrics_are_the_same(both):
     assert dask_run["metrics"] == pandas_run["metrics"]
 
 
-def test_a_rerun_on_dask_gives_the_same_hashes(both):
-    repo, _, _ = both
+def test_a_rerun_on_dask_gives_the_same_hashes(repo):
     lock = (repo / "dvc.lock").read_text()
     run(["dvc", "repro", "--force"], repo)
     assert (repo / "dvc.lock").read_text() == lock
 
 
-def test_xgboost_on_the_cluster_agrees_with_xgboost_in_memory(both):
-    repo, _, _ = both
+def test_xgboost_on_the_cluster_agrees_with_xgboost_in_memory(repo):
     set_engine(repo, "engine=pandas", "model=xgboost")
     run(["dvc", "repro"], repo)
     in_memory = json.loads((repo / METRICS).read_text())
@@ -109,12 +112,10 @@ def test_xgboost_on_the_cluster_agrees_with_xgboost_in_memory(both):
     holdout = pd.read_parquet(repo / "data/processed/holdout.parquet")
     scores = model.predict_proba(holdout.drop(columns=["batch", "churned"]))[:, 1]
     assert ((scores >= 0) & (scores <= 1)).all()
-    run(["git", "checkout", "--", "params.yaml", "dvc.lock"], repo)
-    run(["dvc", "checkout", "--force"], repo)
 
 
-def test_a_scheduler_and_a_worker_started_as_processes_run_the_stages(both):
-    repo, pandas_run, _ = both
+def test_a_scheduler_and_a_worker_started_as_processes_run_the_stages(both, repo):
+    _, pandas_run, _ = both
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     cli = [sys.executable, "-m"]
@@ -144,9 +145,3 @@ def test_a_scheduler_and_a_worker_started_as_processes_run_the_stages(both):
                 process.wait(max(1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def test_the_dask_engine_config_is_declared(both):
-    repo, _, _ = both
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    assert params["engine"]["name"] == "dask" and params["engine"]["partition_rows"] == 150

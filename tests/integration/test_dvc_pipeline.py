@@ -1,19 +1,19 @@
 """The pipeline under real `dvc` in a fresh git repository made from the working tree.
 
 The framework's fixture dataset (tests/data/shop: six years of a small table, landed as files)
-with small models, so that each run takes seconds.
+with small models, so that each run takes seconds. The trained repository is built once per
+session; each test changes its own copy.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from helpers import ALL_STAGES, ROOT, commit, make_repo, restore_from_head, run, stages_ran
+from helpers import ALL_STAGES, ROOT, build_trained, copy_state, run, stages_ran
 
 pytestmark = pytest.mark.slow
 
@@ -34,18 +34,10 @@ def lock_hashes(repo: Path) -> dict[str, str]:
     return {out["path"]: out["md5"] for stage in lock.values() for out in stage.get("outs", [])}
 
 
-def restore_committed_state(repo: Path) -> None:
-    restore_from_head(repo, "params.yaml", "dvc.lock")
-    assert run(["git", "status", "--porcelain"], repo).stdout == ""
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("clone") / "repo")
-    first = run(["dvc", "repro"], repo)
-    assert stages_ran(first.stdout) == ALL_STAGES
-    commit(repo, "first run")
-    return repo
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """The fixture's six years after a first `dvc repro`, committed: this test's own copy."""
+    return copy_state("trained", build_trained, tmp_path / "repo")
 
 
 def test_repro_produces_every_declared_output(repo):
@@ -90,20 +82,17 @@ def test_second_repro_runs_no_stage(repo):
 def test_changing_model_param_reruns_only_the_stages_after_train(repo):
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("learning_rate: 0.1", "learning_rate: 0.2"))
-    try:
-        ran = stages_ran(run(["dvc", "repro"], repo).stdout)
-        # the data report needs no model, so it does not rerun
-        assert ran == [
-            "train",
-            "evaluate",
-            "analyze",
-            "compare",
-            "card",
-            "model_report",
-            "report_index",
-        ]
-    finally:
-        restore_committed_state(repo)
+    ran = stages_ran(run(["dvc", "repro"], repo).stdout)
+    # the data report needs no model, so it does not rerun
+    assert ran == [
+        "train",
+        "evaluate",
+        "analyze",
+        "compare",
+        "card",
+        "model_report",
+        "report_index",
+    ]
 
 
 def test_changing_a_dataset_gate_limit_reruns_only_the_reports_page(repo):
@@ -112,10 +101,7 @@ def test_changing_a_dataset_gate_limit_reruns_only_the_reports_page(repo):
     limit = "gate:\n    min_roc_auc: 0.6\n"
     assert limit in params.read_text()
     params.write_text(params.read_text().replace(limit, "gate:\n    min_roc_auc: 0.65\n"))
-    try:
-        assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["report_index"]
-    finally:
-        restore_committed_state(repo)
+    assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["report_index"]
 
 
 def test_changing_data_param_reruns_from_ingest(repo):
@@ -128,13 +114,10 @@ def test_changing_data_param_reruns_from_ingest(repo):
             every_file, "source:\n  kind: files\n  tables:\n    customers: customers/202*\n"
         )
     )
-    try:
-        ran = stages_ran(run(["dvc", "repro"], repo).stdout)
-        assert ran == ALL_STAGES
-        report = json.loads((repo / "reports/validation/ingest.json").read_text())
-        assert [b["batch"] for b in report["batches"]] == ["2020", "2021", "2022", "2023", "2024"]
-    finally:
-        restore_committed_state(repo)
+    ran = stages_ran(run(["dvc", "repro"], repo).stdout)
+    assert ran == ALL_STAGES
+    report = json.loads((repo / "reports/validation/ingest.json").read_text())
+    assert [b["batch"] for b in report["batches"]] == ["2020", "2021", "2022", "2023", "2024"]
 
 
 def test_forced_rerun_gives_identical_output_hashes(repo):
@@ -188,7 +171,6 @@ def test_exp_run_with_a_wrong_type_fails(repo):
     result = run(["dvc", "exp", "run", "-S", "model.max_iter=abc"], repo, check=False)
     assert result.returncode != 0
     assert "max_iter" in result.stdout + result.stderr
-    shutil.rmtree(repo / ".dvc" / "tmp" / "exps", ignore_errors=True)
 
 
 def test_bad_raw_data_stops_validate_and_checkout_restores_the_last_good_state(repo):
@@ -219,26 +201,23 @@ def test_privacy_hashes_the_id_columns_before_anything_is_written(repo, monkeypa
     monkeypatch.delenv("PIPELINE_HASH_SALT", raising=False)
     raw = repo / "data/raw/customers.parquet"
     original = {str(value) for value in pd.read_parquet(raw)["customer_id"]}
-    try:
-        refused = run(["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, check=False)
-        assert refused.returncode != 0
-        assert "$PIPELINE_HASH_SALT is not set" in refused.stdout + refused.stderr
-        salted = run(
-            ["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, env={"PIPELINE_HASH_SALT": "x"}
-        )
-        # The hashed ids are text now: validate holds them to that, and the model never
-        # reads them, so training is unchanged.
-        assert stages_ran(salted.stdout)[:3] == ["ingest", "validate", "featurize"]
-        hashed = pd.read_parquet(raw)["customer_id"]
-        assert hashed.str.fullmatch(r"[0-9a-f]{16}").all()
-        assert not set(hashed) & original
-        assert len(set(hashed)) == len(original)  # equal values stay equal, distinct distinct
-        report = json.loads((repo / "reports/validation/ingest.json").read_text())
-        assert report["privacy"] == {"dropped": [], "hashed": ["customer_id"]}
-        assert json.loads((repo / "reports/validation/validate.json").read_text())["valid"]
-        assert (repo / "models/model.skops").exists()
-    finally:
-        restore_committed_state(repo)
+    refused = run(["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, check=False)
+    assert refused.returncode != 0
+    assert "$PIPELINE_HASH_SALT is not set" in refused.stdout + refused.stderr
+    salted = run(
+        ["dvc", "exp", "run", "-S", "privacy=hash_ids"], repo, env={"PIPELINE_HASH_SALT": "x"}
+    )
+    # The hashed ids are text now: validate holds them to that, and the model never
+    # reads them, so training is unchanged.
+    assert stages_ran(salted.stdout)[:3] == ["ingest", "validate", "featurize"]
+    hashed = pd.read_parquet(raw)["customer_id"]
+    assert hashed.str.fullmatch(r"[0-9a-f]{16}").all()
+    assert not set(hashed) & original
+    assert len(set(hashed)) == len(original)  # equal values stay equal, distinct distinct
+    report = json.loads((repo / "reports/validation/ingest.json").read_text())
+    assert report["privacy"] == {"dropped": [], "hashed": ["customer_id"]}
+    assert json.loads((repo / "reports/validation/validate.json").read_text())["valid"]
+    assert (repo / "models/model.skops").exists()
 
 
 # What each stage must not import: a library a stage does not use costs every run its import

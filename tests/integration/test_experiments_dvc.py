@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import commit, make_repo, restore_from_head, run, start_queue, write_back_from_head
+from helpers import (
+    build_trained,
+    copy_repo,
+    copy_state,
+    run,
+    start_queue,
+    write_back_from_head,
+)
 from server import call, start_server
 
 from pipeline.lifecycle.experiments import load_runs
@@ -27,10 +34,8 @@ GRID = ["-S", "model=random_forest", "-S", "model.n_estimators=10,30", "-S", "mo
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("experiments") / "repo")
-    run(["dvc", "repro"], repo)
-    commit(repo, "baseline: hist_gbm")
-    return repo
+    """The baseline (hist_gbm) trained and committed: this module's copy."""
+    return copy_state("trained", build_trained, tmp_path_factory.mktemp("experiments") / "repo")
 
 
 def experiments(repo: Path) -> dict:
@@ -103,27 +108,21 @@ def test_select_best_refuses_when_nothing_beats_the_committed_model_by_the_guard
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
 
 
-def test_select_best_applies_the_best_and_says_what_changed(repo, swept):
+def test_select_best_applies_the_best_and_says_what_changed(repo, swept, tmp_path):
     best = max(swept.values(), key=lambda r: r.metrics["holdout.roc_auc"])
-    try:
-        result = run(
-            ["python", "-m", "pipeline.cli", "select-best", "--min-improvement", "-1"], repo
-        )
-        assert f"best: {best.name}" in result.stdout
-        assert "model.name: hist_gbm -> " in result.stdout
-        metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
-        assert metrics["holdout"]["roc_auc"] == best.metrics["holdout.roc_auc"]
-        # The choice is written into conf/ too: a preset, picked by the root config, so that
-        # conf/ composes to the applied params.yaml.
-        assert "wrote conf/experiment/selected.yaml" in result.stdout
-        preset = (repo / "conf/experiment/selected.yaml").read_text()
-        assert f"from experiment {best.name}" in preset
-        assert "  - experiment: selected" in (repo / "conf/config.yaml").read_text()
-        assert run(["python", "-m", "pipeline.cli", "params", "--check"], repo).returncode == 0
-    finally:
-        run(["git", "clean", "-fdq", "conf/experiment"], repo)
-        restore_from_head(repo)
-    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+    repo = copy_repo(repo, tmp_path / "repo")  # the best is applied to the workspace
+    result = run(["python", "-m", "pipeline.cli", "select-best", "--min-improvement", "-1"], repo)
+    assert f"best: {best.name}" in result.stdout
+    assert "model.name: hist_gbm -> " in result.stdout
+    metrics = json.loads((repo / "reports/evaluate/metrics.json").read_text())
+    assert metrics["holdout"]["roc_auc"] == best.metrics["holdout.roc_auc"]
+    # The choice is written into conf/ too: a preset, picked by the root config, so that
+    # conf/ composes to the applied params.yaml.
+    assert "wrote conf/experiment/selected.yaml" in result.stdout
+    preset = (repo / "conf/experiment/selected.yaml").read_text()
+    assert f"from experiment {best.name}" in preset
+    assert "  - experiment: selected" in (repo / "conf/config.yaml").read_text()
+    assert run(["python", "-m", "pipeline.cli", "params", "--check"], repo).returncode == 0
 
 
 def test_register_promote_and_fetch_the_production_model(repo, tmp_path):

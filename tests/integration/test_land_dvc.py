@@ -8,12 +8,22 @@ works on a copy of it.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import FIXTURE_BATCHES, FIXTURE_FILES, ROOT, commit, make_repo, run, stages_ran
+from helpers import (
+    FIXTURE_BATCHES,
+    FIXTURE_FILES,
+    ROOT,
+    build_five_years,
+    commit,
+    copy_repo,
+    copy_state,
+    make_repo,
+    run,
+    stages_ran,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +34,14 @@ WEATHER = ROOT / "tests" / "data" / "tables" / "seattle_weather.csv"  # dates li
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("land") / "repo", landed=len(FIXTURE_BATCHES) - 1)
-    run(["dvc", "repro"], repo)
-    commit(repo, "2019..2023")
-    return repo
+    """2019..2023 landed and trained on: this module's copy, which a test only reads."""
+    return copy_state("five-years", build_five_years, tmp_path_factory.mktemp("land") / "repo")
 
 
 @pytest.fixture
 def copy(repo, tmp_path) -> Path:
     """The module's repository, to change."""
-    return Path(shutil.copytree(repo, tmp_path / "repo", symlinks=True))
+    return copy_repo(repo, tmp_path / "repo")
 
 
 def land(repo: Path, *args: str | Path):

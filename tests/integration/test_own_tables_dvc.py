@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ALL_STAGES, ROOT, SMALL_MODELS, make_repo, run, stages_ran
+from helpers import ALL_STAGES, ROOT, SMALL_MODELS, copy_repo, make_repo, run, stages_ran
 from server import call, start_server
 
 pytestmark = pytest.mark.slow
@@ -122,17 +122,13 @@ def test_dates_cut_into_years_are_the_batches_and_the_rule_is_recorded(by_year):
 
 def test_a_later_file_is_cut_by_the_same_rule_whatever_its_name(by_year, tmp_path):
     repo, path, *_ = by_year
+    repo = copy_repo(repo, tmp_path / "repo")  # a file lands in it
     later = pd.read_csv(path).tail(10).assign(date=lambda t: t["date"].str.replace("2015", "2016"))
-    folder = repo / "data" / "landing" / "seattle"
-    later.to_csv(folder / "delivery-7.csv", index=False)
-    try:
-        run(["dvc", "repro", "ingest"], repo)
-        ingest = json.loads((repo / "reports" / "validation" / "ingest.json").read_text())
-        newest = ingest["batches"][-1]
-        assert (newest["batch"], newest["rows"]) == ("2016", 10)
-    finally:
-        (folder / "delivery-7.csv").unlink()
-        run(["dvc", "repro", "ingest"], repo)
+    later.to_csv(repo / "data" / "landing" / "seattle" / "delivery-7.csv", index=False)
+    run(["dvc", "repro", "ingest"], repo)
+    ingest = json.loads((repo / "reports" / "validation" / "ingest.json").read_text())
+    newest = ingest["batches"][-1]
+    assert (newest["batch"], newest["rows"]) == ("2016", 10)
 
 
 def test_a_date_batched_table_serves_a_raw_row_of_its_file(by_year, tmp_path):

@@ -22,7 +22,8 @@ ACTIVATE = "source .venv/bin/activate && "  # what the README says to do once pe
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("readme") / "repo")
+    # A user's clone has a cache of its own: `make run` runs every stage.
+    repo = make_repo(tmp_path_factory.mktemp("readme") / "repo", shared_cache=False)
     for shared in (".venv", ".tools"):
         if (ROOT / shared).exists():
             (repo / shared).symlink_to(ROOT / shared)

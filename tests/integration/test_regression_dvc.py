@@ -13,8 +13,8 @@ from helpers import (
     ALL_STAGES,
     FIXTURE_FILES,
     commit,
+    copy_repo,
     make_repo,
-    restore_from_head,
     run,
     stages_ran,
 )
@@ -75,7 +75,8 @@ def test_reports_show_regression_plots_and_metrics(repo):
     assert "R2 Score" in quality and "MAE" in quality  # Evidently's regression preset
 
 
-def test_an_experiment_with_the_linear_model_is_ranked_by_rmse(repo):
+def test_an_experiment_with_the_linear_model_is_ranked_by_rmse(repo, tmp_path):
+    repo = copy_repo(repo, tmp_path / "repo")  # the experiment is applied to the workspace
     run(["dvc", "exp", "run", "-n", "linear", "-S", "model=ridge"], repo)
     shown = run(["python", "-m", "pipeline.cli", "exp-show"], repo).stdout.splitlines()
     assert shown[0].split()[:2] == ["experiment", "holdout.rmse"]
@@ -84,7 +85,6 @@ def test_an_experiment_with_the_linear_model_is_ranked_by_rmse(repo):
     assert "linear" in rows
     # Lower RMSE first: the order is the metric's, ascending.
     assert list(rows.values()) == sorted(rows.values())
-    restore_from_head(repo, "params.yaml", "dvc.lock")
 
 
 def test_the_api_answers_a_predicted_value_for_one_raw_row(repo, tmp_path):

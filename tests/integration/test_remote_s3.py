@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import commit, make_repo, run
+from helpers import build_three_years, copy_state, run
 from s3 import CREDENTIALS, s3_server, use_s3_remote
 
 pytestmark = pytest.mark.slow
@@ -16,9 +16,7 @@ pytestmark = pytest.mark.slow
 
 def test_push_to_s3_then_a_fresh_clone_pulls_and_is_up_to_date(tmp_path):
     env = os.environ | CREDENTIALS
-    repo = make_repo(tmp_path / "repo", landed=3)  # the fixture dataset, three years
-    run(["dvc", "repro"], repo)
-    commit(repo, "first run")
+    repo = copy_state("three-years", build_three_years, tmp_path / "repo")  # the first run
     with s3_server() as s3:
         use_s3_remote(run, repo, s3)
         run(["dvc", "push"], repo, env=env)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import FIXTURE_FILES, ROOT, commit, make_repo, run
+from helpers import FIXTURE_FILES, ROOT, build_trained, copy_state, make_repo, run
 from omegaconf import OmegaConf
 from server import call, free_port, serve_command, start_server
 from sklearn.preprocessing import FunctionTransformer
@@ -31,7 +31,7 @@ from pipeline.modeling.model_file import load as load_model
 from pipeline.modeling.model_file import save as save_model
 from pipeline.serving.app import scorer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 SERVE = OmegaConf.load(ROOT / "conf" / "serve" / "default.yaml")
 MAX_ROWS, MAX_BODY_BYTES = SERVE.max_rows, SERVE.max_body_bytes
@@ -44,10 +44,7 @@ OTHER_COLUMNS = ["customer_id", "year", TARGET, "annual_value"]
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     """A repository where `dvc repro` trained and evaluated the model on the fixture."""
-    repo = make_repo(tmp_path_factory.mktemp("serve") / "repo")
-    run(["dvc", "repro"], repo)
-    commit(repo, "trained")
-    return repo
+    return copy_state("trained", build_trained, tmp_path_factory.mktemp("serve") / "repo")
 
 
 @pytest.fixture(scope="module")

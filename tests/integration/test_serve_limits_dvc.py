@@ -19,7 +19,7 @@ from server import call, start_server
 
 from pipeline.modeling.model_file import load as load_model
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 SET_COLUMN = "autopay"
 

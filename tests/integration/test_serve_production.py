@@ -34,7 +34,7 @@ from pipeline.modeling import estimators as models
 from pipeline.modeling.model_file import load as load_model
 from pipeline.modeling.model_file import save as save_model
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 ROTATE_BYTES = 40_000  # small, so the load below rotates the request log
 TOKEN = "s3cret-admin-token"

@@ -13,7 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from helpers import ALL_STAGES, FIXTURE_BATCHES, FIXTURE_FILES, commit, make_repo, run, stages_ran
+from helpers import (
+    ALL_STAGES,
+    FIXTURE_BATCHES,
+    FIXTURE_FILES,
+    build_three_years,
+    copy_state,
+    make_repo,
+    run,
+    stages_ran,
+)
 from postgres import running_postgres, why_unavailable
 
 pytestmark = pytest.mark.slow
@@ -36,14 +45,12 @@ def append_to_sql(url: str, batches: list[str]) -> None:
 
 
 def test_files_source_retrains_when_a_new_batch_lands(tmp_path):
-    repo = make_repo(tmp_path / "repo", landed=3)
-    assert stages_ran(run(["dvc", "repro"], repo).stdout) == ALL_STAGES
+    repo = copy_state("three-years", build_three_years, tmp_path / "repo")
     report = ingest_report(repo)
     assert report["source"] == "files" and report["newest_batch"] == "2021"
     assert [b["origin"] for b in report["batches"]] == [
         f"data/landing/customers/{year}.csv" for year in ("2019", "2020", "2021")
     ]
-    commit(repo, "three years")
 
     # The next year arrives as a Parquet file next to the CSVs: git sees the arrival as a
     # change of the landing pointer.

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import FIXTURE_BATCHES, GIT, ROOT, commit, land_fixture, make_repo, run
+from helpers import (
+    FIXTURE_BATCHES,
+    GIT,
+    ROOT,
+    build_three_years,
+    commit,
+    copy_state,
+    land_fixture,
+    make_repo,
+    run,
+)
 from s3 import CREDENTIALS, s3_server, use_s3_remote
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -120,12 +130,14 @@ def ci_job(tmp_path: Path, job: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.release
 def test_ci_lint_job_runs_under_act(tmp_path):
     output = ci_job(tmp_path, "lint")
     assert "actionlint" in output and "zizmor" in output and "hadolint" in output
 
 
 @pytest.mark.slow
+@pytest.mark.release
 def test_ci_image_job_is_skipped_under_act_and_says_why(tmp_path):
     output = ci_job(tmp_path, "image")
     assert "skipped under act, which runs jobs on this machine without a Docker engine" in output
@@ -134,10 +146,9 @@ def test_ci_image_job_is_skipped_under_act_and_says_why(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.release
 def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(tmp_path):
-    repo = make_repo(tmp_path / "repo", landed=LANDED)
-    run(["dvc", "repro"], repo)
-    commit(repo, "first run")
+    repo = copy_state("three-years", build_three_years, tmp_path / "repo")  # the first run
     origin = tmp_path / "origin.git"
     run(["git", "clone", "-q", "--bare", str(repo), str(origin)], tmp_path)
     run(["git", "remote", "add", "origin", str(origin)], repo)
