@@ -91,8 +91,9 @@ def test_report_stages_write_every_file_with_the_fields_the_gate_needs(repo):
     model = json.loads((repo / MONITORING / "model.json").read_text())
     assert model["current_batch"] == NEWEST
     assert {"roc_auc", "precision", "recall", "calibration_error"} <= set(model["current"])
+    # The drift share is a DVC metric; the model report's numbers repeat evaluate's and are not.
     shown = run(["dvc", "metrics", "show", "--json"], repo).stdout
-    assert "drifted_share" in shown and "calibration_error" in shown
+    assert "drifted_share" in shown and "calibration_error" not in shown
 
 
 def test_gate_fails_on_the_newest_batch_and_says_which_check_and_why(repo):
@@ -171,7 +172,8 @@ def test_analysis_writes_group_measures_and_dependence_plots(repo):
     assert set(newest["measures"]) == {name.removeprefix("max_") for name in FAIRNESS_LIMITS}
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], repo).stdout)
     fairness = shown[""]["data"][f"{ANALYSIS}/fairness.json"]["data"]  # "": the workspace
-    assert fairness["current"]["region"]["recall_gap"] == newest["measures"]["recall_gap"]["value"]
+    # One group column: its gaps are the worst gaps.
+    assert fairness["current"]["recall_gap"] == newest["measures"]["recall_gap"]["value"]
     # Partial dependence for the three most important features, as DVC plots.
     importance = pd.read_csv(repo / "reports/evaluate/importance.csv")
     top = list(importance["feature"].head(3))

@@ -103,7 +103,7 @@ def promotion_refusal(name: str, version: str, stage: str) -> str | None:
     rev = f"{name}@{version}"  # GTO's tag of the version
     try:
         paths = yaml.safe_load(vcs.git("show", f"{rev}:params.yaml"))["paths"]
-        verdict = read_at(f"{paths['monitoring']}/gate.json", rev)
+        verdict = read_at(Reports(paths).gate.as_posix(), rev)
         comparison = read_at(Reports(paths).comparison.as_posix(), rev)
     except Exception as error:  # a version from before the comparison, or its data is gone
         return f"its comparison with the champion cannot be read at {rev} ({error})"

@@ -2,9 +2,10 @@
 
 Reads evaluate's predictions (the scores are not recomputed) and the rows they were made on.
 Writes under reports/analysis/: groups.json (per-group metrics, the disparities and their
-worst groups, the groups too small to judge; the gate reads it), fairness.json (the
-disparities alone, a DVC metric) and dependence/ (partial dependence with individual curves
-for the most important features, DVC plots; a multi-class model's per class).
+worst groups, the groups too small to judge; the gate reads it), fairness.json (each
+measure's worst gap over the group columns, a DVC metric) and dependence/ (partial
+dependence with individual curves for the most important features, DVC plots; a
+multi-class model's per class).
 """
 
 from __future__ import annotations
@@ -71,14 +72,19 @@ def main(params: DictConfig) -> str:
 
 
 def disparities(found: dict) -> dict:
-    """{split: {column: {measure: value}}}: what `dvc metrics show` and `diff` compare."""
-    return {
-        split: {
-            column: {name: measure["value"] for name, measure in result["measures"].items()}
-            for column, result in found[split].items()
-        }
-        for split in SPLITS
-    }
+    """{split: {measure: its worst value over the group columns}}: what `dvc exp show` and
+    `dvc metrics diff` compare (groups.json names the column and group behind each). A measure
+    no column could judge is None."""
+    worst = {}
+    for split in SPLITS:
+        values: dict[str, list[float]] = {}
+        for result in found[split].values():
+            for name, measure in result["measures"].items():
+                measured = values.setdefault(name, [])
+                if measure["value"] is not None:
+                    measured.append(measure["value"])
+        worst[split] = {name: max(seen) if seen else None for name, seen in values.items()}
+    return worst
 
 
 def write_dependence(params: DictConfig, folder: Path) -> list[str]:
