@@ -56,6 +56,7 @@ def run(champion, challenger, splits, reason=""):
         target="churned",
         threshold=0.5,
         id_columns=["customer_id"],
+        seed=7,
         reason=reason,
     )
 
@@ -70,7 +71,14 @@ def test_a_worse_challenger_fails_the_check_naming_both_numbers(good, splits):
     check = gate.champion_check(result, LIMITS)
     assert not check.passed
     assert f"{old:.3f}" in check.describe() and f"{new:.3f}" in check.describe()
-    assert check.value == pytest.approx(old - new)
+    # Refused on the interval: its low end, stated with the estimate, is over the limit.
+    worse = result["confidence"]["current"]["worse_by"]
+    assert worse["estimate"] == pytest.approx(old - new, abs=1e-6)
+    assert check.value == worse["low"] and worse["low"] > 0.1
+    assert (
+        f"worse by {old - new:.3f}, 95% interval {worse['low']:.3f}..{worse['high']:.3f}"
+        in check.describe()
+    )
 
 
 def test_an_equal_challenger_passes_with_a_zero_difference(good, splits):
@@ -78,6 +86,9 @@ def test_an_equal_challenger_passes_with_a_zero_difference(good, splits):
     check = gate.champion_check(result, LIMITS)
     assert check.passed and check.value == 0
     assert all(value in (0, None) for value in result["difference"]["current"].values())
+    sure = result["confidence"]["current"]
+    assert sure["difference"] == {"estimate": 0, "low": 0, "high": 0}
+    assert sure["mcnemar"] == {"champion_only": 0, "challenger_only": 0, "p_value": 1.0}
 
 
 def test_no_champion_passes_and_says_so(good, splits):
@@ -111,7 +122,7 @@ def test_a_champion_that_needs_a_missing_column_blocks_the_check(good, splits):
     for split in frames:
         frames[split] = frames[split].drop(columns="monthly_spend")
     result, _ = compare(
-        good, narrow, frames, target="churned", threshold=0.5, id_columns=["customer_id"]
+        good, narrow, frames, target="churned", threshold=0.5, id_columns=["customer_id"], seed=7
     )
     assert result["status"] == NOT_COMPARABLE
     assert "monthly_spend" in result["reason"]
@@ -152,6 +163,13 @@ def test_the_pages_show_both_models_per_split_or_why_there_is_no_champion(good, 
     # the newest batch, which the gate judges and neither model trained on, comes first
     assert text.index("| newest batch |") < text.index("| holdout |")
     assert comparison_text.CAVEAT in text
+    sure = result["confidence"]["current"]
+    low, high = sure["difference"]["low"], sure["difference"]["high"]
+    assert (
+        f"- newest batch: new model minus champion in roc_auc {new - old:+.3f}, 95% interval "
+        f"{low:+.3f}..{high:+.3f} (1,000 paired resamples of the {rows['current']:,} rows); "
+        "McNemar's test: " in text
+    )
     assert f"<td class=num>{old:.3f}</td>" in comparison_text.html(result)
 
     alone, _ = run(None, good, splits, reason="nothing is pinned in models/champion")

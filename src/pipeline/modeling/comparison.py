@@ -63,6 +63,7 @@ def compare(
     target: str,
     threshold: float,
     id_columns: list[str],
+    seed: int,
     reason: str = "",
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Score both models on each split's rows; return the comparison and the scores.
@@ -70,8 +71,12 @@ def compare(
     `champion` None means there is none (`reason` says why): the challenger is still scored,
     and the comparison says so. The scores are one frame per split with the label and both
     models' outputs, row for row, for the plots (a multi-class model's: its likeliest class).
+    With a champion, each split also gets how sure the difference is (`confidence`: a paired
+    bootstrap interval and McNemar's test, see modeling/confidence.py), seeded by `seed`.
     """
     import pandas as pd
+
+    from pipeline.modeling.confidence import paired_bootstrap
 
     task = model_task(challenger)
     classes = class_labels(challenger) if task is MULTICLASS else None
@@ -85,6 +90,7 @@ def compare(
         "champion": {},
         "challenger": {},
         "difference": {},
+        "confidence": {},
     }
     if champion is None:
         result["status"] = NO_CHAMPION
@@ -97,8 +103,9 @@ def compare(
     for split, frame in frames.items():
         labels = frame[target].to_numpy()
         table = pd.DataFrame({"label": labels})
+        outputs = {}
         for role, model in models.items():
-            output = predict(model, frame[list(model.feature_names_in_)])
+            outputs[role] = output = predict(model, frame[list(model.feature_names_in_)])
             table[role] = output if output.ndim == 1 else output.argmax(axis=1)
             result[role][split] = measure(task, labels, output, threshold, classes)
         if "champion" in models:
@@ -106,6 +113,15 @@ def compare(
                 name: _difference(value, result["champion"][split][name])
                 for name, value in result["challenger"][split].items()
             }
+            sure = paired_bootstrap(
+                task,
+                labels,
+                outputs["champion"],
+                outputs["challenger"],
+                threshold=threshold,
+                seed=seed,
+            )
+            result["confidence"][split] = sure.as_dict() if sure else None
         scores[split] = table
     return result, scores
 

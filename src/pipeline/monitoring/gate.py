@@ -119,11 +119,33 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
         return Check(name, None, limit, upper=True, detail=NO_LABELS)
     if not (math.isfinite(new) and math.isfinite(old)):
         return Check(name, None, limit, upper=True, detail=CLASS_ABSENT)
-    value = new / old - 1 if regression else old - new
     label = "RMSE" if regression else "ROC AUC"
     rows = comparison["rows"]["current"]
     detail = f"{label}: champion {old:.3f}, new model {new:.3f}, on the same {rows} rows"
-    return Check(name, value, limit, upper=True, detail=detail)
+    sure = (comparison.get("confidence") or {}).get("current")
+    if sure is None:  # a comparison from before the intervals: the point difference
+        return Check(name, new / old - 1 if regression else old - new, limit, True, detail)
+    # Refused only when the interval shows the new model worse by more than the limit: its
+    # low end is what is judged, so noise alone does not decide.
+    return Check(name, sure["worse_by"]["low"], limit, upper=True, detail=how_sure(sure, detail))
+
+
+def how_sure(sure: dict[str, Any], detail: str) -> str:
+    """ "worse by 0.012, 95% interval 0.004..0.020 (its low end is judged); ..." """
+    worse = sure["worse_by"]
+    estimate, low, high = worse["estimate"], worse["low"], worse["high"]
+    if estimate >= 0:
+        said = f"worse by {estimate:.3f}, {sure['level']:.0%} interval {low:.3f}..{high:.3f}"
+    else:
+        said = f"better by {-estimate:.3f}, {sure['level']:.0%} interval {-high:.3f}..{-low:.3f}"
+    text = f"{said} ({worse_unit(sure)}; its low end is judged); {detail}"
+    if sure.get("mcnemar"):
+        text += f"; McNemar p={sure['mcnemar']['p_value']:.3g}"
+    return text
+
+
+def worse_unit(sure: dict[str, Any]) -> str:
+    return f"{sure['worse_by_unit']}, {sure['resamples']} paired resamples"
 
 
 def fairness_checks(

@@ -50,6 +50,30 @@ def rows(comparison: dict) -> list[tuple[str, str, float | None, float | None, f
     return found
 
 
+def certainty(comparison: dict) -> list[str]:
+    """Per split, how sure the difference is: the paired bootstrap's interval and McNemar's
+    test, in words."""
+    found = []
+    for split, label in _splits(comparison):
+        sure = (comparison.get("confidence") or {}).get(split)
+        if not sure:
+            continue
+        diff = sure["difference"]
+        text = (
+            f"{label}: new model minus champion in {sure['metric']} "
+            f"{_number(diff['estimate'], signed=True)}, {sure['level']:.0%} interval "
+            f"{_number(diff['low'], signed=True)}..{_number(diff['high'], signed=True)} "
+            f"({sure['resamples']:,} paired resamples of the {sure['rows']:,} rows)"
+        )
+        if test := sure.get("mcnemar"):
+            text += (
+                f"; McNemar's test: {test['champion_only']:,} rows only the champion labels "
+                f"right, {test['challenger_only']:,} only the new model, p={test['p_value']:.3g}"
+            )
+        found.append(text + ".")
+    return found
+
+
 def _splits(comparison: dict) -> list[tuple[str, str]]:
     """(split, label) in reading order: the newest batch, then the holdout."""
     return [(split, label) for split, label in SPLITS.items() if split in comparison["rows"]]
@@ -68,7 +92,8 @@ def markdown(comparison: dict) -> str:
         f"| {split} | {name} | {_number(old)} | {_number(new)} | {_number(diff, signed=True)} |"
         for split, name, old, new, diff in rows(comparison)
     ]
-    return "\n".join(lines)
+    lines += [""] + [f"- {line}" for line in certainty(comparison)]
+    return "\n".join(lines).rstrip()
 
 
 def html(comparison: dict) -> str:
@@ -83,5 +108,6 @@ def html(comparison: dict) -> str:
         f'<p id="champion-headline">{escape(headline(comparison))}</p>\n'
         f"<p>{escape(CAVEAT)}</p>\n"
         '<table id="champion"><tr><th>split</th><th>metric</th><th>champion</th>'
-        f"<th>new model</th><th>difference</th></tr>{body}</table>"
+        f"<th>new model</th><th>difference</th></tr>{body}</table>\n"
+        + "".join(f'<p class="certainty">{escape(line)}</p>' for line in certainty(comparison))
     )

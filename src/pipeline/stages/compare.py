@@ -39,6 +39,7 @@ def main(params: DictConfig) -> str:
         target=params.dataset.target,
         threshold=params.evaluate.threshold,
         id_columns=list(params.dataset.id_columns),
+        seed=params.seed,
         reason=reason,
     )
     result["champion_pin"] = pin
