@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup setup-dev run repro init new-batch land check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup setup-dev run repro init new-batch land replay check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 .PHONY: .status-land .status-check .status-monitor .status-queue-wait
 
 # GNU make exits 2 whenever a recipe fails, whatever its command's code. The targets below wrap
@@ -117,6 +117,9 @@ queue-wait: .status-queue-wait ## Wait for the queued experiments (after dvc que
 
 select-best: setup ## Apply the best experiment if it beats the committed model (METRIC=, MIN=)
 	python -m pipeline.cli select-best $(if $(METRIC),--metric $(METRIC)) $(if $(MIN),--min-improvement $(MIN))
+
+replay: setup ## Replay held-back batches up to TO (make replay TO=2013-12 [FOLDER=dir BRANCH=replay]): one commit each
+	python -m pipeline.cli replay --to $(or $(TO),$(error set TO, e.g. make replay TO=2013-12)) $(if $(FOLDER),--folder $(FOLDER)) $(if $(BRANCH),--branch $(BRANCH))
 
 champion: setup ## Pin the model the next run compares with: prod's version, else BASE's (default HEAD) dvc.lock model
 	python -m pipeline.cli champion $(if $(BASE),--base $(BASE))

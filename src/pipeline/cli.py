@@ -127,6 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     retrain.add_argument("--base", default="main", help="git revision to compare against")
     retrain.add_argument("--output", type=Path, help="write here instead of printing")
+    replay = commands.add_parser(
+        "replay",
+        help="land held-back batches one at a time: retrain, compare, gate, decide, commit each",
+    )
+    replay.add_argument("--to", required=True, help="the last batch to replay, e.g. 2013-12")
+    replay.add_argument(
+        "--folder",
+        type=Path,
+        help="the batches' files, landed in name order (default: the dataset's new_batch reader)",
+    )
+    replay.add_argument(
+        "--branch", default="replay", help="the branch to commit on (default: replay)"
+    )
     serve = commands.add_parser("serve", help="serve the model over HTTP (conf/serve/)")
     serve.add_argument(
         "--model", type=Path, help="model file (default: serve.model or paths.model)"
@@ -207,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.commands import check
 
         return check.run()
+    if args.command == "replay":
+        from pipeline.commands import replay
+
+        return replay.run(args.to, args.folder, args.branch)
     if args.command == "retrain-report":
         from pipeline.commands import retrain_report
 

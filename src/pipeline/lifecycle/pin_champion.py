@@ -35,13 +35,14 @@ def resolve_commit(ref: str) -> str | None:
         return None
 
 
-def fetch_champion(base: str, model_path: str, dest: Path) -> dict | None:
-    """Fetch the champion's model to `dest`; return where it came from, or None if none."""
-    from pipeline.lifecycle import registry
+def fetch_champion(base: str, model_path: str, dest: Path, registry: bool = True) -> dict | None:
+    """Fetch the champion's model to `dest` (prod's version, unless not `registry`, else
+    `base`'s); return where it came from, or None if none."""
+    from pipeline.lifecycle import registry as model_registry
 
-    version = registry.fetch_stage("prod", dest)
+    version = model_registry.fetch_stage("prod", dest) if registry else None
     if version is not None:
-        name = registry.artifact_name()
+        name = model_registry.artifact_name()
         return {"source": "registry", "artifact": name, "stage": "prod", "version": version}
     commit = resolve_commit(base)
     md5 = model_in_lock(commit, model_path) if commit else None
@@ -60,10 +61,11 @@ def fetch_champion(base: str, model_path: str, dest: Path) -> dict | None:
     return {"source": "dvc.lock", "ref": base, "commit": commit, "md5": md5}
 
 
-def pin(folder: Path, base: str, model_path: str) -> dict | None:
-    """Replace `folder` with the champion resolved now and `dvc add` it; return its pin."""
+def pin(folder: Path, base: str, model_path: str, registry: bool = True) -> dict | None:
+    """Replace `folder` with the champion resolved now and `dvc add` it; return its pin.
+    `registry` False: `base`'s model even when the registry has a prod version (replay)."""
     with atomic_dir(folder) as staged:
-        found = fetch_champion(base, model_path, staged / MODEL_FILE)
+        found = fetch_champion(base, model_path, staged / MODEL_FILE, registry)
         if found is not None:
             (staged / INFO_FILE).write_text(json.dumps(found, indent=2, sort_keys=True) + "\n")
     track(folder)

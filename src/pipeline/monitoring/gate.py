@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,9 @@ class Check:
     detail: str = ""
     # True: the check could not be made and must not pass (value None, detail says why).
     blocked: bool = False
+    # "data": what the newest batch looks like (drift, quality), the same for any model;
+    # "model": what the new model does. Promotion weighs only the model's (lifecycle/promotion.py).
+    about: str = "model"
 
     @property
     def passed(self) -> bool:
@@ -83,7 +86,7 @@ HOLDOUT = "the holdout"
 
 def waiting(check: Check) -> Check:
     """A check that needs a batch newer than the one the model learned from: not measured."""
-    return Check(check.name, None, check.limit, check.upper, detail=ONE_BATCH)
+    return Check(check.name, None, check.limit, check.upper, detail=ONE_BATCH, about=check.about)
 
 
 # The champion check's name per task: `promote` finds the check by it in gate.json.
@@ -131,21 +134,22 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
 
 
 def how_sure(sure: dict[str, Any], detail: str) -> str:
-    """ "worse by 0.012, 95% interval 0.004..0.020 (its low end is judged); ..." """
-    worse = sure["worse_by"]
+    """ "the low end of the 95% interval; the new model is worse by 0.012, 95% interval
+    0.004..0.020 (1000 paired resamples); ..." """
+    worse, level = sure["worse_by"], f"{sure['level']:.0%}"
     estimate, low, high = worse["estimate"], worse["low"], worse["high"]
     if estimate >= 0:
-        said = f"worse by {estimate:.3f}, {sure['level']:.0%} interval {low:.3f}..{high:.3f}"
+        said = f"worse by {estimate:.3f}, {level} interval {low:.3f}..{high:.3f}"
     else:
-        said = f"better by {-estimate:.3f}, {sure['level']:.0%} interval {-high:.3f}..{-low:.3f}"
-    text = f"{said} ({worse_unit(sure)}; its low end is judged); {detail}"
-    if sure.get("mcnemar"):
-        text += f"; McNemar p={sure['mcnemar']['p_value']:.3g}"
+        said = f"better by {-estimate:.3f}, {level} interval {-high:.3f}..{-low:.3f}"
+    text = (
+        f"the low end of the {level} interval of the {sure['worse_by_unit']}; the new model is "
+        f"{said} ({sure['resamples']} paired resamples); {detail}"
+    )
+    if test := sure.get("mcnemar"):
+        p_value = test["p_value"]
+        text += "; McNemar p<0.001" if p_value < 0.001 else f"; McNemar p={p_value:.3f}"
     return text
-
-
-def worse_unit(sure: dict[str, Any]) -> str:
-    return f"{sure['worse_by_unit']}, {sure['resamples']} paired resamples"
 
 
 def fairness_checks(
@@ -187,7 +191,7 @@ def data_checks(data: dict[str, Any], gate: Any) -> list[Check]:
     missing_column = data["quality"]["worst_missing_column"]
     unseen = data["quality"]["new_categories"]
     no_labels = NO_LABELS
-    return [
+    found = [
         Check(
             "drifted feature share",
             data["drift"]["drifted_share"],
@@ -219,6 +223,7 @@ def data_checks(data: dict[str, Any], gate: Any) -> list[Check]:
             detail="; ".join(f"{col}: {', '.join(vals[:5])}" for col, vals in unseen.items()),
         ),
     ]
+    return [replace(check, about="data") for check in found]
 
 
 def classification_checks(
