@@ -1,5 +1,5 @@
 """`pipeline replay --to 2013-12`: land held-back batches one at a time and run the loop on
-each (see lifecycle/replay.py)."""
+each (see lifecycle/replaying.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from pathlib import Path
 
 from pipeline.config import load_params
 from pipeline.errors import PipelineError
-from pipeline.lifecycle.replay import pending_batches, replay_batch, require_clean_tree, switch_to
+from pipeline.lifecycle.replaying import (
+    pending_batches,
+    replay_batch,
+    require_clean_tree,
+    switch_to,
+)
 
 
 def run(to: str, folder: Path | None, branch: str) -> int:
