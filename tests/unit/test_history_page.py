@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+
+from helpers import history_table
 
 from pipeline.reporting.charts import batch_chart
 from pipeline.reporting.history_page import BatchRow, markdown, page_link, render_history
@@ -55,46 +56,9 @@ AUGUST = BatchRow(
 )
 
 
-class Cells(HTMLParser):
-    """Each row of the history table: its cells' text, and the exact numbers they carry."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[dict] = []
-        self.inside = False
-        self.cell: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table" and attrs.get("id") == "history":
-            self.inside = True
-        elif self.inside and tag == "tr" and "data-batch" in attrs:
-            self.rows.append({"batch": attrs["data-batch"], "text": [], "values": {}})
-        elif self.inside and tag == "td" and self.rows:
-            self.rows[-1]["text"].append("")
-            if "data-name" in attrs:
-                self.rows[-1]["values"][attrs["data-name"]] = attrs
-        elif self.inside and tag == "a" and self.rows:
-            self.rows[-1].setdefault("links", []).append(attrs["href"])
-
-    def handle_endtag(self, tag):
-        if tag == "table":
-            self.inside = False
-
-    def handle_data(self, data):
-        if self.inside and self.rows and self.rows[-1]["text"]:
-            self.rows[-1]["text"][-1] += data
-
-
-def table_rows(page: str) -> list[dict]:
-    parser = Cells()
-    parser.feed(page)
-    return parser.rows
-
-
 def test_the_table_shows_each_batch_newest_first_with_its_numbers_and_links():
     page = render_history([JULY, AUGUST], branch="replay")
-    august, july = table_rows(page)
+    august, july = history_table(page)
     assert [august["batch"], july["batch"]] == ["2013-08", "2013-07"]
     assert july["text"] == [
         "2013-07",
@@ -159,7 +123,7 @@ def test_a_batch_without_a_champion_says_so_instead_of_a_number():
         retrained=0.7,
         missing=("reports/analysis/fairness.json",),
     )
-    (row,) = table_rows(render_history([first], branch="replay"))
+    (row,) = history_table(render_history([first], branch="replay"))
     assert row["text"][0] == "2013-07not readable at this commit: reports/analysis/fairness.json"
     assert row["text"][2:6] == ["no champion", "0.700", "no champion", "not measured"]
     assert row["values"]["decay"]["data-value"] == ""
@@ -182,7 +146,7 @@ def test_regression_says_lower_is_better():
     )
     page = render_history([rmse], branch="replay")
     assert "lower rmse is better: below 0, the retrained model is better" in page
-    assert table_rows(page)[0]["text"][4] == "-0.300"  # no interval measured: the point alone
+    assert history_table(page)[0]["text"][4] == "-0.300"  # no interval measured: the point alone
 
 
 def test_the_pull_request_table_is_markdown_newest_first():

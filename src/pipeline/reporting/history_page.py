@@ -80,7 +80,7 @@ scored on the new batch it never saw (the decay). <b>Retrained</b>: the model tr
 the batch, on the same rows. The <b>difference</b> is retrained minus champion with its
 {_level(rows)} paired bootstrap interval{_direction(rows)}; McNemar's p says how likely a
 split of the rows only one model labels right this uneven is by chance.</p>
-<div class="charts">{"".join(charts(rows))}</div>
+<div class="charts" id="charts">{"".join(charts(rows))}</div>
 {table(rows)}"""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
