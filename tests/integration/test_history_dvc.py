@@ -133,6 +133,8 @@ def test_each_batch_commit_is_a_row_with_the_numbers_of_its_own_files(repo, at_c
             f"{expected['difference']:+.3f} "
             f"({sure['difference']['low']:+.3f}..{sure['difference']['high']:+.3f})"
         )
+        p_value = expected["mcnemar"]
+        assert text[5] == ("<0.001" if p_value < 0.001 else f"{p_value:.3f}")
         assert text[6] == f"{expected['drift']:.3f}"
         failed = sum(not check["passed"] for check in gate["checks"])
         assert text[8] == (

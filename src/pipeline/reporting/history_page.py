@@ -23,7 +23,7 @@ EXPORTS = "history"  # beside it: history/<short sha>/index.html, each batch's o
 
 # Three charts side by side, and a table of ten columns: a wider page than the index's.
 EXTRA_STYLE = """
-body{max-width:84rem}td.verdict,td.decision{white-space:nowrap}
+body{max-width:84rem}td.verdict,td.decision,#history td:first-child{white-space:nowrap}
 #history td{vertical-align:top}#history tr.promote td.decision{color:#17692b;font-weight:600}
 .missing{color:#8a5a00;font-size:.9em}.measure{color:#555;font-size:.85em}
 """
@@ -268,7 +268,10 @@ def _direction(rows: list[BatchRow]) -> str:
 
 
 def _p_value(value: float | None) -> str:
-    return metric_text(None) if value is None else f"{value:.3g}"
+    """As the gate's champion check states it: compare.json rounds p to six decimals."""
+    if value is None:
+        return metric_text(None)
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _number(value: float | None) -> str:
