@@ -13,7 +13,7 @@ export UV_PYTHON ?= $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 REPRO_LOG := .dvc/tmp/repro.log
 
-.PHONY: help setup setup-dev run repro init new-batch land replay check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
+.PHONY: help setup setup-dev run repro init new-batch land replay history check serve monitor exp-show queue-wait select-best champion register promote params params-check lint dvc-check format test test-fast bench remote push pull retrain-branch retrain-pr drift-alert clean
 .PHONY: .status-land .status-check .status-monitor .status-queue-wait
 
 # GNU make exits 2 whenever a recipe fails, whatever its command's code. The targets below wrap
@@ -120,6 +120,9 @@ select-best: setup ## Apply the best experiment if it beats the committed model 
 
 replay: setup ## Replay held-back batches up to TO (make replay TO=2013-12 [FOLDER=dir BRANCH=replay]): one commit each
 	python -m pipeline.cli replay --to $(or $(TO),$(error set TO, e.g. make replay TO=2013-12)) $(if $(FOLDER),--folder $(FOLDER)) $(if $(BRANCH),--branch $(BRANCH))
+
+history: setup ## reports/history.html: each batch commit of this branch (decay, drift, decision), offline
+	python -m pipeline.cli history
 
 champion: setup ## Pin the model the next run compares with: prod's version, else BASE's (default HEAD) dvc.lock model
 	python -m pipeline.cli champion $(if $(BASE),--base $(BASE))

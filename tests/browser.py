@@ -32,10 +32,18 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)  # every href, resolved to an absolute URL
     texts: dict[str, str] = field(default_factory=dict)  # element id -> visible text
+    requests: list[str] = field(default_factory=list)  # every URL the page asked for
+    followed: str | None = None  # where clicking `click` led
 
 
-def visit(page_file: Path, screenshot: Path | None = None, ids: tuple[str, ...] = ()) -> Visit:
-    """Load a file:// page, wait for it to settle, and collect what a test needs."""
+def visit(
+    page_file: Path,
+    screenshot: Path | None = None,
+    ids: tuple[str, ...] = (),
+    click: str | None = None,
+) -> Visit:
+    """Load a file:// page, wait for it to settle, and collect what a test needs; then, given
+    a selector to `click`, click it as a person would and note where that led."""
     from playwright.sync_api import sync_playwright
 
     seen = Visit()
@@ -50,11 +58,20 @@ def visit(page_file: Path, screenshot: Path | None = None, ids: tuple[str, ...] 
                 ),
             )
             page.on("pageerror", lambda error: seen.console_errors.append(str(error)))
+            page.on("request", lambda request: seen.requests.append(request.url))
             page.goto(page_file.resolve().as_uri(), wait_until="load", timeout=60_000)
-            seen.links = page.eval_on_selector_all("a[href]", "nodes => nodes.map(n => n.href)")
+            # An SVG link's href is no string: resolve the attribute, as the browser does.
+            seen.links = page.eval_on_selector_all(
+                "a[href]",
+                "nodes => nodes.map(n => new URL(n.getAttribute('href'), document.baseURI).href)",
+            )
             seen.texts = {name: page.inner_text(f"#{name}") for name in ids}
             if screenshot:
                 page.screenshot(path=str(screenshot), full_page=True)
+            if click:
+                with page.expect_navigation(wait_until="load", timeout=60_000):
+                    page.click(click)
+                seen.followed = page.url
         finally:
             browser.close()
     return seen

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -271,3 +272,40 @@ def build_three_years(dest: Path) -> None:
     make_repo(dest, landed=3)
     assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
     commit(dest, "three years")
+
+
+class _HistoryTable(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self.inside = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "history":
+            self.inside = True
+        elif self.inside and tag == "tr" and "data-batch" in attrs:
+            self.rows.append({"batch": attrs["data-batch"], "text": [], "values": {}, "links": []})
+        elif self.inside and tag == "td" and self.rows:
+            self.rows[-1]["text"].append("")
+            if "data-name" in attrs:
+                self.rows[-1]["values"][attrs["data-name"]] = attrs
+        elif self.inside and tag == "a" and self.rows:
+            self.rows[-1]["links"].append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.inside and self.rows and self.rows[-1]["text"]:
+            self.rows[-1]["text"][-1] += data
+
+
+def history_table(page: str) -> list[dict]:
+    """The rows of reports/history.html's table, as shown: per row its batch, each cell's
+    text, the attributes of each cell that carries a number (data-name: data-value, ...),
+    and its links."""
+    parser = _HistoryTable()
+    parser.feed(page)
+    return parser.rows

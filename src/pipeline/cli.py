@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument(
         "--branch", default="replay", help="the branch to commit on (default: replay)"
     )
+    commands.add_parser(
+        "history",
+        help="reports/history.html: each batch commit of this branch: decay, drift, decision",
+    )
     serve = commands.add_parser("serve", help="serve the model over HTTP (conf/serve/)")
     serve.add_argument(
         "--model", type=Path, help="model file (default: serve.model or paths.model)"
@@ -224,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.commands import replay
 
         return replay.run(args.to, args.folder, args.branch)
+    if args.command == "history":
+        from pipeline.commands import history
+
+        return history.run()
     if args.command == "retrain-report":
         from pipeline.commands import retrain_report
 

@@ -85,6 +85,11 @@ class Reports:
         return Path(self.paths["analysis"]) / "groups.json"
 
     @property
+    def fairness(self) -> Path:
+        """Each fairness measure's worst gap over the group columns, per split (a DVC metric)."""
+        return Path(self.paths["analysis"]) / "fairness.json"
+
+    @property
     def comparison(self) -> Path:
         return Path(f"{self.paths['compare']}.json")
 

@@ -185,6 +185,8 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
     assert "<!-- retrain-report -->" in output
     assert f"Retrained on {ARRIVING}" in output
     assert "### Metrics against origin/main" in output
+    # The history's last batches: none yet, as main has no batch commit (replay makes them).
+    assert "### The last batches" in output and "no batch commits on this branch yet" in output
     assert "roc_auc" in output
     # First, the retrained model against main's, both scored on this run's rows.
     compared = "Champion the model of origin/main ("

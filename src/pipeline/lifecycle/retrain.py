@@ -1,7 +1,8 @@
 """The retrain pull request's body: what changed against the base branch, and the gate's verdict.
 
-Built from `dvc params diff` / `dvc metrics diff` and the monitoring summaries, so the same
-text can be produced locally: `python -m pipeline.cli retrain-report --base main`.
+Built from `dvc params diff` / `dvc metrics diff`, the monitoring summaries and the last
+batches of the branch's history (lifecycle/batch_history.py), so the same text can be
+produced locally: `python -m pipeline.cli retrain-report --base main`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pipeline.errors import ToolError
 
 # The comment's first line: the workflow finds its own comment by it and edits it in place.
 MARKER = "<!-- retrain-report -->"
+LAST_BATCHES = 5  # the rows of the history the body shows
 
 
 def dvc_diff(kind: str, base: str) -> str:
@@ -28,6 +30,21 @@ def dvc_diff(kind: str, base: str) -> str:
     if len(rows) <= 2:  # a header and its rule, no row
         return f"(no {kind} changed against {base})"
     return "\n".join(rows)
+
+
+def last_batches(count: int = LAST_BATCHES) -> str:
+    """The branch's last batch commits (the history page's rows) as a Markdown table, or
+    why there is none."""
+    from pipeline.lifecycle.batch_history import history
+    from pipeline.reporting.history_page import markdown
+
+    try:
+        rows = history(last=count)
+    except ToolError as error:  # the body still says what else it knows
+        return f"({error})"
+    if not rows:
+        return "(no batch commits on this branch yet: `make replay` makes one per batch)"
+    return markdown(rows)
 
 
 def pr_body(base: str, monitoring: Path, run_url: str | None, comparison: Path) -> str:
@@ -68,6 +85,13 @@ Drifted feature columns: {drift["drifted_count"]} of {drift["feature_count"]} ({
 ### Champion against the new model, on the same rows
 
 {against}
+
+### The last batches
+
+The loop so far: this branch's last batch commits, newest first (all of them, with charts:
+`make history` writes reports/history.html).
+
+{last_batches()}
 
 ### Params against {base}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 WIDTH, HEIGHT = 420, 300
@@ -198,3 +199,102 @@ def _svg(title: str, parts: list[str], height: int = HEIGHT) -> str:
         + "".join(parts)
         + "</svg>"
     )
+
+
+def batch_chart(
+    title: str,
+    batches: list[str],
+    series: dict[str, list[float | None]],
+    y_label: str,
+    *,
+    intervals: list[tuple[float, float] | None] | None = None,
+    links: list[str] | None = None,
+    y_range: tuple[float, float] | None = None,
+    zero_line: bool = False,
+) -> str:
+    """Values over batches, in order: one line of points per named series, on an axis scaled
+    to the values (`y_range` fixes it). A missing value breaks its line. `intervals` draws a
+    whisker (low..high) at each point of the first series; `links` makes each batch's points
+    a link (that batch's reports); `zero_line` a dashed line at 0 (no difference)."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    values = [v for points in series.values() for v in points if v is not None]
+    values += [end for pair in intervals or [] if pair for end in pair]
+    values += [0.0] if zero_line else []
+    low, high = y_range or (min(values, default=0.0), max(values, default=1.0))
+    if not y_range:  # room around the data, so no point sits on the frame
+        pad = (high - low) * 0.04 or abs(high) * 0.05 or 0.05
+        low, high = low - pad, high + pad
+    low, high, tick_step = _nice_axis(low, high)
+    span = high - low
+    step = plot_w / max(len(batches), 1)
+
+    def x_of(index: int) -> float:
+        return LEFT + step * (index + 0.5)
+
+    def y_of(value: float) -> float:
+        return TOP + (1 - (min(max(value, low), high) - low) / span) * plot_h
+
+    parts = [_frame(title, "batch", y_label)]
+    for tick in range(round(span / tick_step) + 1):
+        value = round(low + tick * tick_step, 12) + 0.0  # no -0 and no 0.30000000000000004
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y_of(value) + 4:.1f}" class="tick end">{_tick(value)}</text>'
+        )
+    every = max(1, -(-len(batches) // 8))  # at most 8 labels, so they never overlap
+    for index, batch in enumerate(batches):
+        if index % every == 0 or index == len(batches) - 1:
+            parts.append(
+                f'<text x="{x_of(index):.1f}" y="{TOP + plot_h + 14}" class="tick">'
+                f"{escape(batch)}</text>"
+            )
+    if zero_line and low <= 0 <= high:
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y_of(0):.1f}" x2="{LEFT + plot_w}" y2="{y_of(0):.1f}" '
+            'stroke="#555" stroke-dasharray="4 3"/>'
+        )
+    for index, (name, points) in enumerate(series.items()):
+        color = COLORS[index % len(COLORS)]
+        runs: list[list[str]] = [[]]
+        for at, value in enumerate(points):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x_of(at):.1f},{y_of(value):.1f}")
+        parts += [
+            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(run)}"/>'
+            for run in runs
+            if len(run) > 1
+        ]
+        for at, value in enumerate(points):
+            if value is None:
+                continue
+            mark = ""
+            whisker = intervals[at] if intervals and index == 0 and at < len(intervals) else None
+            if whisker:
+                x, (top, bottom) = x_of(at), (y_of(whisker[1]), y_of(whisker[0]))
+                mark += (
+                    f'<path d="M{x:.1f},{top:.1f}V{bottom:.1f}M{x - 4:.1f},{top:.1f}h8'
+                    f'M{x - 4:.1f},{bottom:.1f}h8" stroke="{color}" fill="none"/>'
+                )
+            tip = f"{batches[at]}, {name}: {_tick(value)}"
+            if whisker:
+                tip += f" ({_tick(whisker[0])}..{_tick(whisker[1])})"
+            mark += (
+                f'<circle cx="{x_of(at):.1f}" cy="{y_of(value):.1f}" r="3.5" fill="{color}">'
+                f"<title>{escape(tip)}</title></circle>"
+            )
+            if links and at < len(links) and links[at]:
+                mark = f'<a href="{escape(links[at])}">{mark}</a>'
+            parts.append(mark)
+        parts.append(_legend(index, name, color))
+    return _svg(title, parts)
+
+
+def _nice_axis(low: float, high: float, ticks: int = 4) -> tuple[float, float, float]:
+    """`low..high` widened to round ticks (a step of 1, 2, 2.5 or 5 times a power of ten):
+    the axis, and its step."""
+    span = (high - low) or abs(high) or 1.0
+    power = 10 ** math.floor(math.log10(span / ticks))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= span / ticks)
+    bottom, top = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    return bottom, max(top, bottom + step), step
