@@ -184,6 +184,8 @@ def test_retrain_workflow_after_new_data_reruns_pushes_and_writes_the_pr_report(
     assert re.search(r"check: (FAIL|pass)", output)
     assert "<!-- retrain-report -->" in output
     assert f"Retrained on {ARRIVING}" in output
+    # The decision replay would commit, stated for the person who merges.
+    assert re.search(r"\*\*Decision: (promote the new model|keep the champion)\.\*\* ", output)
     assert "### Metrics against origin/main" in output
     # The history's last batches: none yet, as main has no batch commit (replay makes them).
     assert "### The last batches" in output and "no batch commits on this branch yet" in output

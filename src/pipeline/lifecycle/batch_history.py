@@ -26,7 +26,7 @@ from pipeline import vcs
 from pipeline.config import PARAMS_FILE, Reports
 from pipeline.io import atomic_dir
 from pipeline.lifecycle.promotion import PROMOTE
-from pipeline.lifecycle.replay import BATCH, DECISION, GATE
+from pipeline.lifecycle.replaying import BATCH, DECISION, GATE
 from pipeline.modeling.tasks import task_info
 from pipeline.reporting.history_page import BatchRow
 from pipeline.reporting.numbers import measured

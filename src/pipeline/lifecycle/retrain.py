@@ -50,9 +50,12 @@ def last_batches(count: int = LAST_BATCHES) -> str:
 def pr_body(base: str, monitoring: Path, run_url: str | None, comparison: Path) -> str:
     """The body: the gate's verdict, then the champion against the new model on the same
     rows, then params and metrics diffs against `base` (measured on different rows)."""
+    from pipeline.lifecycle.promotion import decide
     from pipeline.reporting.comparison_text import markdown
 
     verdict = json.loads((monitoring / GATE_VERDICT).read_text())
+    decision = decide(verdict)
+    advice = "promote the new model" if decision.promote else "keep the champion"
     against = markdown(json.loads(comparison.read_text()))
     data = json.loads((monitoring / DATA_SUMMARY).read_text())
     batches = data["current"]["batches"]
@@ -77,6 +80,10 @@ def pr_body(base: str, monitoring: Path, run_url: str | None, comparison: Path) 
 Newest batch {", ".join(batches)} ({data["current"]["rows"]:,} rows) against the training
 window {reference[0]}..{reference[-1]} ({data["reference"]["rows"]:,} rows).
 Drifted feature columns: {drift["drifted_count"]} of {drift["feature_count"]} ({drifted}).
+
+**Decision: {advice}.** {decision.reason[0].upper()}{decision.reason[1:]}. (The same decision
+`make replay` commits: the model's checks decide; drift is reported, not a reason to keep a
+model that never saw the new batch.)
 
 | | check |
 |---|---|
