@@ -94,16 +94,25 @@ def test_only_commands_print(path):
     assert not calls, f"{where} prints (lines {calls}): return the text, let a command print it"
 
 
+ENGINE_NAMES = {"dask", "pandas"}
+
+
 def branches_on_engine_or_model(tree: ast.AST) -> list[int]:
-    """Lines comparing `<...>.engine.name` or `<...>.model.name` (or naming EngineName)."""
+    """Lines comparing `<...>.engine.name` or `<...>.model.name`, naming EngineName, or
+    comparing with an engine's name as a string ("dask", "pandas")."""
 
     def names_choice(node: ast.AST) -> bool:
         return (
-            isinstance(node, ast.Attribute)
-            and node.attr == "name"
-            and isinstance(node.value, ast.Attribute | ast.Name)
-            and getattr(node.value, "attr", getattr(node.value, "id", None)) in ("engine", "model")
-        ) or (isinstance(node, ast.Name) and node.id == "EngineName")
+            (
+                isinstance(node, ast.Attribute)
+                and node.attr == "name"
+                and isinstance(node.value, ast.Attribute | ast.Name)
+                and getattr(node.value, "attr", getattr(node.value, "id", None))
+                in ("engine", "model")
+            )
+            or (isinstance(node, ast.Name) and node.id == "EngineName")
+            or (isinstance(node, ast.Constant) and node.value in ENGINE_NAMES)
+        )
 
     return [
         node.lineno
@@ -132,6 +141,8 @@ def test_the_engine_check_finds_a_branch():
     model = ast.parse("on = params.model.name == 'xgboost'")
     assert branches_on_engine_or_model(branch) == [1]
     assert branches_on_engine_or_model(model) == [1]
+    report = ast.parse('where = "x" if fitted.searched.get("trained_on") == "dask" else ""')
+    assert branches_on_engine_or_model(report) == [1]
     assert not branches_on_engine_or_model(ast.parse("x = params.model.name"))
 
 

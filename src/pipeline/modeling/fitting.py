@@ -26,6 +26,7 @@ class Fitted:
     rows: int
     left: dict[str, str]  # feature -> why the training rows could not teach it
     searched: dict  # the search's report, or {"method": "none"}
+    where: str = ""  # where it was fitted, for the stage's summary: "" here, " on the ..."
 
 
 def fit_model(runner: Runner, params: DictConfig, inputs: list[str]) -> Fitted:
@@ -39,7 +40,8 @@ def fit_model(runner: Runner, params: DictConfig, inputs: list[str]) -> Fitted:
         left = left_out(seen_on_cluster(table, inputs, plain(dataset.derived), features))
         pipeline, rows = fit_on_cluster(build(params, left), table, inputs, dataset.target)
         estimators.fit_done(pipeline)
-        return Fitted(pipeline, rows, left, {"method": "none", "trained_on": "dask"})
+        searched = {"method": "none", "trained_on": "dask"}
+        return Fitted(pipeline, rows, left, searched, where=" on the Dask cluster")
     train = pd.read_parquet(table)
     left = left_out(seen(estimators.model_features(train[inputs], dataset.derived), features))
     pipeline = build(params, left)

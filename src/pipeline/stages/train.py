@@ -50,10 +50,9 @@ def main(params: DictConfig) -> str:
         if "candidates" in fitted.searched
         else ""
     )
-    where = " on the Dask cluster" if fitted.searched.get("trained_on") == "dask" else ""
     without = f"; left out {described(fitted.left)}" if fitted.left else ""
     return (
-        f"{params.model.name} fitted on {fitted.rows:,} rows{where} in {fit_seconds:.1f}s"
+        f"{params.model.name} fitted on {fitted.rows:,} rows{fitted.where} in {fit_seconds:.1f}s"
         f"{found}{without}"
     )
 
