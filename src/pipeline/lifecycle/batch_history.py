@@ -26,11 +26,11 @@ from pipeline import vcs
 from pipeline.config import PARAMS_FILE, Reports
 from pipeline.io import atomic_dir
 from pipeline.lifecycle.promotion import PROMOTE
-from pipeline.lifecycle.replaying import BATCH, DECISION, GATE
 from pipeline.modeling.tasks import task_info
 from pipeline.reporting.history_page import BatchRow
 from pipeline.reporting.numbers import measured
 
+BATCH, GATE, DECISION = "Batch", "Gate", "Decision"  # the trailers of a batch's commit
 EXPORTED_PAGE = "index.html"  # each batch's page in its folder: history/<short sha>/index.html
 SHORT_SHA = re.compile(r"^[0-9a-f]{4,40}$")
 HREF = re.compile(r'href="([^"]*)"')
@@ -50,6 +50,12 @@ class BatchCommit:
 
 def batch_commits(ref: str = "HEAD") -> list[BatchCommit]:
     """The batch commits of `ref`'s first-parent history, oldest first."""
+    return [found for found in logged_commits(ref) if found.batch]
+
+
+def logged_commits(ref: str = "HEAD") -> list[BatchCommit]:
+    """Every commit of `ref`'s first-parent history, oldest first; `batch` is empty for a
+    commit that landed no batch."""
     trailers = [
         f"%(trailers:key={key},valueonly,separator=%x2C)" for key in (BATCH, GATE, DECISION)
     ]
@@ -63,7 +69,7 @@ def batch_commits(ref: str = "HEAD") -> list[BatchCommit]:
     found = []
     for record in shown.split("\x1e"):
         fields = [field.strip() for field in record.split("\x1f")]
-        if len(fields) == 6 and fields[3]:
+        if len(fields) == 6:
             found.append(BatchCommit(*fields))
     return found
 

@@ -25,10 +25,10 @@ from omegaconf import DictConfig
 from pipeline import progress, vcs
 from pipeline.config import Reports
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.lifecycle.batch_history import BATCH, DECISION, GATE, logged_commits
 from pipeline.lifecycle.pin_champion import pin
 from pipeline.lifecycle.promotion import PROMOTE, Decision, decide
 
-BATCH, GATE, DECISION = "Batch", "Gate", "Decision"  # the trailers of a batch's commit
 LANDABLE = (".csv", ".parquet")
 YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -135,16 +135,9 @@ def switch_to(branch: str) -> bool:
 def champion_commit() -> str:
     """The commit whose model serves: the newest promoted batch of this branch, else the
     commit the replay started from (the newest one that is not a batch)."""
-    log = vcs.git(
-        "log",
-        "--first-parent",
-        f"--format=%H%x00%(trailers:key={BATCH},valueonly,separator=)"
-        f"%x00%(trailers:key={DECISION},valueonly,separator=)",
-    )
-    for line in log.splitlines():
-        commit, batch, decision = line.split("\0")
-        if not batch.strip() or decision.strip() == PROMOTE:
-            return commit
+    for logged in reversed(logged_commits()):
+        if not logged.batch or logged.decision == PROMOTE:
+            return logged.commit
     raise PipelineError("no commit to take the champion from")
 
 
@@ -163,7 +156,7 @@ def replay_batch(params: DictConfig, pending: Pending) -> Replayed:
         vcs.dvc("repro")
         decision = decide(json.loads(Reports(paths).gate.read_text()))
     except PipelineError as error:
-        restore_head(paths)
+        restore_head()
         raise PipelineError(
             f"batch {pending.batch}: {error}; the branch stays at {good}, its last good batch"
         ) from None
@@ -173,7 +166,7 @@ def replay_batch(params: DictConfig, pending: Pending) -> Replayed:
     return Replayed(pending.batch, decision, vcs.git("rev-parse", "--short", "HEAD").strip())
 
 
-def restore_head(paths: DictConfig) -> None:
+def restore_head() -> None:
     """The workspace as the last commit has it: tracked files, then the data DVC tracks."""
     vcs.git("reset", "--quiet", "--hard", "HEAD")
     vcs.dvc("checkout", "--quiet", "--force")
