@@ -113,7 +113,8 @@ def test_a_worse_challenger_is_stopped_by_the_gate_and_by_promote(repo):
     refused = cli(repo, "promote", "--stage", "prod", check=False)
     assert refused.returncode == 1
     assert f"not promoting {ARTIFACT} v0.0.2 to prod" in refused.stderr
-    assert f"its comparison with the champion failed: {CHECK}" in refused.stderr
+    assert "its gate decided to keep the champion" in refused.stderr
+    assert f"worse than the champion: {CHECK}" in refused.stderr
     assert f"champion {old:.3f}, new model {new:.3f}" in refused.stderr
     assert "FORCE=1" in refused.stderr
     assert "#prod#2" not in run(["git", "tag"], repo).stdout  # nothing was assigned

@@ -12,8 +12,15 @@ import numpy as np
 import pytest
 from helpers import compose
 
+from pipeline.lifecycle.promotion import KEEP, PROMOTE, decide
 from pipeline.modeling import estimators
-from pipeline.modeling.comparison import COMPARED, NO_CHAMPION, NOT_COMPARABLE, compare
+from pipeline.modeling.comparison import (
+    COMPARED,
+    NO_CHAMPION,
+    NOT_COMPARABLE,
+    Groups,
+    compare,
+)
 from pipeline.modeling.derived import input_columns
 from pipeline.monitoring import gate
 
@@ -25,7 +32,14 @@ def splits(shop_splits):
     return shop_splits
 
 
-def fitted(splits, *, shuffle_target: bool = False, drop: str | None = None, task_model=None):
+def fitted(
+    splits,
+    *,
+    shuffle_target: bool = False,
+    drop: str | None = None,
+    task_model=None,
+    flip_region: str | None = None,
+):
     cfg = compose("model=logistic_regression", "model.max_iter=300")
     dataset = cfg.dataset
     categorical, numeric = list(dataset.features.categorical), list(dataset.features.numeric)
@@ -35,6 +49,9 @@ def fitted(splits, *, shuffle_target: bool = False, drop: str | None = None, tas
     train = splits.train.copy()
     if shuffle_target:
         train[dataset.target] = np.random.default_rng(0).permutation(train[dataset.target])
+    if flip_region:  # a model that learned the opposite for one group's rows
+        rows = train["region"] == flip_region
+        train.loc[rows, dataset.target] = 1 - train.loc[rows, dataset.target]
     inputs = input_columns(categorical, numeric, dataset.derived)
     return estimators.fit(pipeline, train, inputs, dataset.target)
 
@@ -58,6 +75,7 @@ def run(champion, challenger, splits, reason=""):
         id_columns=["customer_id"],
         seed=7,
         reason=reason,
+        groups=Groups(("region",), min_rows=50),
     )
 
 
@@ -89,6 +107,37 @@ def test_an_equal_challenger_passes_with_a_zero_difference(good, splits):
     sure = result["confidence"]["current"]
     assert sure["difference"] == {"estimate": 0, "low": 0, "high": 0}
     assert sure["mcnemar"] == {"champion_only": 0, "challenger_only": 0, "p_value": 1.0}
+
+
+def against(result) -> dict[str, gate.Check]:
+    checks = gate.against_champion(result, LIMITS, "classification")
+    return {check.name: check for check in checks}
+
+
+def test_a_challenger_unfair_to_one_group_is_kept_out_naming_the_group(good, splits):
+    unfair = fitted(splits, flip_region="south")
+    result, _ = run(good, unfair, splits)
+    gaps = result["fairness"]["current"]["region"]["recall_gap"]
+    assert gaps["challenger"] > LIMITS.max_recall_gap >= gaps["champion"]
+    check = against(result)["recall gap across region against the champion"]
+    assert not check.passed and check.value == gaps["challenger"]
+    assert (
+        f"new model {gaps['challenger']:.3f} (worst group {gaps['worst_group']}), champion "
+        f"{gaps['champion']:.3f}, on the same rows; allowed: the limit" in check.describe()
+    )
+    decision = decide(gate.verdict(list(against(result).values())))
+    assert decision.action == KEEP and "recall gap across region" in decision.reason
+
+
+def test_a_challenger_as_unfair_as_the_champion_is_not_refused_for_it(splits):
+    unfair = fitted(splits, flip_region="south")
+    result, _ = run(unfair, fitted(splits, flip_region="south"), splits)
+    checks = against(result)
+    recall = checks["recall gap across region against the champion"]
+    assert recall.value > LIMITS.max_recall_gap and recall.passed
+    assert "allowed: the champion's gap, as it is past the limit 0.200" in recall.describe()
+    assert all(check.passed for check in checks.values())
+    assert decide(gate.verdict(list(checks.values()))).action == PROMOTE
 
 
 def test_no_champion_passes_and_says_so(good, splits):
@@ -163,6 +212,11 @@ def test_the_pages_show_both_models_per_split_or_why_there_is_no_champion(good, 
     # the newest batch, which the gate judges and neither model trained on, comes first
     assert text.index("| newest batch |") < text.index("| holdout |")
     assert comparison_text.CAVEAT in text
+    gap = result["fairness"]["current"]["region"]["recall_gap"]
+    assert (
+        f"| newest batch | recall gap across region | {gap['champion']:.3f} | "
+        f"{gap['challenger']:.3f} | {gap['challenger'] - gap['champion']:+.3f} |" in text
+    )
     sure = result["confidence"]["current"]
     low, high = sure["difference"]["low"], sure["difference"]["high"]
     assert (

@@ -1,14 +1,17 @@
 """Promote the retrained model or keep the champion: the one decision replay and the retrain
 workflow's pull request both state.
 
-The gate's checks are of two kinds (monitoring/gate.py, `about`). The data checks say how the
-newest batch differs from the training window: drift, missing values, new categories. They
-are the same whichever model serves, and a drifted batch is a reason to retrain, not to keep
-the model that never saw it; they are reported, not weighed here. The model checks say what
-the new model does: its quality on the newest batch, its fairness, and the champion check,
-which refuses it only when the paired bootstrap's interval shows it worse than the champion
-on the same rows by more than the dataset's limit. The new model is promoted when every model
-check passes and a champion check was made; otherwise the champion stays.
+The gate's checks are of three kinds (monitoring/gate.py, `about`), and answer two questions.
+The gate asks "is anything wrong?": the data checks (drift, missing values, new categories in
+the newest batch) and the model checks (the new model's quality and fairness against the
+dataset's limits) fail it, and a failed gate asks a person to look. Promotion asks "which of
+two models should serve?", and only the checks that hold the new model against the champion
+on the same rows can answer that: the champion check, which refuses the new model only when
+the paired bootstrap's interval shows it worse by more than the dataset's limit, and the
+fairness gaps, which may not grow past their limit (or past the champion's, where it is
+already over). A drifted batch is a reason to retrain, and a new model short of a limit the
+champion misses too is still the better of the two: keeping the champion then helps no one.
+Those are stated in the decision's reason, not weighed.
 """
 
 from __future__ import annotations
@@ -42,16 +45,28 @@ class Decision:
 def decide(verdict: dict[str, Any]) -> Decision:
     """The decision on the gate's verdict (gate.json)."""
     checks = verdict["checks"]
-    failed_model = [c for c in checks if not c["passed"] and c.get("about", "model") == "model"]
-    failed_data = [c for c in checks if not c["passed"] and c.get("about") == "data"]
-    champion = next((c for c in checks if c["name"] in CHAMPION_CHECKS.values()), None)
+    against = [c for c in checks if c.get("about") == "champion" or c["name"] in PRIMARY]
+    primary = next((c for c in against if c["name"] in PRIMARY), None)
     passed = bool(verdict["passed"])
-    if failed_model:
-        return Decision(KEEP, "the new model failed: " + "; ".join(_texts(failed_model)), passed)
-    if champion is None:
+    if failed := [c for c in against if not c["passed"]]:
+        return Decision(KEEP, "worse than the champion: " + "; ".join(_texts(failed)), passed)
+    if primary is None:
         return Decision(KEEP, "the gate made no comparison with the champion", passed)
-    data = f"; the data moved ({'; '.join(_texts(failed_data))})" if failed_data else ""
-    return Decision(PROMOTE, f"every model check passed: {champion['text']}{data}", passed)
+    reason = f"no worse than the champion: {primary['text']}"
+    if short := _failed(checks, "model"):
+        reason += f"; short of the dataset's limits ({short})"
+    if moved := _failed(checks, "data"):
+        reason += f"; the data moved ({moved})"
+    return Decision(PROMOTE, reason, passed)
+
+
+PRIMARY = set(CHAMPION_CHECKS.values())
+
+
+def _failed(checks: list[dict[str, Any]], about: str) -> str:
+    """The failed checks of one kind, as one phrase ("" when none failed)."""
+    mine = [c for c in checks if c.get("about", "model") == about and c["name"] not in PRIMARY]
+    return "; ".join(_texts([c for c in mine if not c["passed"]]))
 
 
 def _texts(checks: list[dict[str, Any]]) -> list[str]:

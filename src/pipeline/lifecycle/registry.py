@@ -98,7 +98,7 @@ def promotion_refusal(name: str, version: str, stage: str) -> str | None:
     """Why `version` must not go to `stage` on its evidence, or None when it may."""
     import yaml
 
-    from pipeline.monitoring.gate import CHAMPION_CHECKS
+    from pipeline.lifecycle.promotion import decide
 
     rev = f"{name}@{version}"  # GTO's tag of the version
     try:
@@ -107,11 +107,9 @@ def promotion_refusal(name: str, version: str, stage: str) -> str | None:
         comparison = read_at(Reports(paths).comparison.as_posix(), rev)
     except Exception as error:  # a version from before the comparison, or its data is gone
         return f"its comparison with the champion cannot be read at {rev} ({error})"
-    check = next((c for c in verdict["checks"] if c["name"] in CHAMPION_CHECKS.values()), None)
-    if check is None:
-        return f"the gate of {rev} holds no comparison with the champion"
-    if not check["passed"]:
-        return f"its comparison with the champion failed: {check['text']}"
+    decision = decide(verdict)  # the one decision replay and the retrain workflow state
+    if not decision.promote:
+        return f"its gate decided to keep the champion at {rev}: {decision.reason}"
     in_prod = version_in_stage(name, "prod") if stage == "prod" else None
     pin = comparison.get("champion_pin") or {}
     if in_prod not in (None, version) and (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline.modeling.tasks import MULTICLASS, class_labels, measure, model_task, predict
@@ -65,6 +66,7 @@ def compare(
     id_columns: list[str],
     seed: int,
     reason: str = "",
+    groups: Groups | None = None,
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Score both models on each split's rows; return the comparison and the scores.
 
@@ -72,7 +74,8 @@ def compare(
     and the comparison says so. The scores are one frame per split with the label and both
     models' outputs, row for row, for the plots (a multi-class model's: its likeliest class).
     With a champion, each split also gets how sure the difference is (`confidence`: a paired
-    bootstrap interval and McNemar's test, see modeling/confidence.py), seeded by `seed`.
+    bootstrap interval and McNemar's test, see modeling/confidence.py), seeded by `seed`,
+    and, for each column of `groups`, both models' fairness gaps on those rows (`fairness`).
     """
     import pandas as pd
 
@@ -91,6 +94,7 @@ def compare(
         "challenger": {},
         "difference": {},
         "confidence": {},
+        "fairness": {},
     }
     if champion is None:
         result["status"] = NO_CHAMPION
@@ -122,8 +126,51 @@ def compare(
                 seed=seed,
             )
             result["confidence"][split] = sure.as_dict() if sure else None
+            if groups and groups.columns:
+                result["fairness"][split] = groups.gaps(task, frame, labels, outputs, threshold)
         scores[split] = table
     return result, scores
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The groups both models must treat alike (dataset.analysis): their columns, and the
+    rows a group needs to be judged."""
+
+    columns: tuple[str, ...]
+    min_rows: int
+
+    def gaps(self, task, frame: pd.DataFrame, labels, outputs: dict, threshold: float) -> dict:
+        """{column: {measure: {"champion": gap, "challenger": gap, "worst_group": group}}}:
+        each fairness measure's largest gap between the column's judged groups, for both
+        models on the same rows (modeling/fairness.py). A gap is None where it cannot be
+        measured (`reason` says why); the worst group is the challenger's."""
+        from pipeline.modeling.fairness import fairness
+
+        found = {
+            role: fairness(
+                frame,
+                labels,
+                output,
+                columns=list(self.columns),
+                task=task,
+                threshold=threshold,
+                min_rows=self.min_rows,
+            )
+            for role, output in outputs.items()
+        }
+        gaps: dict = {}
+        for column, challenger in found["challenger"].items():
+            gaps[column] = {}
+            for name, seen in challenger["measures"].items():
+                before = found["champion"][column]["measures"][name]
+                gaps[column][name] = {
+                    "champion": before["value"],
+                    "challenger": seen["value"],
+                    "worst_group": seen.get("worst_group"),
+                    "reason": seen.get("reason") or before.get("reason") or "",
+                }
+        return gaps
 
 
 def _difference(challenger: float | None, champion: float | None) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ class Check:
     # True: the check could not be made and must not pass (value None, detail says why).
     blocked: bool = False
     # "data": what the newest batch looks like (drift, quality), the same for any model;
-    # "model": what the new model does. Promotion weighs only the model's (lifecycle/promotion.py).
+    # "model": what the new model does, against the dataset's limits; "champion": the new
+    # model against the champion on the same rows. Promotion weighs only the champion's
+    # (lifecycle/promotion.py).
     about: str = "model"
 
     @property
@@ -72,11 +75,22 @@ def checks(
         quality = QUALITY_CHECKS[str(task)]
         found += quality(model["holdout"], model["holdout"], model_gate, split=HOLDOUT)
         found += fairness_checks(groups or {}, model_gate, task, split="holdout")
-        return found + ([champion_check(comparison, model_gate)] if comparison else [])
+        return found + against_champion(comparison, model_gate, task, split="holdout")
     quality = QUALITY_CHECKS[str(task)]
     found = data_checks(data, gate) + quality(model["holdout"], model["current"], model_gate)
     found += fairness_checks(groups or {}, model_gate, task)
-    return found + ([champion_check(comparison, model_gate)] if comparison else [])
+    return found + against_champion(comparison, model_gate, task)
+
+
+def against_champion(
+    comparison: dict[str, Any] | None, model_gate: Any, task: str, split: str = "current"
+) -> list[Check]:
+    """The checks of the new model against the champion on the same rows: its primary
+    metric, then each fairness gap (the champion's gaps are measured on the same split)."""
+    if not comparison:
+        return []
+    fairness = fairness_against_champion(comparison, model_gate, task, split)
+    return [champion_check(comparison, model_gate), *fairness]
 
 
 ONE_BATCH = "one batch so far: nothing newer to judge yet"
@@ -111,26 +125,64 @@ def champion_check(comparison: dict[str, Any], model_gate: Any) -> Check:
     name = CHAMPION_CHECKS[comparison["task"]]
     limit = getattr(model_gate, f"max_champion_{'rmse_rise' if regression else 'roc_auc_drop'}")
     status = comparison["status"]
+    made = partial(Check, name, limit=limit, upper=True, about="champion")
     if status == NO_CHAMPION:
-        return Check(name, None, limit, upper=True, detail=f"{NO_CHAMPION}: {comparison['reason']}")
+        return made(None, detail=f"{NO_CHAMPION}: {comparison['reason']}")
     if status != COMPARED:
-        return Check(name, None, limit, upper=True, detail=comparison["reason"], blocked=True)
+        return made(None, detail=comparison["reason"], blocked=True)
     metric = "rmse" if regression else "roc_auc"
     new = comparison["challenger"]["current"].get(metric)
     old = comparison["champion"]["current"].get(metric)
     if new is None or old is None:
-        return Check(name, None, limit, upper=True, detail=NO_LABELS)
+        return made(None, detail=NO_LABELS)
     if not (math.isfinite(new) and math.isfinite(old)):
-        return Check(name, None, limit, upper=True, detail=CLASS_ABSENT)
+        return made(None, detail=CLASS_ABSENT)
     label = "RMSE" if regression else "ROC AUC"
     rows = comparison["rows"]["current"]
     detail = f"{label}: champion {old:.3f}, new model {new:.3f}, on the same {rows} rows"
     sure = (comparison.get("confidence") or {}).get("current")
     if sure is None:  # a comparison from before the intervals: the point difference
-        return Check(name, new / old - 1 if regression else old - new, limit, True, detail)
+        return made(new / old - 1 if regression else old - new, detail=detail)
     # Refused only when the interval shows the new model worse by more than the limit: its
     # low end is what is judged, so noise alone does not decide.
-    return Check(name, sure["worse_by"]["low"], limit, upper=True, detail=how_sure(sure, detail))
+    return made(sure["worse_by"]["low"], detail=how_sure(sure, detail))
+
+
+def fairness_against_champion(
+    comparison: dict[str, Any], model_gate: Any, task: str, split: str = "current"
+) -> list[Check]:
+    """Per group column and gated measure: the new model's gap between groups on the same
+    rows as the champion's. It must stay within the measure's limit, or, where the champion
+    is already past it, be no wider than the champion's: a new model may not make the
+    groups' treatment worse than the dataset allows, nor worse than it is today."""
+    from pipeline.modeling.fairness_measures import measures
+    from pipeline.modeling.tasks import task_info
+
+    found = []
+    where = "" if split == "current" else f" ({HOLDOUT})"
+    for column, gaps in (comparison.get("fairness") or {}).get(split, {}).items():
+        for measure in measures(task_info(task)):
+            limit = getattr(model_gate, f"max_{measure.name}", None)
+            if limit is None or measure.name not in gaps:
+                continue
+            gap = gaps[measure.name]
+            name = f"{measure.label} across {column} against the champion{where}"
+            new, old = gap["challenger"], gap["champion"]
+            if new is None or old is None:
+                found.append(Check(name, None, limit, True, gap["reason"], about="champion"))
+                continue
+            bound = max(limit, old)
+            allowed = (
+                f"the champion's gap, as it is past the limit {limit:.3f}"
+                if old > limit
+                else "the limit"
+            )
+            detail = (
+                f"new model {new:.3f} (worst group {gap['worst_group']}), champion {old:.3f}, "
+                f"on the same rows; allowed: {allowed}"
+            )
+            found.append(Check(name, new, bound, True, detail, about="champion"))
+    return found
 
 
 def how_sure(sure: dict[str, Any], detail: str) -> str:

@@ -1,7 +1,8 @@
 """The champion against the new model, as the model card, the pull request and the page show it.
 
 One table from compare.json (the compare stage): per split, the task's key metrics of both
-models on the same rows and the new model's difference, under a line naming the champion.
+models on the same rows and the new model's difference, then, on the newest batch, each
+fairness gap between groups (smaller is fairer), under a line naming the champion.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from pipeline.modeling.comparison import COMPARED
+from pipeline.modeling.fairness_measures import measures
 from pipeline.modeling.tasks import task_info
 from pipeline.reporting.numbers import metric_text
 
@@ -47,6 +49,21 @@ def rows(comparison: dict) -> list[tuple[str, str, float | None, float | None, f
                     comparison["difference"].get(split, {}).get(name),
                 )
             )
+    return found + fairness_rows(comparison)
+
+
+def fairness_rows(
+    comparison: dict,
+) -> list[tuple[str, str, float | None, float | None, float | None]]:
+    """(split, "<measure> across <column>", champion, new model, difference) on the newest
+    batch, the split the gate judges: each measure's largest gap between judged groups."""
+    label = {measure.name: measure.label for measure in measures(task_info(comparison["task"]))}
+    found = []
+    for column, gaps in (comparison.get("fairness") or {}).get("current", {}).items():
+        for name, gap in gaps.items():
+            old, new = gap["champion"], gap["challenger"]
+            diff = None if old is None or new is None else new - old
+            found.append((SPLITS["current"], f"{label[name]} across {column}", old, new, diff))
     return found
 
 

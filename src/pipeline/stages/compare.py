@@ -1,8 +1,9 @@
 """Stage compare: the new model against the champion, on the same holdout and newest-batch rows.
 
 The champion is what `pipeline champion` pinned in paths.champion (the production model, or
-the base branch's). Writes <paths.compare>.json (a DVC metric: both models' metrics per
-split, the difference, row counts and a fingerprint of the rows) and, under paths.compare,
+the base branch's). Writes <paths.compare>.json (both models' metrics per
+split, the difference and how sure it is, both models' fairness gaps across the groups of
+dataset.analysis, row counts and a fingerprint of the rows) and, under paths.compare,
 both models' curves on the newest batch: ROC for classification; for regression the share
 of rows within each absolute error (a REC curve), where the higher curve is the better model.
 A multi-class comparison has no curve: its metrics (one-vs-rest ROC AUC, accuracy, F1) say it.
@@ -18,14 +19,14 @@ from pipeline.config import Reports
 from pipeline.io import atomic_dir, write_json
 from pipeline.lifecycle.pinned import MODEL_FILE, describe, read_pin
 from pipeline.modeling import model_file
-from pipeline.modeling.comparison import COMPARED, compare
+from pipeline.modeling.comparison import COMPARED, Groups, compare
 from pipeline.stages.common import run_stage
 
 CURVE_POINTS = 200  # points of each curve: enough to draw, small enough to diff
 
 
 def main(params: DictConfig) -> str:
-    paths = params.paths
+    paths, analysis = params.paths, params.dataset.analysis
     folder = Path(paths.champion)
     pin = read_pin(folder)
     champion = model_file.load(folder / MODEL_FILE) if pin is not None else None
@@ -41,6 +42,7 @@ def main(params: DictConfig) -> str:
         id_columns=list(params.dataset.id_columns),
         seed=params.seed,
         reason=reason,
+        groups=Groups(tuple(analysis.groups), analysis.min_group_rows),
     )
     result["champion_pin"] = pin
     result["champion_name"] = describe(pin)
