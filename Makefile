@@ -71,9 +71,9 @@ setup: $(VENV)/.synced ## Create .venv from uv.lock: the pipeline only (installs
 
 setup-dev: $(VENV)/.synced-dev setup ## .venv with the test and lint tools too
 
-run: setup ## Run the whole pipeline (dvc repro) and print a summary; DATASET=name for another
+run: setup ## Run the whole pipeline (dvc repro, independent stages at once) and print a summary; JOBS=N, DATASET=name
 	@mkdir -p $(dir $(REPRO_LOG))
-	$(if $(DATASET),dvc exp run -S dataset=$(DATASET),dvc repro) 2>&1 | tee $(REPRO_LOG)
+	$(if $(DATASET),dvc exp run -S dataset=$(DATASET),python -m pipeline.cli repro $(if $(JOBS),-j $(JOBS))) 2>&1 | tee $(REPRO_LOG)
 	@python -m pipeline.cli summary --repro-log $(REPRO_LOG)
 
 repro: run

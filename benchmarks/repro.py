@@ -1,17 +1,21 @@
 """Benchmark: the pipeline under DVC against its limit, a no-op run, a model change, and scale.
 
-1. cold `dvc repro` on a fresh copy of the repository vs the same stages' code in one process
-   (benchmarks/inprocess.py) on another fresh copy: the ratio is what DVC and one process per
-   stage cost;
+1. cold `dvc repro` and cold `pipeline repro -j 2` (independent stages at once), each on a
+   fresh copy of the repository, vs the same stages' code in one process
+   (benchmarks/inprocess.py) on another: the ratios are what DVC and one process per stage
+   cost, sequential and overlapped. At x1 and x10 (`--cold-scales`); all three must leave the
+   same dvc.lock, or the benchmark stops;
 2. no-op `dvc repro` (everything up to date) vs `dvc status`;
-3. one `model.*` param changed: the rerun vs the cold run, and which stages ran;
+3. one `model.*` param changed: the rerun by `dvc repro` and by `pipeline repro -j 2`, each
+   against the sequential cold run, and which stages ran;
 4. scale: the flights upsampled x1, x4, x10 (the real rows plus rows drawn from them with a
    seed), landed as files: each stage's wall time and peak memory, and the in-process limit.
 
-Cases 1-3 alternate their two sides `--repeat` times and compare medians. Writes
-reports/bench/repro.json and prints a short table.
+Cases 1-3 alternate their sides `--repeat` times (each repeat in another order) and compare
+medians. Writes reports/bench/repro.json and prints a short table.
 
-    python benchmarks/repro.py [--repeat N] [--scales 1 4 10] [--scale-repeat N]
+    python benchmarks/repro.py [--repeat N] [--cold-scales 1 10] [--scales 1 4 10]
+                               [--scale-repeat N] [--jobs 2]
 
 --repeat 0 skips cases 1-3; --scales with no number skips case 4.
 """
@@ -48,35 +52,51 @@ def in_process(repo: Path) -> dict:
     return json.loads(out.splitlines()[-1]) | {"wall": wall}
 
 
-def same_as_lock(repo: Path) -> bool:
-    """Whether every output in `repo` has the hash the committed dvc.lock records."""
-    sh("dvc", "commit", "--force", "--quiet", cwd=repo)  # records the outputs' hashes
-    return sh("git", "status", "--porcelain", "dvc.lock", cwd=repo).strip() == ""
+def recorded_lock(repo: Path) -> str:
+    """The dvc.lock that records `repo`'s outputs as they are (`dvc commit` after a run that
+    DVC did not record, like the in-process one)."""
+    sh("dvc", "commit", "--force", "--quiet", cwd=repo)
+    return (repo / "dvc.lock").read_text()
 
 
-def cold_vs_in_process(tmp: Path, repeat: int) -> tuple[dict, Path]:
-    """Alternate a cold `dvc repro` and the in-process run, each on its own fresh copy."""
-    runs: dict[str, list[float]] = {"dvc_repro": [], "in_process": []}
-    stages: list[dict] = []
+def parallel_repro(jobs: int) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "repro", "-j", str(jobs)]
+
+
+def cold_three_ways(tmp: Path, repeat: int, factor: int, seed: int, jobs: int) -> tuple[dict, dict]:
+    """Per repeat, in a rotating order: a cold `dvc repro`, a cold `pipeline repro -j N` and
+    the in-process run, each on its own fresh copy (at x`factor` rows). All three must leave
+    the same dvc.lock. Returns the result and the last repeat's repositories by side."""
+    sides = ["dvc_repro", "parallel", "in_process"]
+    runs: dict[str, list[float]] = {side: [] for side in sides}
+    repos: dict[str, Path] = {}
+    stages: dict = {}
     for attempt in range(repeat):
-        repo = fresh_repo(tmp / f"cold-{attempt}")
-        seconds, _ = timed("dvc", "repro", cwd=repo)
-        runs["dvc_repro"].append(seconds)
-        other = fresh_repo(tmp / f"limit-{attempt}")
-        started = in_process(other)
-        runs["in_process"].append(started["wall"])
-        stages.append(started)
-        # The limit must do the same work: its outputs are exactly those dvc.lock records.
-        if not same_as_lock(other):
-            raise SystemExit(f"the in-process run's outputs differ from dvc.lock in {other}")
+        locks = {}
+        for side in sides[attempt % 3 :] + sides[: attempt % 3]:
+            repo = fresh_repo(tmp / f"x{factor}-{side}-{attempt}")
+            if factor > 1:
+                land_upsampled(repo, factor, seed)
+            if side == "in_process":
+                stages = in_process(repo)
+                runs[side].append(stages["wall"])
+            else:
+                command = ["dvc", "repro"] if side == "dvc_repro" else parallel_repro(jobs)
+                runs[side].append(timed(*command, cwd=repo)[0])
+            locks[side] = recorded_lock(repo)
+            repos[side] = repo
+        if len(set(locks.values())) != 1:
+            raise SystemExit(f"the three runs at x{factor} left different dvc.lock files: {repos}")
     medians = {name: statistics.median(values) for name, values in runs.items()}
     return {
+        "jobs": jobs,
         "seconds": runs,
         "median_seconds": medians,
         "ratio": medians["dvc_repro"] / medians["in_process"],
-        "in_process_stage_seconds": stages[-1]["stages"],
-        "in_process_import_seconds": stages[-1]["imports"],
-    }, repo
+        "parallel_ratio": medians["parallel"] / medians["in_process"],
+        "in_process_stage_seconds": stages["stages"],
+        "in_process_import_seconds": stages["imports"],
+    }, repos
 
 
 def no_op(repo: Path, repeat: int) -> dict:
@@ -96,22 +116,30 @@ def no_op(repo: Path, repeat: int) -> dict:
     }
 
 
-def model_change(repo: Path, repeat: int, cold_seconds: float) -> dict:
-    """Change one model param (a value not run before), rerun, and record what ran."""
-    runs, ran = [], []
-    for value in MODEL_VALUES[:repeat]:
-        sh(sys.executable, "-m", "pipeline.cli", "params", f"{MODEL_PARAM}={value}", cwd=repo)
-        seconds, out = timed("dvc", "repro", cwd=repo)
-        runs.append(seconds)
-        ran = stages_run(out)[0]
-    median = statistics.median(runs)
+def model_change(repos: dict[str, Path], repeat: int, cold_seconds: float, jobs: int) -> dict:
+    """Change one model param (a value not run before) and rerun, by `dvc repro` in one
+    repository and by `pipeline repro -j N` in another, alternating; record what ran."""
+    runs: dict[str, list[float]] = {"dvc_repro": [], "parallel": []}
+    ran: list[str] = []
+    for attempt, value in enumerate(MODEL_VALUES[:repeat]):
+        sides = ["dvc_repro", "parallel"][:: 1 if attempt % 2 == 0 else -1]
+        for side in sides:
+            repo = repos[side]
+            sh(sys.executable, "-m", "pipeline.cli", "params", f"{MODEL_PARAM}={value}", cwd=repo)
+            command = ["dvc", "repro"] if side == "dvc_repro" else parallel_repro(jobs)
+            seconds, out = timed(*command, cwd=repo)
+            runs[side].append(seconds)
+            ran = stages_run(out)[0]
+    medians = {side: statistics.median(values) for side, values in runs.items()}
     return {
         "param": MODEL_PARAM,
         "values": MODEL_VALUES[:repeat],
         "seconds": runs,
-        "median_seconds": median,
+        "median_seconds": medians["dvc_repro"],
+        "parallel_median_seconds": medians["parallel"],
         "stages_ran": ran,
-        "share_of_cold": median / cold_seconds,
+        "share_of_cold": medians["dvc_repro"] / cold_seconds,
+        "parallel_share_of_cold": medians["parallel"] / cold_seconds,
     }
 
 
@@ -212,6 +240,8 @@ def growth(scaled: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cold-scales", type=int, nargs="*", default=[1, 10])
+    parser.add_argument("--jobs", type=int, default=2, help="of pipeline repro (default 2)")
     parser.add_argument("--scales", type=int, nargs="*", default=[1, 4, 10])
     parser.add_argument("--scale-repeat", type=int, default=1)
     args = parser.parse_args()
@@ -220,12 +250,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-repro-") as name:
         tmp = Path(name)
         if args.repeat:
-            result["cold"], repo = cold_vs_in_process(tmp, args.repeat)
-            print(f"cold: {json.dumps(result['cold']['median_seconds'])}", flush=True)
-            result["no_op"] = no_op(repo, args.repeat)
-            cold = result["cold"]["median_seconds"]["dvc_repro"]
-            result["model_change"] = model_change(repo, args.repeat, cold)
-            print(f"model change: {result['model_change']['median_seconds']:.1f} s", flush=True)
+            for factor in args.cold_scales:
+                key = "cold" if factor == 1 else f"cold_x{factor}"
+                result[key], repos = cold_three_ways(tmp, args.repeat, factor, seed, args.jobs)
+                print(f"{key}: {json.dumps(result[key]['median_seconds'])}", flush=True)
+                if factor == 1:
+                    result["no_op"] = no_op(repos["dvc_repro"], args.repeat)
+                    cold = result["cold"]["median_seconds"]["dvc_repro"]
+                    change = model_change(repos, args.repeat, cold, args.jobs)
+                    result["model_change"] = change
+                    print(f"model change: {json.dumps(change['seconds'])}", flush=True)
         if args.scales:
             result["scale"] = scale(tmp, args.scales, args.scale_repeat, seed)
             result["scale_growth"] = growth(result["scale"])
@@ -237,8 +271,7 @@ def main() -> None:
 
 def table(result: dict) -> str:
     lines = []
-    if "cold" in result:
-        lines += cases_table(result)
+    lines += cases_table(result)
     for factor, row in result.get("scale", {}).items():
         lines.append(
             f"{factor:>4}: {row['flights']:>9,} flights, dvc repro {row['dvc_repro_seconds']:6.1f}"
@@ -249,15 +282,26 @@ def table(result: dict) -> str:
 
 
 def cases_table(result: dict) -> list[str]:
-    cold, noop, change = result["cold"], result["no_op"], result["model_change"]
-    return [
-        f"cold dvc repro {cold['median_seconds']['dvc_repro']:.1f} s, in one process "
-        f"{cold['median_seconds']['in_process']:.1f} s: ratio {cold['ratio']:.2f}",
-        f"no-op dvc repro {noop['median_seconds']['dvc_repro']:.2f} s, dvc status "
-        f"{noop['median_seconds']['dvc_status']:.2f} s: ratio {noop['ratio']:.2f}",
-        f"{change['param']} changed: {change['median_seconds']:.1f} s "
-        f"({change['share_of_cold']:.0%} of cold), ran {', '.join(change['stages_ran'])}",
-    ]
+    lines = []
+    for key in [key for key in result if key == "cold" or key.startswith("cold_x")]:
+        cold = result[key]
+        seconds = cold["median_seconds"]
+        lines.append(
+            f"{key}: dvc repro {seconds['dvc_repro']:.1f} s, pipeline repro -j {cold['jobs']} "
+            f"{seconds['parallel']:.1f} s, in one process {seconds['in_process']:.1f} s: ratios "
+            f"{cold['ratio']:.2f} and {cold['parallel_ratio']:.2f}"
+        )
+    if "no_op" in result:
+        noop, change = result["no_op"], result["model_change"]
+        lines += [
+            f"no-op dvc repro {noop['median_seconds']['dvc_repro']:.2f} s, dvc status "
+            f"{noop['median_seconds']['dvc_status']:.2f} s: ratio {noop['ratio']:.2f}",
+            f"{change['param']} changed: dvc repro {change['median_seconds']:.1f} s "
+            f"({change['share_of_cold']:.0%} of cold), pipeline repro "
+            f"{change['parallel_median_seconds']:.1f} s ({change['parallel_share_of_cold']:.0%}); "
+            f"ran {', '.join(change['stages_ran'])}",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

@@ -29,9 +29,12 @@ class Target:
 
 TARGETS = [
     Target("cold dvc repro / in one process", "repro", ("cold", "ratio"), 1.5),
+    Target("cold pipeline repro -j 2 / in one process", "repro", ("cold", "parallel_ratio"), 1.25),
     Target("cold dvc repro / in one process at x10 rows", "repro", ("scale", "x10", "ratio"), 1.15),
     Target("no-op dvc repro / dvc status", "repro", ("no_op", "ratio"), 1.5),
     Target("one model.* param rerun / cold run", "repro", ("model_change", "share_of_cold"), 0.4),
+    Target("the same rerun by pipeline repro -j 2 / cold dvc repro", "repro",
+           ("model_change", "parallel_share_of_cold"), 0.45),
     Target("time growth x1 -> x10 / row growth", "repro", ("scale_growth", "seconds"), 1.0,
            per_rows=True),
     Target("memory growth x1 -> x10 / row growth", "repro", ("scale_growth", "peak_rss"), 1.0,

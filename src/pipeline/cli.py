@@ -127,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     retrain.add_argument("--base", default="main", help="git revision to compare against")
     retrain.add_argument("--output", type=Path, help="write here instead of printing")
+    repro = commands.add_parser(
+        "repro",
+        help="dvc repro with independent stages at the same time; the same dvc.lock",
+    )
+    repro.add_argument("targets", nargs="*", help="stages to reproduce (default: every one)")
+    repro.add_argument(
+        "-j",
+        "--jobs",
+        type=at_least_one,
+        help="stages at a time (default: the machine's cores, at most the graph's width)",
+    )
+    repro.add_argument("-f", "--force", action="store_true", help="run every stage, changed or not")
     replay = commands.add_parser(
         "replay",
         help="land held-back batches one at a time: retrain, compare, gate, decide, commit each",
@@ -224,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.commands import check
 
         return check.run()
+    if args.command == "repro":
+        from pipeline.commands import repro
+
+        return repro.run(args.targets, args.jobs, args.force)
     if args.command == "replay":
         from pipeline.commands import replay
 
@@ -255,6 +271,17 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.commands import summary
 
     return summary.run(args.repro_log)
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} stages at a time: it must be at least 1")
+    return number
 
 
 if __name__ == "__main__":

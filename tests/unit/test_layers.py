@@ -17,7 +17,7 @@ PACKAGE = ROOT / "src" / "pipeline"
 LAYERS = [
     ["errors", "progress", "io", "secrets", "plugins", "vcs"],
     ["config"],
-    ["engine"],
+    ["engine", "scheduling"],
     ["contracts"],
     ["data"],
     ["modeling"],

@@ -24,6 +24,7 @@ JOBS = {
     "lifecycle",
     "onboarding",
     "engine",
+    "scheduling",
 }
 OPTIONAL = {"examples"}  # a project drops them once its own dataset runs (docs/datasets.md)
 

@@ -10,7 +10,7 @@ def check(name: str, passed: bool, about: str = "model") -> dict:
 
 
 CHAMPION = "ROC AUC drop from the champion"
-FAIRER = "recall gap across carrier against the champion"
+FAIRER = "recall of each carrier group against the champion"
 
 
 def test_drift_alone_does_not_keep_a_model_no_worse_than_the_champion():

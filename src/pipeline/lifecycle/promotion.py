@@ -5,13 +5,14 @@ The gate's checks are of three kinds (monitoring/gate.py, `about`), and answer t
 The gate asks "is anything wrong?": the data checks (drift, missing values, new categories in
 the newest batch) and the model checks (the new model's quality and fairness against the
 dataset's limits) fail it, and a failed gate asks a person to look. Promotion asks "which of
-two models should serve?", and only the checks that hold the new model against the champion
-on the same rows can answer that: the champion check, which refuses the new model only when
-the paired bootstrap's interval shows it worse by more than the dataset's limit, and the
-fairness gaps, which may not grow past their limit (or past the champion's, where it is
-already over). A drifted batch is a reason to retrain, and a new model short of a limit the
-champion misses too is still the better of the two: keeping the champion then helps no one.
-Those are stated in the decision's reason, not weighed.
+two models should serve?", and only the checks that hold the new model against the champion on
+the same rows can answer that: the champion check, which refuses the new model only when the
+paired bootstrap's interval shows it worse by more than the dataset's limit, and the fairness
+checks against the champion, which refuse it when a group falls further behind the others under
+it than under the champion, by more than the measure's limit. A drifted batch is a reason to
+retrain, and a new model short of a limit the champion misses too is still the better of the
+two: keeping the champion then helps no one. Those are stated in the decision's reason, not
+weighed.
 """
 
 from __future__ import annotations

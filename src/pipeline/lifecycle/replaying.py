@@ -1,8 +1,9 @@
 """Replay: the loop over time, one held-back batch after another (`pipeline replay`).
 
 For each batch, what production would do when it lands: land it, pin the champion (the model
-last promoted on this branch), `dvc repro` (validation, drift, retraining, the comparison on
-the same rows, the gate), decide (lifecycle/promotion.py), and commit. The git log of the
+last promoted on this branch), `pipeline repro` (`dvc repro`, independent stages at once:
+validation, drift, retraining, the comparison on the same rows, the gate), decide
+(lifecycle/promotion.py), and commit. The git log of the
 branch is the audit trail: each batch's commit names the batch, the gate's verdict and the
 decision in its subject and, as git trailers (`Batch:`, `Gate:`, `Decision:`), for readers
 such as the history page.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,8 +154,9 @@ def replay_batch(params: DictConfig, pending: Pending) -> Replayed:
         champion = champion_commit()
         progress.step(f"{pending.batch}: champion is the model of {champion[:7]}")
         pin(Path(paths.champion), champion, paths.model, registry=False)
-        progress.step(f"{pending.batch}: dvc repro")
-        vcs.dvc("repro")
+        progress.step(f"{pending.batch}: pipeline repro")
+        # `make run`'s runner, as the retrain workflow: dvc repro, independent stages at once
+        vcs.run([sys.executable, "-m", "pipeline.cli", "repro"], "pipeline repro")
         decision = decide(json.loads(Reports(paths).gate.read_text()))
     except PipelineError as error:
         restore_head()

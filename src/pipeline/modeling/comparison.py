@@ -70,12 +70,12 @@ def compare(
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Score both models on each split's rows; return the comparison and the scores.
 
-    `champion` None means there is none (`reason` says why): the challenger is still scored,
-    and the comparison says so. The scores are one frame per split with the label and both
-    models' outputs, row for row, for the plots (a multi-class model's: its likeliest class).
-    With a champion, each split also gets how sure the difference is (`confidence`: a paired
-    bootstrap interval and McNemar's test, see modeling/confidence.py), seeded by `seed`,
-    and, for each column of `groups`, both models' fairness gaps on those rows (`fairness`).
+    `champion` None means there is none (`reason` says why): the challenger is still scored, and the
+    comparison says so. The scores are one frame per split with the label and both models'
+    outputs, row for row, for the plots (a multi-class model's: its likeliest class). With a
+    champion, each split also gets how sure the difference is (`confidence`: a paired bootstrap
+    interval and McNemar's test, see modeling/confidence.py), seeded by `seed`, and, for each
+    column of `groups`, both models' fairness on those rows, group by group (`fairness`).
     """
     import pandas as pd
 
@@ -127,7 +127,7 @@ def compare(
             )
             result["confidence"][split] = sure.as_dict() if sure else None
             if groups and groups.columns:
-                result["fairness"][split] = groups.gaps(task, frame, labels, outputs, threshold)
+                result["fairness"][split] = groups.compare(task, frame, labels, outputs, threshold)
         scores[split] = table
     return result, scores
 
@@ -140,11 +140,11 @@ class Groups:
     columns: tuple[str, ...]
     min_rows: int
 
-    def gaps(self, task, frame: pd.DataFrame, labels, outputs: dict, threshold: float) -> dict:
-        """{column: {measure: {"champion": gap, "challenger": gap, "worst_group": group}}}:
-        each fairness measure's largest gap between the column's judged groups, for both
-        models on the same rows (modeling/fairness.py). A gap is None where it cannot be
-        measured (`reason` says why); the worst group is the challenger's."""
+    def compare(self, task, frame: pd.DataFrame, labels, outputs: dict, threshold: float) -> dict:
+        """Both models' fairness on the same rows, per column of groups (modeling/fairness.py):
+        {column: {"gaps": {measure: {"champion", "challenger"}}, "groups": {group:
+        {"champion": {metric: value}, "challenger": {...}}}, "overall": {role: {metric:
+        value}}}}. Only the groups judged for both (at least `min_rows` rows) are listed."""
         from pipeline.modeling.fairness import fairness
 
         found = {
@@ -159,18 +159,36 @@ class Groups:
             )
             for role, output in outputs.items()
         }
-        gaps: dict = {}
+        both: dict = {}
         for column, challenger in found["challenger"].items():
-            gaps[column] = {}
-            for name, seen in challenger["measures"].items():
-                before = found["champion"][column]["measures"][name]
-                gaps[column][name] = {
-                    "champion": before["value"],
-                    "challenger": seen["value"],
-                    "worst_group": seen.get("worst_group"),
-                    "reason": seen.get("reason") or before.get("reason") or "",
-                }
-        return gaps
+            champion = found["champion"][column]
+            tables = {
+                role: {row["group"]: row for row in seen[column]["groups"] if row["judged"]}
+                for role, seen in found.items()
+            }
+            both[column] = {
+                "gaps": {
+                    name: {
+                        "champion": champion["measures"][name]["value"],
+                        "challenger": seen["value"],
+                    }
+                    for name, seen in challenger["measures"].items()
+                },
+                "groups": {
+                    group: {role: _metrics(tables[role][group]) for role in ROLES}
+                    for group in sorted(set(tables["champion"]) & set(tables["challenger"]))
+                },
+                "overall": {role: found[role][column].get("overall", {}) for role in ROLES},
+            }
+        return both
+
+
+ROLES = ("champion", "challenger")
+
+
+def _metrics(row: dict) -> dict:
+    """A group's metrics from its row of the fairness table (not its name, size or flag)."""
+    return {k: v for k, v in row.items() if k not in ("group", "rows", "judged")}
 
 
 def _difference(challenger: float | None, champion: float | None) -> float | None:

@@ -59,8 +59,8 @@ def fairness_rows(
     batch, the split the gate judges: each measure's largest gap between judged groups."""
     label = {measure.name: measure.label for measure in measures(task_info(comparison["task"]))}
     found = []
-    for column, gaps in (comparison.get("fairness") or {}).get("current", {}).items():
-        for name, gap in gaps.items():
+    for column, seen in (comparison.get("fairness") or {}).get("current", {}).items():
+        for name, gap in seen["gaps"].items():
             old, new = gap["champion"], gap["challenger"]
             diff = None if old is None or new is None else new - old
             found.append((SPLITS["current"], f"{label[name]} across {column}", old, new, diff))

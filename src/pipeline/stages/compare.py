@@ -1,12 +1,12 @@
 """Stage compare: the new model against the champion, on the same holdout and newest-batch rows.
 
-The champion is what `pipeline champion` pinned in paths.champion (the production model, or
-the base branch's). Writes <paths.compare>.json (both models' metrics per
-split, the difference and how sure it is, both models' fairness gaps across the groups of
-dataset.analysis, row counts and a fingerprint of the rows) and, under paths.compare,
-both models' curves on the newest batch: ROC for classification; for regression the share
-of rows within each absolute error (a REC curve), where the higher curve is the better model.
-A multi-class comparison has no curve: its metrics (one-vs-rest ROC AUC, accuracy, F1) say it.
+The champion is what `pipeline champion` pinned in paths.champion (the production model, or the
+base branch's). Writes <paths.compare>.json (both models' metrics per split, the difference and
+how sure it is, both models' fairness, group by group, across the groups of dataset.analysis,
+row counts and a fingerprint of the rows) and, under paths.compare, both models' curves on the
+newest batch: ROC for classification; for regression the share of rows within each absolute
+error (a REC curve), where the higher curve is the better model. A multi-class comparison has no
+curve: its metrics (one-vs-rest ROC AUC, accuracy, F1) say it.
 """
 
 from pathlib import Path
