@@ -121,7 +121,9 @@ def width(graph) -> int:
 
 class _Scheduler:
     def __init__(self, graph, plan: list[Stage], *, jobs: int, force: bool, say) -> None:
-        self.graph, self.plan, self.jobs, self.force, self.say = graph, plan, jobs, force, say
+        self.graph, self.plan, self.jobs, self.force = graph, plan, jobs, force
+        self.print_lock = threading.Lock()
+        self.say = lambda line: self._said(say, line)
         self.planned = set(plan)
         self.pending = list(plan)
         self.running: dict[Stage, _Running] = {}
@@ -129,7 +131,10 @@ class _Scheduler:
         self.done: set[Stage] = set()  # ran, restored or unchanged: what depends on it may go
         self.to_dump: list[Stage] = []  # recorded, waiting for their turn in dvc.lock
         self.outcome = Outcome()
-        self.print_lock = threading.Lock()
+
+    def _said(self, say: Callable[[str], None], line: str) -> None:
+        with self.print_lock:  # whole lines: the stages' threads print too
+            say(line)
 
     def upstream(self, stage: Stage) -> list[Stage]:
         return [up for up in self.graph.successors(stage) if up in self.planned]
@@ -161,7 +166,7 @@ class _Scheduler:
             if not all(up in self.done for up in upstream):
                 continue
             if _runs_a_command(stage) and len(self.running) >= self.jobs:
-                return False
+                continue  # no free slot: a stage without a command may still settle
             self.pending.remove(stage)
             self._start(stage, upstream)
             return True
@@ -207,7 +212,9 @@ class _Scheduler:
 
         kwargs = prepare_kwargs(stage)
         # Stages at once share the cores: one OpenMP thread each, unless this one runs alone
-        # (nothing else running and nothing else ready to start).
+        # (nothing else running and nothing else ready to start). Alone at its start means
+        # alone to its end: only a finished stage makes another ready. OpenMP threads spin
+        # while they wait, so two stages of two threads on two cores slow each other badly.
         if "OMP_NUM_THREADS" not in os.environ and (self.running or self._another_ready(stage)):
             kwargs["env"]["OMP_NUM_THREADS"] = "1"
         self.say(RUNNING.format(_name(stage)))
@@ -231,8 +238,7 @@ class _Scheduler:
         name = _name(running.stage)
         try:
             for command in running.commands:
-                with self.print_lock:
-                    self.say(f"> {command}")
+                self.say(f"> {command}")
                 running.process = subprocess.Popen(
                     _make_cmd(get_executable(), command),
                     stdout=subprocess.PIPE,
@@ -245,8 +251,7 @@ class _Scheduler:
                 for line in running.process.stdout:
                     line = line.rstrip("\n")
                     running.tail = [*running.tail[-19:], line]
-                    with self.print_lock:
-                        self.say(f"{name} | {line}" if self.jobs > 1 else line)
+                    self.say(f"{name} | {line}" if self.jobs > 1 else line)
                 running.code = running.process.wait()
                 if running.code != 0 or running.stopping:
                     break
