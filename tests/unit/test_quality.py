@@ -97,12 +97,7 @@ def stored_sides(tmp_path, reference: pd.DataFrame, current: pd.DataFrame, part_
 
 
 def test_the_summary_counted_batch_by_batch_is_the_whole_frames_summary(tmp_path):
-    from pipeline.monitoring.quality import (
-        Counts,
-        rows_with_new_categories,
-        summarize,
-        unseen_categories,
-    )
+    from pipeline.monitoring.quality import Counts, summarize
 
     rng = np.random.default_rng(3)
 
@@ -119,26 +114,25 @@ def test_the_summary_counted_batch_by_batch_is_the_whole_frames_summary(tmp_path
             }
         )
 
-    reference = rows(240, ["2019", "2020", "2021"], ["basic", "pro"], [200])
+    reference = rows(240, ["2019", "2020", "2021"], ["basic", "pro"], [10])
     reference.loc[230:, "plan"] = "team"  # a category only the last part of the reference has
-    # No missing floor in the newest rows: whole, they read as integers ("3"), the reference
-    # as floats ("3.0"), so every floor is "new", as the whole frames say.
-    current = rows(90, ["2022"], ["basic", "pro", "team", "gold"], [])
+    # One missing floor in the newest rows' last part: whole, every floor reads "3.0" as in
+    # the reference, though the first part alone reads "3": no floor is new.
+    current = rows(90, ["2022"], ["basic", "pro", "team", "gold"], [85])
     features, categorical = ["plan", "floor", "spend"], ["plan", "floor"]
     drift = {c: {"method": "m", "distance": 0.0, "drifted": False} for c in features}
 
     before, after = stored_sides(tmp_path, reference, current, part_rows=50)
-    counted = [Counts.of(side.batches(), features, categorical) for side in (before, after)]
-    unseen = unseen_categories(*counted)
-    hits = rows_with_new_categories(after.batches(), unseen)
-    streamed, details = summarize(*counted, drift, new_category_rows=hits, target="churned")
+    counted = Counts.of(before.batches(), features, categorical)
+    counted_newest = Counts.of(after.batches(), features, categorical, known=counted.categories)
+    streamed, details = summarize(counted, counted_newest, drift, target="churned")
 
     whole_reference = pd.read_parquet(tmp_path / "reference.parquet")
     whole_current = pd.read_parquet(tmp_path / "current.parquet")
     missing, expected_unseen, share = whole_frame_summary(
         whole_reference, whole_current, features, categorical
     )
-    assert streamed["quality"]["new_categories"] == expected_unseen
+    assert streamed["quality"]["new_categories"] == expected_unseen == {"plan": ["gold"]}
     assert streamed["quality"]["new_category_share"] == round(share, 6) > 0
     assert {c: d["missing_current"] for c, d in details.items()} == {
         c: round(v, 6) for c, v in missing["current"].items()

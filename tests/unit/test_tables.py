@@ -122,6 +122,6 @@ def test_reading_a_table_holds_a_batch_and_the_sample_never_the_table(tmp_path):
     finally:
         tracemalloc.stop()
     assert len(kept) == 2_000 and counts.rows == 200_000
-    # The draw permutes one integer per row (1.6 MB here); a batch is 0.3 MB: the whole
-    # table is 12.8 MB.
+    # The draw shuffles 4 bytes per row (0.8 MB here); a batch is 0.3 MB: the whole table
+    # is 12.8 MB.
     assert peak < whole_bytes / 4, f"{peak:,} bytes traced reading a {whole_bytes:,}-byte table"

@@ -6,11 +6,11 @@ between minor versions, so everything else sees only the dicts returned here.
 The data reports read each side (a stored table, or a frame as one batch) a batch of rows at
 a time: the batches are counted for the summary (exact, on every row) while the rows of the
 seeded sample Evidently looks at are kept, so a stored table is never in memory whole. The
-newest batch is read a second time, for the rows holding a category the reference never had,
-only when there is one. The drift distances, the target's included (a Wasserstein distance
-for a regression target, which would need every value at once), are Evidently's on the
-sample, as they were when the sides were read whole and then sampled; the missing shares,
-categories, rows and batches are counted on every row.
+reference is read first, so the newest rows are counted against its categories as they are
+read (the rows holding a category the reference never had). The drift distances, the
+target's included (a Wasserstein distance for a regression target, which would need every
+value at once), are Evidently's on the sample, as they were when the sides were read whole
+and then sampled; the missing shares, categories, rows and batches are counted on every row.
 """
 
 from __future__ import annotations
@@ -37,12 +37,7 @@ from evidently.presets import (
 )
 
 from pipeline.data.tables import Sample, Table, as_table
-from pipeline.monitoring.quality import (
-    Counts,
-    rows_with_new_categories,
-    summarize,
-    unseen_categories,
-)
+from pipeline.monitoring.quality import Counts, summarize
 
 # Distances, not p-values: with tens of thousands of rows every p-value test flags a trivial
 # shift, and Evidently would switch tests by sample size. Fixed methods keep "value above the
@@ -148,13 +143,19 @@ def data_report(
     """Both data reports on samples of each side, then the summary (exact, on every row).
 
     Each side is read once, batch by batch (`view`, if given, adds the derived columns to
-    each batch): counted for the summary while its sample is kept. Returns the summary the
-    gate reads and the per-column details.
+    each batch), the reference first: counted for the summary while its sample is kept.
+    Returns the summary the gate reads and the per-column details.
     """
     features = columns.categorical + columns.numeric
-    (baseline, before), (newest, after) = (
-        sample_and_count(side, sample_rows, seed, Counts(features, columns.categorical), view)
-        for side in (as_table(reference), as_table(current))
+    baseline, before = sample_and_count(
+        as_table(reference), sample_rows, seed, Counts(features, columns.categorical), view
+    )
+    newest, after = sample_and_count(
+        as_table(current),
+        sample_rows,
+        seed,
+        Counts(features, columns.categorical, known=before.categories),
+        view,
     )
     drift = data_reports(
         baseline,
@@ -164,15 +165,7 @@ def data_report(
         drift_share=drift_share,
         out_dir=out_dir,
     )
-    unseen = unseen_categories(before, after)
-    hits = rows_with_new_categories(viewed(as_table(current), view), unseen) if unseen else 0
-    return summarize(before, after, drift, new_category_rows=hits, target=columns.target)
-
-
-def viewed(table: Table, view=None):
-    """The table's batches, each through `view` (a row-local function) when given."""
-    for batch in table.batches():
-        yield batch if view is None else view(batch)
+    return summarize(before, after, drift, target=columns.target)
 
 
 def sample_and_count(
@@ -181,7 +174,8 @@ def sample_and_count(
     """One read of a table: its seeded sample (the rows `sample()` draws from it) and its
     counts, a batch at a time."""
     drawn = Sample(table.rows, rows, seed)
-    for batch in viewed(table, view):
+    for batch in table.batches():
+        batch = batch if view is None else view(batch)  # row-local: the same on any batch
         drawn.keep(batch)
         counts.add(batch)
     return drawn.frame(), counts

@@ -17,14 +17,20 @@ from pipeline.data.batches import BATCH_COLUMN, batch_order
 
 @dataclass
 class Counts:
-    """What the summary needs from one side's rows, added up batch by batch."""
+    """What the summary needs from one side's rows, added up batch by batch.
+
+    Given `known` (the reference's categories per column, when these are the newest rows),
+    it also counts the rows holding a category the reference never had.
+    """
 
     columns: list[str]  # the features
     categorical: list[str]
+    known: dict[str, set[str]] | None = None
     rows: int = 0
     batches: set[str] = field(default_factory=set)
     missing: dict[str, int] = field(default_factory=dict)
     categories: dict[str, set[str]] = field(default_factory=dict)
+    new_category_rows: int = 0
 
     def add(self, batch: pd.DataFrame) -> None:
         self.rows += len(batch)
@@ -32,15 +38,24 @@ class Counts:
             self.batches |= {str(value) for value in batch[BATCH_COLUMN].unique()}
         for column in self.columns:
             self.missing[column] = self.missing.get(column, 0) + int(batch[column].isna().sum())
+        hit = pd.Series(False, index=batch.index)
         for column in self.categorical:
-            seen = set(batch[column].dropna().astype(str).unique())
-            self.categories[column] = self.categories.get(column, set()) | seen
+            present = batch[column].notna()
+            text = batch[column][present].astype(str)
+            self.categories[column] = self.categories.get(column, set()) | set(text.unique())
+            if self.known is not None:
+                hit[present] |= ~text.isin(self.known.get(column, set()))
+        self.new_category_rows += int(hit.sum())
 
     @classmethod
     def of(
-        cls, batches: Iterable[pd.DataFrame], columns: list[str], categorical: list[str] = ()
+        cls,
+        batches: Iterable[pd.DataFrame],
+        columns: list[str],
+        categorical: list[str] = (),
+        known: dict[str, set[str]] | None = None,
     ) -> Counts:
-        counts = cls(list(columns), list(categorical))
+        counts = cls(list(columns), list(categorical), known)
         for batch in batches:
             counts.add(batch)
         return counts
@@ -91,22 +106,14 @@ def new_categories(
     return unseen_categories(before, after)
 
 
-def rows_with_new_categories(batches: Iterable[pd.DataFrame], unseen: dict[str, list[str]]) -> int:
-    """How many rows hold at least one unseen category."""
-    rows = 0
-    for batch in batches:
-        hit = pd.Series(False, index=batch.index)
-        for column, values in unseen.items():
-            hit |= batch[column].astype(str).isin(values)
-        rows += int(hit.sum())
-    return rows
-
-
 def new_category_share(current: pd.DataFrame, unseen: dict[str, list[str]]) -> float:
     """The share of newest rows holding at least one unseen category."""
     if current.empty or not unseen:
         return 0.0
-    return rows_with_new_categories([current], unseen) / len(current)
+    hit = pd.Series(False, index=current.index)
+    for column, values in unseen.items():
+        hit |= current[column].astype(str).isin(values)
+    return float(hit.mean())
 
 
 def data_summary(
@@ -120,29 +127,23 @@ def data_summary(
 ) -> tuple[dict, dict]:
     """The compact summary the gate reads (a DVC metric), and the per-column details."""
     features = categorical + numeric
-    before, after = (Counts.of([frame], features, categorical) for frame in (reference, current))
-    unseen = unseen_categories(before, after)
-    hits = rows_with_new_categories([current], unseen) if unseen else 0
-    return summarize(before, after, drift, new_category_rows=hits, target=target)
+    before = Counts.of([reference], features, categorical)
+    after = Counts.of([current], features, categorical, known=before.categories)
+    return summarize(before, after, drift, target=target)
 
 
 def summarize(
-    reference: Counts,
-    current: Counts,
-    drift: dict[str, dict],
-    *,
-    new_category_rows: int,
-    target: str,
+    reference: Counts, current: Counts, drift: dict[str, dict], *, target: str
 ) -> tuple[dict, dict]:
-    """The summary and details from each side's counts, the drift per column (the sampled
-    Evidently report's) and how many newest rows hold an unseen category."""
+    """The summary and details from each side's counts (the newest rows' counted against the
+    reference's categories) and the drift per column (the sampled Evidently report's)."""
     features = reference.columns
     increase = missing_increase(reference, current, features)
     worst = max(increase, key=increase.get) if increase else None
     unseen = unseen_categories(reference, current)
     drifted = [column for column in features if drift[column]["drifted"]]
     before, after = reference.missing_shares(), current.missing_shares()
-    share = new_category_rows / current.rows if current.rows and unseen else 0.0
+    share = current.new_category_rows / current.rows if current.rows and unseen else 0.0
     summary = {
         "reference": {"batches": batch_order(reference.batches), "rows": reference.rows},
         "current": {"batches": batch_order(current.batches), "rows": current.rows},
