@@ -160,9 +160,11 @@ test-fast: setup-dev ## Run the tests that need no dvc repository
 	pytest -n 2 --dist loadfile -m "not slow"
 
 BENCH ?= repro serve report sweep
+# Arguments for each benchmark run, e.g. BENCH=scale BENCH_ARGS="--engines pandas --factors 1 10 30"
+BENCH_ARGS ?=
 bench: setup-dev ## Benchmarks (not tests) -> reports/bench/results.json; one: make bench BENCH=repro
 	dvc repro --quiet  # the serving benchmark serves the workspace model
-	for name in $(BENCH); do python benchmarks/$$name.py; done
+	for name in $(BENCH); do python benchmarks/$$name.py $(BENCH_ARGS); done
 	python benchmarks/results.py
 
 remote: setup ## Point DVC at $$DVC_REMOTE_URL (+ $$DVC_REMOTE_ENDPOINT) in .dvc/config.local

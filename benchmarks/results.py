@@ -45,6 +45,8 @@ TARGETS = [
            ("summary", "dask_largest_peak_rss_mib"), 8192, unit="MiB"),
     Target("dask engine: time growth / row growth, smallest to largest", "scale",
            ("summary", "dask_time_growth_per_rows"), 1.0),
+    Target("data_report peak RSS x10 / x1 (pandas engine)", "scale",
+           ("summary", "data_report", "pandas", "x10_over_x1"), 1.2),
     Target("sweep speed-up with two workers", "sweep", ("speedup_two_workers",), 1.6,
            at_most=False),
     Target("serving p99, one row, one client", "serve", ("sequential", "one_row", "p99_ms"), 25,

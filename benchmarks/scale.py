@@ -7,9 +7,11 @@ RSS of the stage's process tree). The pandas engine runs only up to --pandas-max
 which its whole-table stages would not fit this machine. The dask engine trains
 `model=xgboost` on the cluster; the pandas engine trains the same model in memory.
 
-    python benchmarks/scale.py [--factors 1 10 30 100] [--pandas-max 30]
+    python benchmarks/scale.py [--factors 1 10 30 100] [--pandas-max 30] [--engines pandas]
 
-Writes reports/bench/scale.json and prints a table.
+Writes reports/bench/scale.json (after every run, so an interrupted one keeps what it
+measured) and prints a table, then the data_report stage's peak RSS per factor and its
+growth from x1 to x10 (it reads its tables a batch at a time: target <= 1.2).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from workspace import BENCH_DIR, commit, fresh_repo, sh, timed
 
 OUT = BENCH_DIR / "scale.json"
 MEMORY_TARGET_MIB = 8 * 1024
+DATA_REPORT = "data_report"
 
 
 def one_run(tmp: Path, engine: str, factor: int, seed: int) -> dict:
@@ -48,26 +51,14 @@ def one_run(tmp: Path, engine: str, factor: int, seed: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--factors", type=int, nargs="*", default=[1, 10, 30, 100])
-    parser.add_argument("--pandas-max", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    result: dict[str, dict] = {"pandas": {}, "dask": {}}
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
-        for factor in args.factors:
-            for engine in ("pandas", "dask"):
-                if engine == "pandas" and factor > args.pandas_max:
-                    continue
-                started = time.perf_counter()
-                result[engine][f"x{factor}"] = one_run(Path(folder), engine, factor, args.seed)
-                print(f"{engine} x{factor}: {time.perf_counter() - started:.0f}s", flush=True)
+def summarize(result: dict[str, dict], factors: list[int]) -> dict:
     dask = result["dask"]
-    first = min(args.factors)
-    summary = {
+    first, last = f"x{min(factors)}", f"x{max(factors)}"
+    return {
         "memory_target_mib": MEMORY_TARGET_MIB,
-        "dask_largest_peak_rss_mib": max(r["peak_rss_mib"] for r in dask.values()),
+        "dask_largest_peak_rss_mib": (
+            max(r["peak_rss_mib"] for r in dask.values()) if dask else None
+        ),
         "dask_overhead_at_x1": (
             dask["x1"]["dvc_repro_seconds"] / result["pandas"]["x1"]["dvc_repro_seconds"]
             if "x1" in dask and "x1" in result["pandas"]
@@ -75,22 +66,66 @@ def main() -> None:
         ),
         # time growth per row growth from the smallest to the largest factor: <= 1 is linear
         "dask_time_growth_per_rows": (
-            dask[f"x{max(args.factors)}"]["dvc_repro_seconds"]
-            / dask[f"x{first}"]["dvc_repro_seconds"]
-            / (dask[f"x{max(args.factors)}"]["flights"] / dask[f"x{first}"]["flights"])
-            if len(args.factors) > 1
+            dask[last]["dvc_repro_seconds"]
+            / dask[first]["dvc_repro_seconds"]
+            / (dask[last]["flights"] / dask[first]["flights"])
+            if first != last and first in dask and last in dask
             else None
         ),
+        # The data report reads its tables a batch at a time: its peak should not grow.
+        DATA_REPORT: {
+            engine: {
+                "peak_rss_mib": {
+                    factor: run["stages"][DATA_REPORT]["peak_rss_mib"]
+                    for factor, run in runs.items()
+                },
+                "x10_over_x1": (
+                    round(
+                        runs["x10"]["stages"][DATA_REPORT]["peak_rss_mib"]
+                        / runs["x1"]["stages"][DATA_REPORT]["peak_rss_mib"],
+                        3,
+                    )
+                    if "x1" in runs and "x10" in runs
+                    else None
+                ),
+            }
+            for engine, runs in result.items()
+            if runs
+        },
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--factors", type=int, nargs="*", default=[1, 10, 30, 100])
+    parser.add_argument("--pandas-max", type=int, default=30)
+    parser.add_argument("--engines", nargs="*", choices=["pandas", "dask"], default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    engines = args.engines or ["pandas", "dask"]
+    result: dict[str, dict] = {"pandas": {}, "dask": {}}
+    summary = summarize(result, args.factors)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result | {"summary": summary}, indent=2) + "\n")
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
+        for factor in args.factors:
+            for engine in engines:
+                if engine == "pandas" and factor > args.pandas_max:
+                    continue
+                started = time.perf_counter()
+                result[engine][f"x{factor}"] = one_run(Path(folder), engine, factor, args.seed)
+                print(f"{engine} x{factor}: {time.perf_counter() - started:.0f}s", flush=True)
+                summary = summarize(result, args.factors)
+                OUT.write_text(json.dumps(result | {"summary": summary}, indent=2) + "\n")
     print(f"{'engine':8} {'factor':>6} {'flights':>11} {'seconds':>8} {'peak MiB':>9}  stage peaks")
     for engine, runs in result.items():
         for factor, run in runs.items():
             peaks = ", ".join(f"{s} {v['peak_rss_mib']:.0f}" for s, v in run["stages"].items())
             print(f"{engine:8} {factor:>6} {run['flights']:>11,} {run['dvc_repro_seconds']:>8} "
                   f"{run['peak_rss_mib']:>9}  {peaks}")  # fmt: skip
-    print(json.dumps(summary))
+    for engine, found in summary[DATA_REPORT].items():
+        peaks = ", ".join(f"{x} {mib:.0f} MiB" for x, mib in found["peak_rss_mib"].items())
+        print(f"{DATA_REPORT} peak RSS, {engine}: {peaks}; x10 / x1 = {found['x10_over_x1']}")
+    print(json.dumps({k: v for k, v in summary.items() if k != DATA_REPORT}))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ TABLES = ["data/processed/features.parquet", "data/processed/train.parquet",
           "data/processed/holdout.parquet", "data/processed/current.parquet"]  # fmt: skip
 METRICS = "reports/evaluate/metrics.json"
 REPORTS = ["ingest.json", "validate.json", "featurize.json", "train.json"]
+# data_report reads its tables a batch of rows at a time, a file or a folder of parts alike.
+DATA_REPORT = ["data.json", "data_columns.json", "data_groups.json", "data_quality.html",
+               "data_drift.html"]  # fmt: skip
 
 
 def outputs(repo: Path) -> dict:
@@ -40,6 +43,7 @@ def outputs(repo: Path) -> dict:
         "tables": {t: pd.read_parquet(repo / t) for t in TABLES},
         "reports": {r: json.loads((repo / "reports/validation" / r).read_text()) for r in REPORTS},
         "metrics": json.loads((repo / METRICS).read_text()),
+        "data_report": {r: (repo / "reports/monitoring" / r).read_bytes() for r in DATA_REPORT},
     }
 
 
@@ -85,6 +89,8 @@ def test_the_reports_and_the_metrics_are_the_same(both):
     _, pandas_run, dask_run = both
     assert dask_run["reports"] == pandas_run["reports"]
     assert dask_run["metrics"] == pandas_run["metrics"]
+    for name, content in pandas_run["data_report"].items():
+        assert dask_run["data_report"][name] == content, f"{name} differs between the engines"
 
 
 def test_a_rerun_on_dask_gives_the_same_hashes(repo):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from pipeline.monitoring import gate
@@ -117,3 +118,63 @@ def test_same_inputs_give_byte_identical_reports(window, newest, shop_params, tm
         data_gate(window, newest.head(300), shop_params, out)
     for name in ("data_quality.html", "data_drift.html", "data.json", "data_columns.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+def stored(frame, path, part_rows: int | None):
+    """A table as engine=pandas writes it (one file) or engine=dask (a folder of parts)."""
+    if part_rows is None:
+        frame.to_parquet(path, index=False)
+        return path
+    path.mkdir()
+    for number, start in enumerate(range(0, len(frame), part_rows)):
+        frame.iloc[start : start + part_rows].to_parquet(
+            path / f"part-{number:05d}-0000.parquet", index=False
+        )
+    return path
+
+
+@pytest.mark.parametrize("part_rows", [None, 150], ids=["file", "parts"])
+def test_reports_read_a_batch_at_a_time_are_those_of_the_whole_frames(
+    window, newest, shop_params, tmp_path, part_rows
+):
+    """The data_report stage reads train, holdout and the newest batch a batch of rows at a
+    time; with both sides sampled, the reports are byte for byte those of the frames read
+    whole (the same sampled rows, the same counts)."""
+    from omegaconf import OmegaConf
+
+    from pipeline.data.tables import StoredTable
+
+    report = OmegaConf.merge(shop_params.report, {"sample_rows": 300})
+    paths = [
+        stored(frame.reset_index(drop=True), tmp_path / f"{name}.parquet", part_rows)
+        for name, frame in (
+            ("train", window.iloc[:1500]),
+            ("holdout", window.iloc[1500:]),
+            ("current", newest),
+        )
+    ]
+    whole_reference = pd.concat([pd.read_parquet(p) for p in paths[:2]], ignore_index=True)
+    columns = list(whole_reference.columns)
+    read = {
+        "whole": (whole_reference, pd.read_parquet(paths[2])),
+        "batches": (
+            StoredTable(paths[:2], columns, batch_rows=64),
+            StoredTable(paths[2:], columns, batch_rows=64),
+        ),
+    }
+    for name, (reference, current) in read.items():
+        (tmp_path / name).mkdir()
+        write_data_reports(
+            reference,
+            current,
+            dataset=shop_params.dataset,
+            report=report,
+            seed=0,
+            out_dir=tmp_path / name,
+        )
+    summary = json.loads((tmp_path / "batches" / "data.json").read_text())
+    assert summary["reference"]["rows"] == 2000 and summary["current"]["rows"] == 400
+    for name in ("data_quality.html", "data_drift.html", "data.json", "data_columns.json"):
+        assert (tmp_path / "batches" / name).read_bytes() == (
+            tmp_path / "whole" / name
+        ).read_bytes()

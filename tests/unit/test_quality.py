@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline.monitoring.quality import (
@@ -56,3 +57,92 @@ def test_summary_counts_drift_over_features_and_keeps_target_apart():
     assert summary["reference"] == {"batches": ["2019"], "rows": 2}
     assert details["spend"]["missing_current"] == 0.5
     assert set(details) == {"plan", "spend", "churned"}
+
+
+def whole_frame_summary(reference: pd.DataFrame, current: pd.DataFrame, features, categorical):
+    """The summary's counts as the data report computed them on whole frames, written out
+    here as it did: missing shares, unseen categories as text, the rows holding one."""
+    missing = {
+        side: {c: float(frame[c].isna().mean()) for c in features}
+        for side, frame in (("reference", reference), ("current", current))
+    }
+    unseen = {}
+    for column in categorical:
+        seen = set(reference[column].dropna().astype(str).unique())
+        new = sorted(set(current[column].dropna().astype(str).unique()) - seen)
+        if new:
+            unseen[column] = new
+    hit = pd.Series(False, index=current.index)
+    for column, values in unseen.items():
+        hit |= current[column].astype(str).isin(values)
+    return missing, unseen, float(hit.mean())
+
+
+def stored_sides(tmp_path, reference: pd.DataFrame, current: pd.DataFrame, part_rows: int):
+    """Both sides as the Dask engine writes them (a folder of parts; a part without a
+    missing floor written as integers), read 16 rows at a time."""
+    from pipeline.data.tables import StoredTable
+
+    tables = []
+    for name, frame in (("reference", reference), ("current", current)):
+        folder = tmp_path / f"{name}.parquet"
+        folder.mkdir()
+        for number, start in enumerate(range(0, len(frame), part_rows)):
+            part = frame.iloc[start : start + part_rows]
+            if part["floor"].notna().all():
+                part = part.astype({"floor": "int64"})
+            part.to_parquet(folder / f"part-{number:05d}-0000.parquet", index=False)
+        tables.append(StoredTable([folder], list(frame.columns), batch_rows=16))
+    return tables
+
+
+def test_the_summary_counted_batch_by_batch_is_the_whole_frames_summary(tmp_path):
+    from pipeline.monitoring.quality import Counts, summarize
+
+    rng = np.random.default_rng(3)
+
+    def rows(count, batches, plans, gaps):
+        floor = rng.integers(0, 4, count).astype(float)
+        floor[gaps] = np.nan  # an integer column with missing values in some parts only
+        return pd.DataFrame(
+            {
+                "batch": np.repeat(batches, count // len(batches)),
+                "plan": rng.choice(plans, count),
+                "floor": floor,
+                "spend": np.where(rng.random(count) < 0.2, np.nan, rng.normal(size=count)),
+                "churned": rng.integers(0, 2, count),
+            }
+        )
+
+    reference = rows(240, ["2019", "2020", "2021"], ["basic", "pro"], [10])
+    reference.loc[230:, "plan"] = "team"  # a category only the last part of the reference has
+    # One missing floor in the newest rows' last part: whole, every floor reads "3.0" as in
+    # the reference, though the first part alone reads "3": no floor is new.
+    current = rows(90, ["2022"], ["basic", "pro", "team", "gold"], [85])
+    features, categorical = ["plan", "floor", "spend"], ["plan", "floor"]
+    drift = {c: {"method": "m", "distance": 0.0, "drifted": False} for c in features}
+
+    before, after = stored_sides(tmp_path, reference, current, part_rows=50)
+    counted = Counts.of(before.batches(), features, categorical)
+    counted_newest = Counts.of(after.batches(), features, categorical, known=counted.categories)
+    streamed, details = summarize(counted, counted_newest, drift, target="churned")
+
+    whole_reference = pd.read_parquet(tmp_path / "reference.parquet")
+    whole_current = pd.read_parquet(tmp_path / "current.parquet")
+    missing, expected_unseen, share = whole_frame_summary(
+        whole_reference, whole_current, features, categorical
+    )
+    assert streamed["quality"]["new_categories"] == expected_unseen == {"plan": ["gold"]}
+    assert streamed["quality"]["new_category_share"] == round(share, 6) > 0
+    assert {c: d["missing_current"] for c, d in details.items()} == {
+        c: round(v, 6) for c, v in missing["current"].items()
+    }
+    assert {c: d["missing_reference"] for c, d in details.items()} == {
+        c: round(v, 6) for c, v in missing["reference"].items()
+    }
+    assert streamed["reference"] == {"batches": ["2019", "2020", "2021"], "rows": 240}
+    whole, _ = data_summary(
+        whole_reference, whole_current, drift, categorical=categorical, numeric=["spend"],
+        target="churned",
+    )  # fmt: skip
+    assert streamed == whole

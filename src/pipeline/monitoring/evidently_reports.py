@@ -2,6 +2,15 @@
 
 The one module that imports evidently: it is slow to import (seconds) and its API changes
 between minor versions, so everything else sees only the dicts returned here.
+
+The data reports read each side (a stored table, or a frame as one batch) a batch of rows at
+a time: the batches are counted for the summary (exact, on every row) while the rows of the
+seeded sample Evidently looks at are kept, so a stored table is never in memory whole. The
+reference is read first, so the newest rows are counted against its categories as they are
+read (the rows holding a category the reference never had). The drift distances, the
+target's included (a Wasserstein distance for a regression target, which would need every
+value at once), are Evidently's on the sample, as they were when the sides were read whole
+and then sampled; the missing shares, categories, rows and batches are counted on every row.
 """
 
 from __future__ import annotations
@@ -27,7 +36,8 @@ from evidently.presets import (
     RegressionPreset,
 )
 
-from pipeline.monitoring.quality import data_summary
+from pipeline.data.tables import Sample, Table, as_table
+from pipeline.monitoring.quality import Counts, summarize
 
 # Distances, not p-values: with tens of thousands of rows every p-value test flags a trivial
 # shift, and Evidently would switch tests by sample size. Fixed methods keep "value above the
@@ -61,13 +71,6 @@ class Columns:
 
     def selected(self, with_target: bool) -> list[str]:
         return self.categorical + self.numeric + ([self.target] if with_target else [])
-
-
-def sample(frame: pd.DataFrame, rows: int | None, seed: int) -> pd.DataFrame:
-    """At most `rows` rows drawn with `seed`, in their original order."""
-    if rows is None or len(frame) <= rows:
-        return frame
-    return frame.sample(n=rows, random_state=seed).sort_index()
 
 
 def data_reports(
@@ -126,8 +129,8 @@ def not_measured(reason: str) -> dict:
 
 
 def data_report(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    reference: pd.DataFrame | Table,
+    current: pd.DataFrame | Table,
     columns: Columns,
     *,
     sample_rows: int | None,
@@ -135,27 +138,47 @@ def data_report(
     threshold: float,
     drift_share: float,
     out_dir: Path,
+    view=None,
 ) -> tuple[dict, dict]:
     """Both data reports on samples of each side, then the summary (exact, on every row).
 
+    Each side is read once, batch by batch (`view`, if given, adds the derived columns to
+    each batch), the reference first: counted for the summary while its sample is kept.
     Returns the summary the gate reads and the per-column details.
     """
+    features = columns.categorical + columns.numeric
+    baseline, before = sample_and_count(
+        as_table(reference), sample_rows, seed, Counts(features, columns.categorical), view
+    )
+    newest, after = sample_and_count(
+        as_table(current),
+        sample_rows,
+        seed,
+        Counts(features, columns.categorical, known=before.categories),
+        view,
+    )
     drift = data_reports(
-        sample(reference, sample_rows, seed),
-        sample(current, sample_rows, seed),
+        baseline,
+        newest,
         columns,
         threshold=threshold,
         drift_share=drift_share,
         out_dir=out_dir,
     )
-    return data_summary(
-        reference,
-        current,
-        drift,
-        categorical=columns.categorical,
-        numeric=columns.numeric,
-        target=columns.target,
-    )
+    return summarize(before, after, drift, target=columns.target)
+
+
+def sample_and_count(
+    table: Table, rows: int | None, seed: int, counts: Counts, view=None
+) -> tuple[pd.DataFrame, Counts]:
+    """One read of a table: its seeded sample (the rows `sample()` draws from it) and its
+    counts, a batch at a time."""
+    drawn = Sample(table.rows, rows, seed)
+    for batch in table.batches():
+        batch = batch if view is None else view(batch)  # row-local: the same on any batch
+        drawn.keep(batch)
+        counts.add(batch)
+    return drawn.frame(), counts
 
 
 def model_view(frame: pd.DataFrame, derived) -> pd.DataFrame:
@@ -166,8 +189,8 @@ def model_view(frame: pd.DataFrame, derived) -> pd.DataFrame:
 
 
 def write_data_reports(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    reference: pd.DataFrame | Table,
+    current: pd.DataFrame | Table,
     *,
     dataset,
     report,
@@ -176,22 +199,24 @@ def write_data_reports(
 ) -> dict:
     """The data reports of the data_report stage and of `monitor`: newest rows vs reference.
 
-    Both frames hold raw input columns (and the target where known); drift is judged on the
-    model's features. Writes the HTML, data.json (what the gate reads) and data_columns.json.
+    Both sides (frames, or tables read a batch at a time) hold raw input columns (and the
+    target where known); drift is judged on the model's features. Writes the HTML, data.json
+    (what the gate reads) and data_columns.json.
     """
     from pipeline.config import DATA_COLUMNS, DATA_SUMMARY
-    from pipeline.data.batches import BATCH_COLUMN, batch_order
     from pipeline.io import write_json
 
-    if current.empty:
-        trained_on = batch_order(reference[BATCH_COLUMN])
+    reference, current = as_table(reference), as_table(current)
+    if not current.rows:
+        summary_of_window = no_batch_summary(
+            reference, len(dataset.features.categorical) + len(dataset.features.numeric)
+        )
+        trained_on = summary_of_window["reference"]["batches"]
         for name, title in (("data_quality", "Data quality"), ("data_drift", "Data drift")):
             write_waiting_page(out_dir / f"{name}.html", title, trained_on)
-        features = len(dataset.features.categorical) + len(dataset.features.numeric)
-        summary = no_batch_summary(reference, features)
-        write_json(summary, out_dir / DATA_SUMMARY)
+        write_json(summary_of_window, out_dir / DATA_SUMMARY)
         write_json({}, out_dir / DATA_COLUMNS)
-        return summary
+        return summary_of_window
 
     columns = Columns(
         list(dataset.features.categorical),
@@ -200,14 +225,15 @@ def write_data_reports(
         numeric_target=str(dataset.task) == "regression",
     )
     summary, details = data_report(
-        model_view(reference, dataset.derived),
-        model_view(current, dataset.derived),
+        reference,
+        current,
         columns,
         sample_rows=report.sample_rows,
         seed=seed,
         threshold=report.drift_threshold,
         drift_share=report.gate.max_drifted_share,
         out_dir=out_dir,
+        view=lambda batch: model_view(batch, dataset.derived),
     )
     write_json(summary, out_dir / DATA_SUMMARY)
     write_json(details, out_dir / DATA_COLUMNS)
@@ -234,12 +260,13 @@ def write_waiting_page(path: Path, title: str, trained_on: list[str]) -> None:
         )
 
 
-def no_batch_summary(reference: pd.DataFrame, feature_count: int) -> dict:
+def no_batch_summary(reference: pd.DataFrame | Table, feature_count: int) -> dict:
     """data.json when there is no newest batch: every measure null, saying why."""
     from pipeline.data.batches import BATCH_COLUMN, batch_order
 
+    window = Counts.of(as_table(reference).batches([BATCH_COLUMN]), [])
     return {
-        "reference": {"batches": batch_order(reference[BATCH_COLUMN]), "rows": len(reference)},
+        "reference": {"batches": batch_order(window.batches), "rows": window.rows},
         "current": {"batches": [], "rows": 0},
         "drift": {
             "feature_count": feature_count,

@@ -3,16 +3,17 @@
 Needs no model, so changing the model does not rerun it. Writes two Evidently HTML reports,
 the summary the gate reads (a DVC metric), per-column details and, per group of
 dataset.analysis.groups, its share of rows and target rate (data_groups.json) under
-reports/monitoring/.
+reports/monitoring/. Reads its tables a batch of rows at a time (a file or a folder of
+parts alike), so its memory does not grow with them.
 """
 
 from pathlib import Path
 
-import pandas as pd
 from omegaconf import DictConfig
 
 from pipeline.config import Reports
-from pipeline.data.batches import BATCH_COLUMN, read_training_window
+from pipeline.data.batches import BATCH_COLUMN
+from pipeline.data.tables import StoredTable
 from pipeline.io import write_json
 from pipeline.modeling.inputs import input_columns
 from pipeline.monitoring.composition import composition
@@ -28,8 +29,8 @@ def main(params: DictConfig) -> str:
     groups = list(dataset.analysis.groups)
     multiclass = str(dataset.task) == "multiclass"
     wanted = list(dict.fromkeys([BATCH_COLUMN, *inputs, *groups, dataset.target]))
-    reference = read_training_window(paths, wanted)
-    current = pd.read_parquet(paths.current, columns=wanted)
+    reference = StoredTable([paths.train, paths.holdout], wanted)  # read_training_window's rows
+    current = StoredTable([paths.current], wanted)
     summary = write_data_reports(
         reference,
         current,
@@ -50,11 +51,11 @@ def main(params: DictConfig) -> str:
         Reports(paths).data_groups,
     )
     found = summary["drift"]
-    if not len(current):
-        return f"no newest batch ({summary['waiting']}); {len(reference):,} reference rows"
+    if not current.rows:
+        return f"no newest batch ({summary['waiting']}); {reference.rows:,} reference rows"
     return (
         f"{found['drifted_count']} of {found['feature_count']} feature columns drifted "
-        f"in {len(current):,} newest rows against {len(reference):,} reference rows"
+        f"in {current.rows:,} newest rows against {reference.rows:,} reference rows"
     )
 
 
