@@ -309,3 +309,15 @@ def history_table(page: str) -> list[dict]:
     parser = _HistoryTable()
     parser.feed(page)
     return parser.rows
+
+
+def write_parts(frame, folder: Path, part_rows: int, whole: str) -> Path:
+    """`frame` as the Dask engine writes a table: a folder of Parquet parts, in which a part
+    whose `whole` column has no gap stores it as integers (as pandas would)."""
+    folder.mkdir()
+    for number, start in enumerate(range(0, len(frame), part_rows)):
+        part = frame.iloc[start : start + part_rows]
+        if part[whole].notna().all():
+            part = part.astype({whole: "int64"})
+        part.to_parquet(folder / f"part-{number:05d}-0000.parquet", index=False)
+    return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from helpers import write_parts
 
 from pipeline.monitoring.quality import (
     data_summary,
@@ -85,13 +86,7 @@ def stored_sides(tmp_path, reference: pd.DataFrame, current: pd.DataFrame, part_
 
     tables = []
     for name, frame in (("reference", reference), ("current", current)):
-        folder = tmp_path / f"{name}.parquet"
-        folder.mkdir()
-        for number, start in enumerate(range(0, len(frame), part_rows)):
-            part = frame.iloc[start : start + part_rows]
-            if part["floor"].notna().all():
-                part = part.astype({"floor": "int64"})
-            part.to_parquet(folder / f"part-{number:05d}-0000.parquet", index=False)
+        folder = write_parts(frame, tmp_path / f"{name}.parquet", part_rows, "floor")
         tables.append(StoredTable([folder], list(frame.columns), batch_rows=16))
     return tables
 

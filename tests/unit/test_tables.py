@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_parts
 
 from pipeline.data.tables import FrameTable, Sample, StoredTable, sample, sample_positions
 from pipeline.monitoring.quality import Counts
@@ -39,13 +40,7 @@ def write(frame: pd.DataFrame, path: Path, *, part_rows: int | None = None) -> P
     if part_rows is None:
         frame.to_parquet(path, index=False, row_group_size=70)
         return path
-    path.mkdir()
-    for number, start in enumerate(range(0, len(frame), part_rows)):
-        part = frame.iloc[start : start + part_rows]
-        if part["visits"].notna().all():
-            part = part.astype({"visits": "int64"})
-        part.to_parquet(path / f"part-{number:05d}-0000.parquet", index=False)
-    return path
+    return write_parts(frame, path, part_rows, "visits")
 
 
 @pytest.fixture(params=["file", "parts"])
