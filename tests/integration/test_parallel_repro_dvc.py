@@ -46,7 +46,14 @@ def start(repo: Path, log: Path, *args: str) -> subprocess.Popen:
     """`pipeline repro ARGS` in the background, its output to `log`."""
     with log.open("w") as out:
         return subprocess.Popen(
-            [*PIPELINE, "repro", *args], cwd=repo, stdout=out, stderr=subprocess.STDOUT, text=True
+            [*PIPELINE, "repro", *args],
+            cwd=repo,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            # Ctrl-C as at a terminal: a runner started in the background (CI, `make test &`)
+            # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
 
