@@ -89,7 +89,8 @@ def test_only_commands_print(path):
     calls = [
         node.lineno
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+        # a call, or print handed on as a value (a default `say=print`): both print here
+        if isinstance(node, ast.Name) and node.id == "print"
     ]
     assert not calls, f"{where} prints (lines {calls}): return the text, let a command print it"
 

@@ -13,7 +13,7 @@ def run(targets: list[str], jobs: int | None, force: bool) -> int:
     """Exit 0 when every stage is reproduced, 1 when one failed or the run could not start,
     130 on Ctrl-C."""
     try:
-        outcome = reproduce(None, targets, jobs=jobs, force=force)
+        outcome = reproduce(None, targets, jobs=jobs, force=force, say=say)
     except PipelineError as error:
         print(f"repro: {error}", file=sys.stderr)
         return 1
@@ -26,3 +26,7 @@ def run(targets: list[str], jobs: int | None, force: bool) -> int:
     if outcome.not_run:
         print(f"not run, as they depend on it: {', '.join(outcome.not_run)}", file=sys.stderr)
     return 1
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # as each stage goes, also when piped (make run tees it)

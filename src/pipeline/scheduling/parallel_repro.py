@@ -78,11 +78,12 @@ def reproduce(
     *,
     jobs: int | None = None,
     force: bool = False,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None],
 ) -> Outcome:
     """Reproduce `targets` (default: every stage of dvc.yaml) up to `jobs` stages at a time
     (default: the machine's cores, at most the graph's width), in the repository at `root`
-    (default: the one around the working directory)."""
+    (default: the one around the working directory). Every line it has to say goes to `say`:
+    the command decides where (a terminal, a log, nowhere)."""
     from dvc.exceptions import DvcException
     from dvc.lock import LockError
     from dvc.repo import Repo, lock_repo
