@@ -180,3 +180,13 @@ def test_jobs_below_one_is_refused(tmp_path, jobs):
     repo = copy_state("trained", build_trained, tmp_path / "repo")
     refused = repro(repo, "-j", jobs, check=False)
     assert refused.returncode == 2 and "at least 1" in refused.stderr
+
+
+def test_a_dvc_yaml_dvc_cannot_read_is_a_message_not_a_traceback(tmp_path):
+    run(["git", "init", "-q"], tmp_path)
+    run(["dvc", "init", "-q"], tmp_path)
+    (tmp_path / "dvc.yaml").write_text("stages:\n  broken:\n    cmd: echo 'a: b'\n   deps: [\n")
+    refused = repro(tmp_path, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("repro: dvc: unable to read: 'dvc.yaml'")
+    assert "Traceback" not in refused.stderr
