@@ -1,12 +1,12 @@
 """Fairness across groups: per-group metrics and the disparities between groups.
 
-For each column of `analysis.groups`, fairlearn's MetricFrame gives the metrics of every
-group; a group with fewer than `min_rows` rows is reported as too small and left out of
-every disparity. A disparity is the largest difference between two judged groups, and names
-its worst group: the one that fares worst (lowest recall or precision, highest false
-positive rate or MAE, lowest accuracy), or, where neither direction is better (the share
-predicted positive, the mean residual), the one farthest from the whole. A multi-class
-model's decision is its most likely class.
+For each column of `analysis.groups`, every metric is measured on each group's rows and on
+all judged rows together (the whole); a group with fewer than `min_rows` rows is reported as
+too small and left out of every disparity. A disparity is the largest difference between two
+judged groups, and names its worst group: the one that fares worst (lowest recall or
+precision, highest false positive rate or MAE, lowest accuracy), or, where neither direction
+is better (the share predicted positive, the mean residual), the one farthest from the
+whole. A multi-class model's decision is its most likely class.
 """
 
 from __future__ import annotations
@@ -87,8 +87,6 @@ def column_fairness(
     `labels` may be all missing (a batch not yet labelled): then only the measures that need
     no labels are measured.
     """
-    from fairlearn.metrics import MetricFrame
-
     groups = group_labels(groups.reset_index(drop=True))
     labels = np.asarray(labels, dtype=float)
     labelled = bool(np.isfinite(labels).any())
@@ -114,30 +112,44 @@ def column_fairness(
     keep = groups.isin(judged).to_numpy()
     if labelled:
         keep = keep & np.isfinite(labels)
-    else:  # only what needs no label; MetricFrame still wants a y_true
+    else:  # only what needs no label
         metrics = {name: metric for name, metric in metrics.items() if name in LABEL_FREE}
-        labels = np.zeros(len(labels))
-    frame = None
+    by_group = None
     if keep.any() and metrics:
-        frame = MetricFrame(
-            metrics=metrics,
-            y_true=labels[keep],
-            y_pred=y_pred[keep],
-            sensitive_features=groups[keep].to_numpy(),
-        )
-        for group, row in frame.by_group.iterrows():
+        by_group, overall = _measured(metrics, labels[keep], y_pred[keep], groups[keep])
+        for group, row in by_group.iterrows():
             table[str(group)].update({name: _plain(value) for name, value in row.items()})
-        overall = {name: _plain(value) for name, value in frame.overall.items()}
+        overall = {name: _plain(value) for name, value in overall.items()}
         found["overall"] = overall
     for measure in measures(task):
         if measure.needs_labels and not labelled:
             found["measures"][measure.name] = {"value": None, "reason": "no labels yet"}
-        elif frame is None or len(judged) < 2:
+        elif by_group is None or len(judged) < 2:
             reason = f"fewer than two groups of at least {min_rows} rows"
             found["measures"][measure.name] = {"value": None, "reason": reason}
         else:
-            found["measures"][measure.name] = _disparity(measure, frame.by_group, overall)
+            found["measures"][measure.name] = _disparity(measure, by_group, overall)
     return found
+
+
+def _measured(
+    metrics: dict, labels: np.ndarray, y_pred: np.ndarray, groups: pd.Series
+) -> tuple[pd.DataFrame, dict]:
+    """Each metric on each group's rows (a row per group, in sorted order) and on all rows."""
+    codes, names = pd.factorize(groups.to_numpy(), sort=True)
+    by_group = pd.DataFrame(
+        [
+            {
+                name: metric(labels[codes == code], y_pred[codes == code])
+                for name, metric in metrics.items()
+            }
+            for code in range(len(names))
+        ],
+        index=pd.Index(names, dtype=object),
+        columns=list(metrics),
+        dtype=float,
+    )
+    return by_group, {name: metric(labels, y_pred) for name, metric in metrics.items()}
 
 
 def _disparity(measure: Measure, by_group: pd.DataFrame, overall: dict) -> dict:

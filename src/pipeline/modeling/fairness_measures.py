@@ -1,6 +1,6 @@
 """The fairness measures: their names, labels, per-group metrics and worst-group rules.
 
-Kept apart from the computation (modeling/fairness.py, which needs pandas and fairlearn) so
+Kept apart from the computation (modeling/fairness.py, which needs pandas) so
 the gate and the reports page can name the measures without importing either.
 """
 

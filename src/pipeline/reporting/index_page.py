@@ -299,7 +299,7 @@ def fairness_section(groups: dict, task: str) -> str:
         else ""
     )
     return f"""<h2>Fairness across groups</h2>
-<p>The largest difference between two groups of each column, from fairlearn's MetricFrame.
+<p>The largest difference between two groups of each column.
 The gate judges the newest batch (limits in <code>dataset.gate</code>). Parity measures
 describe the model's behaviour; they are not proof that it is fair.</p>
 <table id="fairness"><tr><th>column</th><th>measure</th><th>newest batch</th><th>holdout</th>

@@ -241,7 +241,7 @@ def fairness_lines(groups: dict, task) -> list[str]:
     return [
         "## Fairness across groups",
         "",
-        "The largest difference between two groups (fairlearn MetricFrame), for groups of at "
+        "The largest difference between two groups, for groups of at "
         f"least {groups.get('min_group_rows', '?')} rows.",
         "",
         markdown_table(table),
