@@ -81,6 +81,16 @@ class Reports:
         return Path(self.paths["evaluation"]) / PREDICTIONS
 
     @property
+    def importance(self) -> Path:
+        """Permutation importance per feature on the holdout, most important first."""
+        return Path(self.paths["analysis"]) / "importance.csv"
+
+    @property
+    def importance_plot(self) -> Path:
+        """The same rows as a DVC plot (bars)."""
+        return Path(self.paths["analysis"]) / "importance.json"
+
+    @property
     def groups(self) -> Path:
         return Path(self.paths["analysis"]) / "groups.json"
 

@@ -175,7 +175,7 @@ def test_analysis_writes_group_measures_and_dependence_plots(repo):
     # One group column: its gaps are the worst gaps.
     assert fairness["current"]["recall_gap"] == newest["measures"]["recall_gap"]["value"]
     # Partial dependence for the three most important features, as DVC plots.
-    importance = pd.read_csv(repo / "reports/evaluate/importance.csv")
+    importance = pd.read_csv(repo / "reports/analysis/importance.csv")
     top = list(importance["feature"].head(3))
     drawn = sorted(p.stem for p in (repo / ANALYSIS / "dependence").rglob("*.json"))
     assert drawn == sorted(top)
@@ -261,7 +261,7 @@ def test_reports_page_in_a_real_browser(repo, tmp_path):
     assert "region: west" in seen.texts["too-small"]
     assert all(region in seen.texts["composition"] for region in ("north", "west"))
     page_text = page.read_text()
-    importance = pd.read_csv(repo / "reports/evaluate/importance.csv")
+    importance = pd.read_csv(repo / "reports/analysis/importance.csv")
     for feature in importance["feature"].head(3):
         assert re.search(f'aria-label="Partial dependence[^"]*: {feature}"', page_text), feature
     targets = [Path(unquote(urlparse(link).path)) for link in seen.links]

@@ -63,7 +63,7 @@ def test_a_feature_blank_in_the_training_window_is_left_out_and_named_everywhere
     # Its drift cannot be measured against a window without values: said, not a crash.
     drift = json.loads((repo / "reports" / "monitoring" / "data_columns.json").read_text())
     assert drift["monthly_spend"]["reason"] == "no values in the reference rows"
-    importance = pd.read_csv(repo / "reports" / "evaluate" / "importance.csv")
+    importance = pd.read_csv(repo / "reports" / "analysis" / "importance.csv")
     assert "monthly_spend" not in set(importance["feature"])
     metrics = json.loads((repo / "reports" / "evaluate" / "metrics.json").read_text())
     assert metrics["current"]["rows"] == len(pd.read_csv(FIXTURE_FILES / f"{NEWEST}.csv"))

@@ -131,26 +131,35 @@ def permutation_importance_table(
     """How much `scoring` worsens when each model feature is shuffled, on a seeded sample.
 
     Features are shuffled after the model's derived columns are computed: shuffling a date's
-    year, month and day apart would make dates that do not exist.
+    year, month and day apart would make dates that do not exist. Only the columns the
+    preprocessing uses are shuffled (scikit-learn shuffles each column with the same seed, so
+    leaving the unused ones out changes no number and saves their predictions).
     """
     from sklearn.inspection import permutation_importance
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
 
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=seed)
     derive, rest = pipeline[:1], pipeline[1:]
     preprocess = rest.named_steps["preprocess"]
-    derived = derive.transform(sample[columns])[list(preprocess.feature_names_in_)]
-    result = permutation_importance(
-        rest, derived, sample[target], scoring=scoring, n_repeats=repeats, random_state=seed
-    )
-    # The raw sources of derived columns pass through the frame unused: only features count.
+    inputs = list(preprocess.feature_names_in_)
     used = {c for name, _, cols in preprocess.transformers_ if name != "remainder" for c in cols}
-    table = pd.DataFrame(
-        {"feature": derived.columns, "importance": np.round(result.importances_mean, 6)}
+    features = [column for column in inputs if column in used]
+    derived = derive.transform(sample[columns])[features]
+    # The preprocessing still wants every column it was fitted on; it drops the unused ones.
+    refill = FunctionTransformer(_reindexed, kw_args={"columns": inputs})
+    model = Pipeline([("refill", refill), *rest.steps])
+    result = permutation_importance(
+        model, derived, sample[target], scoring=scoring, n_repeats=repeats, random_state=seed
     )
-    table = table[table["feature"].isin(used)]
+    table = pd.DataFrame({"feature": features, "importance": np.round(result.importances_mean, 6)})
     return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(
         drop=True
     )
+
+
+def _reindexed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame.reindex(columns=columns)
 
 
 def calibration_error(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> float:

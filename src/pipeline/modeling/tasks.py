@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class TaskInfo:
@@ -127,6 +129,17 @@ def per_class_metrics(metrics: dict) -> list[str]:
     names = [name for name in metrics if name.startswith(("precision_", "recall_"))]
     classes = list(dict.fromkeys(name.split("_", 1)[1] for name in names))
     return [f"{kind}_{label}" for label in classes for kind in ("precision", "recall")]
+
+
+def check_model_task(pipeline, task: TaskInfo, model_path: str) -> None:
+    """Refuse a model of another task than dataset.task (the dataset changed since it was
+    trained)."""
+    found = model_task(pipeline)
+    if found is not task:
+        raise ConfigError(
+            f"{model_path} is a {found.name} model but dataset.task is {task.name}: "
+            "run train again (dvc repro)"
+        )
 
 
 def predict(pipeline, frame) -> np.ndarray:

@@ -1,11 +1,12 @@
-"""Stage analyze: fairness across groups and feature dependence, beyond overall metrics.
+"""Stage analyze: why the model scores as it does, and for whom, beyond overall metrics.
 
-Reads evaluate's predictions (the scores are not recomputed) and the rows they were made on.
-Writes under reports/analysis/: groups.json (per-group metrics, the disparities and their
-worst groups, the groups too small to judge; the gate reads it), fairness.json (each
-measure's worst gap over the group columns, a DVC metric) and dependence/ (partial
-dependence with individual curves for the most important features, DVC plots; a
-multi-class model's per class).
+Scores the holdout and the current batch itself, so it runs beside evaluate, not after it.
+Writes under reports/analysis/: importance.csv and importance.json (permutation importance on
+the holdout, a DVC plot), groups.json (per-group metrics, the disparities and their worst
+groups, the groups too small to judge; the gate reads it), fairness.json (each measure's
+worst gap over the group columns, a DVC metric) and dependence/ (partial dependence with
+individual curves for the most important features, DVC plots; a multi-class model's per
+class).
 """
 
 from __future__ import annotations
@@ -16,14 +17,21 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from pipeline.config import PREDICTIONS, Reports
+from pipeline.config import Reports
 from pipeline.errors import PipelineError
-from pipeline.io import atomic_dir, write_json
+from pipeline.io import atomic_dir, write_json, write_text
 from pipeline.modeling import model_file
 from pipeline.modeling.dependence import class_dependence_curves, dependence_curves, file_name
 from pipeline.modeling.fairness import fairness
-from pipeline.modeling.metrics import class_key
-from pipeline.modeling.tasks import MULTICLASS, class_labels, model_task, scores_of, task_info
+from pipeline.modeling.metrics import class_key, permutation_importance_table
+from pipeline.modeling.tasks import (
+    MULTICLASS,
+    check_model_task,
+    class_labels,
+    model_task,
+    predict,
+    task_info,
+)
 from pipeline.stages.common import run_stage
 
 SPLITS = ("holdout", "current")
@@ -32,12 +40,13 @@ SPLITS = ("holdout", "current")
 def main(params: DictConfig) -> str:
     paths, dataset, analysis = params.paths, params.dataset, params.dataset.analysis
     task = task_info(dataset.task)
+    reports, out = Reports(paths), Path(paths.analysis)
+    pipeline = model_file.load(paths.model)
+    check_model_task(pipeline, task, paths.model)
+    columns = list(pipeline.feature_names_in_)
+    frames = {split: pd.read_parquet(paths[split]) for split in SPLITS}
     groups = list(analysis.groups)
-    evaluation, out = Path(paths.evaluation), Path(paths.analysis)
-    predictions = pd.read_parquet(evaluation / PREDICTIONS)
-    found = {}
-    for split in SPLITS:
-        frame = pd.read_parquet(paths[split])
+    for split, frame in frames.items():
         missing = [column for column in groups if column not in frame.columns]
         if missing:
             raise PipelineError(
@@ -45,25 +54,33 @@ def main(params: DictConfig) -> str:
                 f"{paths[split]}: featurize keeps the columns of dataset.features, "
                 "dataset.slices and dataset.analysis.groups"
             )
-        scored = predictions[predictions["split"] == split]
-        if len(scored) != len(frame):
-            raise PipelineError(
-                f"{evaluation / PREDICTIONS} has {len(scored):,} {split} rows but "
-                f"{paths[split]} has {len(frame):,}: run evaluate again (dvc repro)"
-            )
-        found[split] = fairness(
+    importance = permutation_importance_table(
+        pipeline,
+        frames["holdout"],
+        columns,
+        dataset.target,
+        seed=params.seed,
+        scoring=task.importance_scoring,
+    )
+    write_text(importance.to_csv(index=False), reports.importance)
+    write_text(json.dumps(importance.to_dict("records"), indent=4) + "\n", reports.importance_plot)
+    found = {
+        split: fairness(
             frame,
-            scored[dataset.target].to_numpy(dtype=float),
-            scores_of(task, scored),
+            frame[dataset.target].to_numpy(dtype=float),
+            predict(pipeline, frame[columns]),
             columns=groups,
             task=task,
             threshold=params.evaluate.threshold,
             min_rows=analysis.min_group_rows,
         )
+        for split, frame in frames.items()
+    }
     found["min_group_rows"] = analysis.min_group_rows
-    write_json(found, out / Reports(paths).groups.name)
-    write_json(disparities(found), out / "fairness.json")
-    curves = write_dependence(params, out / "dependence")
+    write_json(found, reports.groups)
+    write_json(disparities(found), reports.fairness)
+    top = list(importance["feature"].head(analysis.dependence.features))
+    curves = write_dependence(params, pipeline, frames["holdout"], top, out / "dependence")
     judged = sum(len(found["current"][column]["judged"]) for column in groups)
     return (
         f"fairness over {len(groups)} group column(s), {judged} group(s) judged on the newest "
@@ -87,15 +104,13 @@ def disparities(found: dict) -> dict:
     return worst
 
 
-def write_dependence(params: DictConfig, folder: Path) -> list[str]:
+def write_dependence(
+    params: DictConfig, pipeline, holdout: pd.DataFrame, top: list[str], folder: Path
+) -> list[str]:
     """One plot file per top feature: numeric/ (curves) and categorical/ (bars). A multi-class
     model's, one per top feature and class, `<feature>.<class>.json`: the class's probability."""
-    paths, dataset, settings = params.paths, params.dataset, params.dataset.analysis.dependence
-    pipeline = model_file.load(paths.model)
-    importance = pd.read_csv(Path(paths.evaluation) / "importance.csv")
-    top = list(importance["feature"].head(settings.features))
+    dataset, settings = params.dataset, params.dataset.analysis.dependence
     categorical = set(dataset.features.categorical)
-    holdout = pd.read_parquet(paths.holdout)
     shared = dict(
         categorical=categorical,
         seed=params.seed,

@@ -40,7 +40,7 @@ def main(params: DictConfig) -> str:
         ingest=ingest,
         metrics=json.loads(Reports(paths).metrics.read_text()),
         slices=pd.read_csv(evaluation / "slices_current.csv"),
-        importance=pd.read_csv(evaluation / "importance.csv"),
+        importance=pd.read_csv(Reports(paths).importance),
         current_batch=current,
         search=json.loads(Path(paths.search).read_text()),
         groups=json.loads(Reports(paths).groups.read_text()),

@@ -3,7 +3,8 @@
 Writes metrics and plots through dvclive (dvc.yaml declares them: ROC, precision-recall,
 calibration and confusion for classification; the confusion matrix between the class labels
 for multiclass; predicted against actual and residuals for regression), per-slice metrics
-and permutation importance under reports/evaluate/.
+and every scored row under reports/evaluate/. Why the model scores as it does (importance,
+dependence, fairness) is stage analyze's, which runs beside this one.
 """
 
 from pathlib import Path
@@ -15,18 +16,16 @@ from pipeline.config import PREDICTIONS, Reports
 from pipeline.contracts.apply import combine, enforce
 from pipeline.contracts.dataset import load_contracts, model_input, predictions
 from pipeline.data.batches import BATCH_COLUMN
-from pipeline.errors import ConfigError
 from pipeline.io import atomic_dir, write_json
 from pipeline.modeling import model_file
-from pipeline.modeling.metrics import permutation_importance_table
 from pipeline.modeling.slices import slice_metrics
 from pipeline.modeling.tasks import (
     CLASSIFICATION,
     MULTICLASS,
     REGRESSION,
+    check_model_task,
     class_labels,
     measure,
-    model_task,
     predict,
     probability_columns,
     task_info,
@@ -42,13 +41,9 @@ def main(params: DictConfig) -> str:
 
     pipeline = model_file.load(params.paths.model)
     columns = list(pipeline.feature_names_in_)
-    cfg, target = params.evaluate, params.dataset.target
+    cfg, target, seed = params.evaluate, params.dataset.target, params.seed
     task = task_info(params.dataset.task)
-    if model_task(pipeline) is not task:
-        raise ConfigError(
-            f"{params.paths.model} is a {model_task(pipeline).name} model but dataset.task is "
-            f"{task.name}: run train again (dvc repro)"
-        )
+    check_model_task(pipeline, task, params.paths.model)
     classes = class_labels(pipeline) if task is MULTICLASS else None
     contract = model_input(load_contracts(params.dataset).features, columns)
     frames = {split: pd.read_parquet(params.paths[split]) for split in ("holdout", "current")}
@@ -82,30 +77,13 @@ def main(params: DictConfig) -> str:
                 summary.append(f"{split}: none (one batch so far)")
                 continue
             if task is REGRESSION:
-                log_regression_plots(live, split, labels, scores, seed=params.seed)
+                log_regression_plots(live, split, labels, scores, seed=seed)
             elif task is MULTICLASS:
                 log_multiclass_plots(live, split, labels, scores, classes)
             else:
                 log_classification_plots(live, split, labels, scores, cfg.threshold)
             value = metric_text(live.summary[split][task.primary])  # dvclive keeps NaN as "nan"
             summary.append(f"{split} {task.primary.upper().replace('_', ' ')} {value}")
-        importance = permutation_importance_table(
-            pipeline,
-            frames["holdout"],
-            columns,
-            target,
-            seed=params.seed,
-            scoring=task.importance_scoring,
-        )
-        live.log_plot(
-            "importance",
-            importance,
-            x="importance",
-            y="feature",
-            template="bar_horizontal",
-            title=f"Permutation importance ({task.importance_label})",
-        )
-        importance.to_csv(out / "importance.csv", index=False)
         table = pd.concat(scored, ignore_index=True)
         predictions_file = str(Path(params.paths.evaluation) / PREDICTIONS)
         (table,), outputs = enforce(

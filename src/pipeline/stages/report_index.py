@@ -74,7 +74,7 @@ def report_links(paths: DictConfig) -> list[tuple[str, str, str]]:
             "metrics per value of each slice column",
         ),
         ("Slices (holdout)", evaluation / "slices_holdout.csv", "metrics per slice"),
-        ("Feature importance", evaluation / "importance.csv", "permutation importance"),
+        ("Feature importance", reports.importance, "permutation importance"),
         (
             "Fairness by group",
             Reports(paths).groups,

@@ -121,7 +121,7 @@ def test_june_treats_airports_alike_and_names_the_carriers_it_cannot_judge(june)
     assert "worst group VX" in recall
     groups = read_json(june["repo"] / "reports/analysis/groups.json")
     assert groups["current"]["carrier"]["too_small"] == ["AS", "F9", "HA", "OO", "YV"]
-    importance = pd.read_csv(june["repo"] / "reports/evaluate/importance.csv")
+    importance = pd.read_csv(june["repo"] / "reports/analysis/importance.csv")
     drawn = {p.stem for p in (june["repo"] / "reports/analysis/dependence").rglob("*.json")}
     assert drawn == set(importance["feature"].head(3))
 
