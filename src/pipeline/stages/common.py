@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import sys
 import time
@@ -19,6 +21,11 @@ log = logging.getLogger("pipeline")
 def run_stage(name: str, body: Callable[[DictConfig], str]) -> None:
     """Run one stage with only its declared params; log its summary or exit 1 with the reason."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # A stage's process ends when it does. Python's shutdown then searches every object the
+    # imports made for reference cycles: about a second after scikit-learn or Evidently, in
+    # every stage. Frozen objects are left out of that search; the atexit handlers before this
+    # one, and the closing of files and streams, still run.
+    atexit.register(gc.freeze)
     started = time.perf_counter()
     try:
         summary = body(stage_params(name))
