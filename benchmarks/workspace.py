@@ -19,7 +19,10 @@ GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    return os.environ | {"PATH": path} | (extra or {})
+    # No usage report after each `dvc` command: its detached process would run into the next
+    # measurement.
+    quiet = {"DVC_NO_ANALYTICS": "1"}
+    return os.environ | {"PATH": path} | quiet | (extra or {})
 
 
 def sh(*cmd: str, cwd: Path, env: dict[str, str] | None = None) -> str:

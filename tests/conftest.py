@@ -13,6 +13,10 @@ from omegaconf import DictConfig
 # wait, and two processes of two spinning threads each slowed one fit from 1.4 s to over 60 s
 # here: one thread per worker (inherited by every dvc and stage process a test starts).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Every `dvc` command line otherwise starts a detached process to send a usage report, which
+# cannot reach the network here and leaves its report file in the system's temporary folder:
+# more than a thousand of them after one suite.
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 
 @pytest.fixture(scope="session", autouse=True)
