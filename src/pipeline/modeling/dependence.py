@@ -1,4 +1,4 @@
-"""Feature dependence: partial dependence with individual (ICE) curves, by scikit-learn.
+"""Feature dependence: partial dependence with individual (ICE) curves.
 
 Computed on the model's features after its derived columns, like permutation importance:
 the curve of `sched_dep_hour` says more than one of the clock time it is derived from, and a
@@ -107,8 +107,6 @@ def per_output(
 ) -> dict[str, list[list[dict]]]:
     """{feature: plot rows per model output}: one output for a binary classifier (the
     positive class's probability) or a regressor, one per class for a multi-class model."""
-    from sklearn.inspection import partial_dependence
-
     sample = frame.sample(n=min(rows, len(frame)), random_state=seed)
     derive, rest = pipeline[:1], pipeline[1:]
     preprocess = rest.named_steps["preprocess"]
@@ -123,19 +121,30 @@ def per_output(
         values = _grid(derived[feature], grid, is_categorical)
         if len(values) == 0:
             continue
-        result = partial_dependence(
-            rest,
-            derived,
-            [feature],
-            kind="both",
-            categorical_features=[feature] if is_categorical else None,
-            custom_values={feature: values},
-        )
+        individual = _predictions_at(rest, derived, feature, values)
         found[feature] = [
-            _plot_rows(values, average, individual, drawn, is_categorical)
-            for average, individual in zip(result["average"], result["individual"], strict=True)
+            _plot_rows(values, curves.mean(axis=0), curves, drawn, is_categorical)
+            for curves in individual
         ]
     return found
+
+
+def _predictions_at(model, rows: pd.DataFrame, feature: str, values: np.ndarray) -> np.ndarray:
+    """Every row's prediction with `feature` set to each value in turn: (outputs, rows, values).
+
+    scikit-learn's brute-force partial dependence, in one prediction call for the whole grid
+    instead of one per value (a call's fixed cost was most of the time). A binary classifier
+    has one output, the positive class's probability; a multi-class model one per class.
+    """
+    from sklearn.base import is_classifier
+
+    grid = pd.concat([rows.assign(**{feature: value}) for value in values], ignore_index=True)
+    if is_classifier(model):
+        found = np.asarray(model.predict_proba(grid), dtype=float)
+        found = found[:, 1:] if found.shape[1] == 2 else found
+    else:
+        found = np.asarray(model.predict(grid), dtype=float).reshape(-1, 1)
+    return found.reshape(len(values), len(rows), -1).transpose(2, 1, 0)
 
 
 def _plot_rows(
