@@ -132,34 +132,65 @@ def permutation_importance_table(
 
     Features are shuffled after the model's derived columns are computed: shuffling a date's
     year, month and day apart would make dates that do not exist. Only the columns the
-    preprocessing uses are shuffled (scikit-learn shuffles each column with the same seed, so
-    leaving the unused ones out changes no number and saves their predictions).
+    preprocessing uses are shuffled. The numbers are scikit-learn's `permutation_importance`
+    (the same shuffles, seeded the same way), from one prediction call over every shuffled
+    copy instead of one call per copy: a call's fixed cost was half of the time.
     """
-    from sklearn.inspection import permutation_importance
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=seed)
     derive, rest = pipeline[:1], pipeline[1:]
     preprocess = rest.named_steps["preprocess"]
-    inputs = list(preprocess.feature_names_in_)
     used = {c for name, _, cols in preprocess.transformers_ if name != "remainder" for c in cols}
-    features = [column for column in inputs if column in used]
-    derived = derive.transform(sample[columns])[features]
-    # The preprocessing still wants every column it was fitted on; it drops the unused ones.
-    refill = FunctionTransformer(_reindexed, kw_args={"columns": inputs})
-    model = Pipeline([("refill", refill), *rest.steps])
-    result = permutation_importance(
-        model, derived, sample[target], scoring=scoring, n_repeats=repeats, random_state=seed
+    features = [column for column in preprocess.feature_names_in_ if column in used]
+    derived = derive.transform(sample[columns])[list(preprocess.feature_names_in_)]
+    derived = derived.reset_index(drop=True)
+    labels = sample[target].to_numpy()
+    # As scikit-learn does: one seed drawn from `seed` starts every column's shuffles afresh;
+    # each repeat shuffles the order again and applies it to the column already shuffled.
+    column_seed = np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1)
+    copies = [derived]
+    for feature in features:
+        shuffle, order = np.random.RandomState(column_seed), np.arange(len(derived))
+        values = derived[feature].to_numpy()
+        for _ in range(repeats):
+            shuffle.shuffle(order)
+            values = values[order]
+            copies.append(derived.assign(**{feature: values}))
+    outputs = _scored_outputs(rest, pd.concat(copies, ignore_index=True), scoring)
+    scores = [
+        _score(scoring, labels, outputs[start : start + len(derived)])
+        for start in range(0, len(outputs), len(derived))
+    ]
+    baseline, shuffled = scores[0], np.reshape(scores[1:], (len(features), repeats))
+    table = pd.DataFrame(
+        {"feature": features, "importance": np.round((baseline - shuffled).mean(axis=1), 6)}
     )
-    table = pd.DataFrame({"feature": features, "importance": np.round(result.importances_mean, 6)})
     return table.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(
         drop=True
     )
 
 
-def _reindexed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.reindex(columns=columns)
+def _scored_outputs(model, frame: pd.DataFrame, scoring: str) -> np.ndarray:
+    """What scikit-learn's scorer of that name reads from the model."""
+    if scoring == "roc_auc":  # the decision function where there is one, as the scorer does
+        if hasattr(model, "decision_function"):
+            return np.asarray(model.decision_function(frame))
+        return np.asarray(model.predict_proba(frame))[:, 1]
+    if scoring == "roc_auc_ovr":
+        return np.asarray(model.predict_proba(frame))
+    if scoring == "neg_root_mean_squared_error":
+        return np.asarray(model.predict(frame))
+    raise ValueError(f"no importance scoring named {scoring!r}")
+
+
+def _score(scoring: str, labels: np.ndarray, outputs: np.ndarray) -> float:
+    """scikit-learn's scorer of that name: higher is better."""
+    from sklearn.metrics import roc_auc_score, root_mean_squared_error
+
+    if scoring == "roc_auc":
+        return float(roc_auc_score(labels, outputs))
+    if scoring == "roc_auc_ovr":
+        return float(roc_auc_score(labels, outputs, multi_class="ovr"))
+    return -float(root_mean_squared_error(labels, outputs))
 
 
 def calibration_error(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> float:
