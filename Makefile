@@ -154,7 +154,7 @@ format: setup-dev ## Fix lint and formatting in place
 	ruff format .
 
 test: setup-dev ## Run the whole test suite, slow end-to-end tests included
-	pytest -n 2 --dist loadfile
+	pytest -n 2 --dist loadfile --durations=15
 
 test-fast: setup-dev ## Run the tests that need no dvc repository
 	pytest -n 2 --dist loadfile -m "not slow"
