@@ -34,15 +34,29 @@ from pipeline.errors import PipelineError
 if TYPE_CHECKING:
     from dvc.stage import Stage
 
-# What `dvc repro` prints, so a log of either reads the same (reporting/run_summary.py).
-RUNNING = "Running stage '{}':"
-UNCHANGED = "Stage '{}' didn't change, skipping"
-CACHED = "Stage '{}' is cached - skipping run, checking out outputs"
+# What a run reports, stage by stage (Event.kind); the command decides how each reads.
+RUNNING, UNCHANGED, CACHED = "running", "unchanged", "cached"
+COMMAND, OUTPUT, DONE = "command", "output", "done"  # a command line, a line it printed, success
+FAILED, NOT_RUN, INTERRUPTED = "failed", "not_run", "interrupted"
 LOCK_HELD = (
     "another dvc or pipeline command holds this repository's lock (.dvc/tmp/lock): wait for it "
     "to finish (if none runs, a killed one left the lock: remove .dvc/tmp/lock)"
 )
 STOP_GRACE_SECONDS = 10  # after Ctrl-C, how long a stage may take to stop before it is killed
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the run did. `text` is the command line, the line of output, why a stage
+    failed (`code` its exit code; None when DVC refused it), the failed stage upstream, or
+    the stages stopped. `alone`: no other stage may run beside this one (one job)."""
+
+    kind: str
+    stage: str = ""
+    text: str = ""
+    code: int | None = None
+    seconds: float = 0.0
+    alone: bool = True
 
 
 @dataclass
@@ -78,12 +92,12 @@ def reproduce(
     *,
     jobs: int | None = None,
     force: bool = False,
-    say: Callable[[str], None],
+    report: Callable[[Event], None],
 ) -> Outcome:
     """Reproduce `targets` (default: every stage of dvc.yaml) up to `jobs` stages at a time
     (default: the machine's cores, at most the graph's width), in the repository at `root`
-    (default: the one around the working directory). Every line it has to say goes to `say`:
-    the command decides where (a terminal, a log, nowhere)."""
+    (default: the one around the working directory). Each thing it does goes to `report`, one
+    event at a time: the command decides what a person sees."""
     from dvc.exceptions import DvcException
     from dvc.lock import LockError
     from dvc.repo import Repo, lock_repo
@@ -99,7 +113,7 @@ def reproduce(
             graph = get_active_graph(repo.index.graph)
             plan = plan_repro(graph, collect_stages(repo, targets or ["dvc.yaml"]))
             jobs = jobs or min(len(os.sched_getaffinity(0)), width(graph))
-            return _Scheduler(graph, plan, jobs=max(1, jobs), force=force, say=say).run()
+            return _Scheduler(graph, plan, jobs=max(1, jobs), force=force, report=report).run()
     except LockError:
         raise PipelineError(LOCK_HELD) from None
     except DvcException as error:  # a dvc.yaml DVC cannot read, a missing dependency, ...
@@ -121,10 +135,10 @@ def width(graph) -> int:
 
 
 class _Scheduler:
-    def __init__(self, graph, plan: list[Stage], *, jobs: int, force: bool, say) -> None:
+    def __init__(self, graph, plan: list[Stage], *, jobs: int, force: bool, report) -> None:
         self.graph, self.plan, self.jobs, self.force = graph, plan, jobs, force
-        self.print_lock = threading.Lock()
-        self.say = lambda line: self._said(say, line)
+        self.report_lock = threading.Lock()
+        self.report = report
         self.planned = set(plan)
         self.pending = list(plan)
         self.running: dict[Stage, _Running] = {}
@@ -133,9 +147,10 @@ class _Scheduler:
         self.to_dump: list[Stage] = []  # recorded, waiting for their turn in dvc.lock
         self.outcome = Outcome()
 
-    def _said(self, say: Callable[[str], None], line: str) -> None:
-        with self.print_lock:  # whole lines: the stages' threads print too
-            say(line)
+    def _tell(self, kind: str, stage: Stage | None = None, **details) -> None:
+        event = Event(kind, _name(stage) if stage else "", alone=self.jobs == 1, **details)
+        with self.report_lock:  # one event at a time: the stages' threads report too
+            self.report(event)
 
     def upstream(self, stage: Stage) -> list[Stage]:
         return [up for up in self.graph.successors(stage) if up in self.planned]
@@ -162,7 +177,7 @@ class _Scheduler:
             if failed is not None:
                 self.pending.remove(stage)
                 self.outcome.not_run[_name(stage)] = _name(failed)
-                self.say(f"Stage '{_name(stage)}' not run: '{_name(failed)}' upstream failed")
+                self._tell(NOT_RUN, stage, text=_name(failed))
                 return True
             if not all(up in self.done for up in upstream):
                 continue
@@ -186,12 +201,12 @@ class _Scheduler:
                 _reproduce_stage(stage, upstream=upstream, force=self.force)
             except Exception as error:  # DVC's own error, reported as the stage's failure
                 self.outcome.failed[_name(stage)] = str(error)
-                self.say(f"ERROR: '{_name(stage)}': {error}")
+                self._tell(FAILED, stage, text=str(error))
                 return
             self.done.add(stage)
             return
         if not self.force and not stage.changed(False, upstream):
-            self.say(UNCHANGED.format(_name(stage)))
+            self._tell(UNCHANGED, stage)
             self.outcome.unchanged.append(_name(stage))
             self.done.add(stage)
             return
@@ -202,7 +217,7 @@ class _Scheduler:
             except RunCacheNotFoundError:
                 stage.save_deps()
             else:
-                self.say(CACHED.format(_name(stage)))
+                self._tell(CACHED, stage)
                 self._record(stage)
                 self.outcome.cached.append(_name(stage))
                 return
@@ -218,7 +233,7 @@ class _Scheduler:
         # while they wait, so two stages of two threads on two cores slow each other badly.
         if "OMP_NUM_THREADS" not in os.environ and (self.running or self._another_ready(stage)):
             kwargs["env"]["OMP_NUM_THREADS"] = "1"
-        self.say(RUNNING.format(_name(stage)))
+        self._tell(RUNNING, stage)
         running = _Running(stage, _enforce_cmd_list(stage.cmd), kwargs, time.monotonic())
         self.running[stage] = running
         threading.Thread(target=self._execute, args=(running,), daemon=True).start()
@@ -233,13 +248,12 @@ class _Scheduler:
 
     def _execute(self, running: _Running) -> None:
         """Run a stage's commands one after another, as DVC does, in the shell DVC uses,
-        printing their output line by line (named when stages run at once)."""
+        reporting their output line by line."""
         from dvc.stage.run import _make_cmd, get_executable
 
-        name = _name(running.stage)
         try:
             for command in running.commands:
-                self.say(f"> {command}")
+                self._tell(COMMAND, running.stage, text=command)
                 running.process = subprocess.Popen(
                     _make_cmd(get_executable(), command),
                     stdout=subprocess.PIPE,
@@ -252,7 +266,7 @@ class _Scheduler:
                 for line in running.process.stdout:
                     line = line.rstrip("\n")
                     running.tail = [*running.tail[-19:], line]
-                    self.say(f"{name} | {line}" if self.jobs > 1 else line)
+                    self._tell(OUTPUT, running.stage, text=line)
                 running.code = running.process.wait()
                 if running.code != 0 or running.stopping:
                     break
@@ -275,12 +289,11 @@ class _Scheduler:
         if code != 0:
             why = _last_words(running.tail) or f"exited with {code}"
             self.outcome.failed[_name(stage)] = why
-            self.say(f"ERROR: failed to reproduce '{_name(stage)}' (exit {code}): {why}")
+            self._tell(FAILED, stage, text=why, code=code)
             return
         self._record(stage)
         self.outcome.ran.append(_name(stage))
-        if self.jobs > 1:
-            self.say(f"Stage '{_name(stage)}' done in {seconds:.1f} s")
+        self._tell(DONE, stage, seconds=seconds)
 
     def _record(self, stage: Stage) -> None:
         """What `dvc repro` does after a command: save deps and outs (and the run-cache),
@@ -319,7 +332,7 @@ class _Scheduler:
                 continue
         for running in self.running.values():
             _signal(running.process, signal.SIGKILL)
-        self.say(f"interrupted: stopped {names}; what they wrote is not recorded")
+        self._tell(INTERRUPTED, text=names)
         self.running.clear()
 
 
