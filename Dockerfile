@@ -27,6 +27,8 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin serv
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app/src /app/src
 COPY params.yaml /app/
+# A contract written as column rules (dataset.contract_file): the API checks requests with it.
+COPY conf/columns /app/conf/columns
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app/src \

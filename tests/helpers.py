@@ -70,11 +70,17 @@ def compose(*overrides: str, example: bool = False) -> DictConfig:
     try:
         if example:
             compose_params(list(overrides), out)
-        else:
-            compose_params([*FIXTURE, *overrides], out, fixture_conf_dir())
-        return load_params(out)
+            return load_params(out)
+        conf = fixture_conf_dir()
+        compose_params([*FIXTURE, *overrides], out, conf)
+        params = load_params(out)
     finally:
         os.chdir(cwd)
+    # Outside a repository: the fixture's contract file is in the copy of conf/ it came from.
+    rules = Path(params.dataset.contract_file)
+    if rules.parts[0] == "conf":
+        params.dataset.contract_file = str(conf.joinpath(*rules.parts[1:]))
+    return params
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900, env: dict | None = None):

@@ -95,7 +95,7 @@ def leftovers(repo: Path) -> list[str]:
 
 
 def restore_last_good_state(repo: Path) -> None:
-    restore_from_head(repo, "data/landing.dvc", "dvc.lock", "params.yaml")
+    restore_from_head(repo, "data/landing.dvc", "dvc.lock", "params.yaml", "conf/columns/shop.yaml")
 
 
 def assert_stopped_cleanly(repo: Path, result, stage: str, good: dict[str, str | None]) -> None:

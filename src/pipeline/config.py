@@ -267,6 +267,15 @@ class ColumnSpec:
 
 
 @dataclass
+class ColumnRules:
+    """A dataset's contract without Python: the file `dataset.contract_file` names."""
+
+    columns: dict[str, dict[str, ColumnSpec]] = field(default_factory=dict)  # table -> column
+    # The contract of columns `featurize` computes (not in any table): {column: spec}.
+    computed_columns: dict[str, ColumnSpec] = field(default_factory=dict)
+
+
+@dataclass
 class DatasetConfig:
     """Everything the framework knows about a dataset. Nothing else in src/ names one."""
 
@@ -289,11 +298,12 @@ class DatasetConfig:
     slices: list[str] = field(default_factory=list)  # metrics per value of these columns
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     # Contracts: a dotted path to a `DatasetContracts` (Python), or null to build them from
-    # `columns` (config alone).
+    # the column rules in `contract_file` (config alone: conf/columns/NAME.yaml, `ColumnRules`).
     contracts: str | None = None
-    columns: dict[str, dict[str, ColumnSpec]] = field(default_factory=dict)  # table -> column
-    # The contract of columns `featurize` computes (not in any table): {column: spec}.
-    computed_columns: dict[str, ColumnSpec] = field(default_factory=dict)
+    # The file the contract lives in: the rules' YAML, or the Python module `contracts` names.
+    # The stages that apply the contract depend on it, so editing a rule reruns exactly them,
+    # and the rules stay out of params.yaml (and out of `dvc exp show`'s columns).
+    contract_file: str = MISSING
     # Optional Python, by dotted path: repairs after the raw contract, and the join of the
     # tables into one row per example (with the target). Each receives `options`.
     clean: str | None = None

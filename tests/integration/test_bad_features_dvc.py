@@ -35,9 +35,9 @@ CONTRACTS_MODULE = '''"""The fixture's declared contracts, with stricter feature
 import pandera.pandas as pa
 
 from pipeline.config import load_params
-from pipeline.contracts.dataset import DatasetContracts, declared_contracts
+from pipeline.contracts.dataset import DatasetContracts, declared_contracts, read_column_rules
 
-_declared = declared_contracts(load_params().dataset)
+_declared = declared_contracts(load_params().dataset, read_column_rules("conf/columns/shop.yaml"))
 _tenure = _declared.features.columns["tenure_months"]
 CONTRACTS = DatasetContracts(
     raw=_declared.raw,

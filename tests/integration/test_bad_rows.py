@@ -73,10 +73,10 @@ def test_an_infinite_value_stops_validate_even_where_no_bound_excludes_it(repo):
     """pandera lets inf through a float column whose checks do not exclude it; the finite rule
     does not. Here the amount's upper bound is taken off, so only that rule can catch it."""
     good = snapshot(repo)
-    params = repo / "params.yaml"
-    bounded = "        min: 0\n        max: 100000\n"
-    assert params.read_text().count(bounded) == 1
-    params.write_text(params.read_text().replace(bounded, "        min: 0\n"))
+    rules = repo / "conf" / "columns" / "shop.yaml"
+    bounded = "monthly_spend: {type: float, nullable: true, min: 0, max: 100000}"
+    assert rules.read_text().count(bounded) == 1
+    rules.write_text(rules.read_text().replace(bounded, bounded.replace(", max: 100000", "")))
     land(repo, CSV, set_values("monthly_spend", [3, 4], float("inf")))
     try:
         result = run(["dvc", "repro"], repo, check=False)

@@ -105,6 +105,23 @@ def test_changing_a_dataset_gate_limit_reruns_only_the_reports_page(repo):
     assert stages_ran(run(["dvc", "repro"], repo).stdout) == ["report_index"]
 
 
+def test_changing_one_contract_rule_reruns_exactly_the_stages_that_apply_it(repo):
+    """The column rules are a file the four stages depend on, not params: a rule that the
+    data still meets reruns those stages, and their unchanged outputs stop the rest."""
+    rules = repo / "conf" / "columns" / "shop.yaml"
+    rule = "tenure_months: {type: int, min: 0, max: 600}"
+    params = (repo / "params.yaml").read_text()
+    assert rule in rules.read_text() and "contract_file: conf/columns/shop.yaml" in params
+    assert "max: 600" not in params
+    rules.write_text(rules.read_text().replace(rule, rule.replace("600", "700")))
+    ran = stages_ran(run(["dvc", "repro"], repo).stdout)
+    assert ran == ["validate", "featurize", "train", "evaluate"]
+    rules.write_text(rules.read_text().replace("max: 700", "maxx: 700"))
+    failed = run(["dvc", "repro"], repo, check=False)
+    assert failed.returncode != 0
+    assert "conf/columns/shop.yaml: columns.customers.tenure_months: Key 'maxx'" in failed.stderr
+
+
 def test_changing_data_param_reruns_from_ingest(repo):
     params = repo / "params.yaml"
     every_file = "source:\n  kind: files\n  tables: {}\n"

@@ -21,6 +21,7 @@ EXAMPLES = [
     "tests/examples",
     "conf/dataset/flights.yaml",
     "conf/dataset/gapminder.yaml",
+    "conf/columns/gapminder.yaml",
     "conf/source/example.yaml",
 ]
 
@@ -59,6 +60,7 @@ def test_init_writes_the_dataset_selects_it_and_versions_the_data(by_column):
     assert changed_files(repo) == {
         "conf/config.yaml",
         "conf/dataset/customers.yaml",
+        "conf/columns/customers.yaml",
         "data/landing.dvc",
         "params.yaml",
     }
@@ -74,7 +76,9 @@ def test_init_writes_the_dataset_selects_it_and_versions_the_data(by_column):
         "classification",
     )
     assert dataset["id_columns"] == ["customer_id"]
-    assert dataset["columns"]["customers"]["region"]["values"] == ["east", "north", "south", "west"]
+    assert dataset["contract_file"] == "conf/columns/customers.yaml"
+    rules = yaml.safe_load((repo / dataset["contract_file"]).read_text())
+    assert rules["columns"]["customers"]["region"]["values"] == ["east", "north", "south", "west"]
 
 
 def test_the_pipeline_runs_on_it_and_serves_one_raw_row(by_column, tmp_path):
@@ -125,7 +129,8 @@ def test_batches_come_from_file_names_and_the_task_is_inferred(by_file_name):
     assert "batches: 6 (2019..2024, from the file names)" in init.stdout
     dataset = yaml.safe_load((repo / "conf" / "dataset" / "accounts.yaml").read_text())
     assert dataset["batch"] == {"table": "accounts", "column": "batch"}
-    assert dataset["columns"]["accounts"]["batch"] == {"type": "str"}
+    rules = yaml.safe_load((repo / "conf" / "columns" / "accounts.yaml").read_text())
+    assert rules["columns"]["accounts"]["batch"] == {"type": "str"}
     assert "churned" not in dataset["features"]["numeric"]
     assert dataset["gate"] == {"min_r2": 0.1, "max_rmse_rise": 0.25}
 

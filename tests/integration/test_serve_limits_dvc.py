@@ -24,19 +24,24 @@ pytestmark = [pytest.mark.slow, pytest.mark.server]
 SET_COLUMN = "autopay"
 
 
-def with_autopay() -> dict:
-    """The fixture's dataset config, with the 0/1 column declared and used as a feature."""
+def with_autopay() -> dict[str, dict]:
+    """The fixture's dataset config and contract, with the 0/1 column declared and used as
+    a feature."""
     dataset = yaml.safe_load((FIXTURE_CONF / "dataset" / "shop.yaml").read_text())
-    dataset["columns"]["customers"][SET_COLUMN] = {"type": "float", "values": [0, 1]}
+    rules = yaml.safe_load((FIXTURE_CONF / "columns" / "shop.yaml").read_text())
+    rules["columns"]["customers"][SET_COLUMN] = {"type": "float", "values": [0, 1]}
     dataset["features"]["numeric"].append(SET_COLUMN)
-    return {key: dataset[key] for key in ("columns", "features")}
+    return {
+        "dataset/shop.yaml": {"features": dataset["features"]},
+        "columns/shop.yaml": {"columns": rules["columns"]},
+    }
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     repo = make_repo(
         tmp_path_factory.mktemp("limits") / "repo",
-        {"dataset/shop.yaml": with_autopay()},
+        with_autopay(),
         landed=0,
     )
     landing = repo / "data/landing/customers"

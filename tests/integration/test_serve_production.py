@@ -366,6 +366,9 @@ def test_the_image_command_serves_from_the_serve_group_alone(repo, rows, tmp_pat
     app_dir = tmp_path / "app"  # the image's WORKDIR
     app_dir.mkdir()
     shutil.copy(repo / "params.yaml", app_dir)
+    # ...and a contract written as column rules, which the API checks requests with
+    assert "\nCOPY conf/columns /app/conf/columns\n" in (ROOT / "Dockerfile").read_text()
+    shutil.copytree(repo / "conf" / "columns", app_dir / "conf" / "columns")
     command, image_env, healthcheck = dockerfile()
     assert image_env["PIPELINE_SERVE_WORKERS"] == "2"
     port = free_port()

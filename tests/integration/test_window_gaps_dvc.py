@@ -35,11 +35,10 @@ def repo(tmp_path_factory) -> Path:
             year["monthly_spend"] = np.nan
         year.loc[year.index % 4 == 0, "region"] = np.nan
         year.to_csv(repo / "data" / "landing" / "customers" / f"{batch}.csv", index=False)
-    dataset = repo / "conf" / "dataset" / "shop.yaml"
-    config = yaml.safe_load(dataset.read_text())
-    config["columns"]["customers"]["region"]["nullable"] = True
-    dataset.write_text(yaml.safe_dump(config, sort_keys=False))
-    run(["python", "-m", "pipeline.cli", "params"], repo)
+    rules = repo / "conf" / "columns" / "shop.yaml"
+    contract = yaml.safe_load(rules.read_text())
+    contract["columns"]["customers"]["region"]["nullable"] = True
+    rules.write_text(yaml.safe_dump(contract, sort_keys=False))
     run(["dvc", "add", "data/landing"], repo)
     commit(repo, "a table with gaps")
     repro = run(["dvc", "repro"], repo)

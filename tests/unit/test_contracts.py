@@ -21,6 +21,7 @@ from pipeline.contracts.dataset import (
     load_contracts,
     model_input,
     predictions,
+    read_column_rules,
 )
 from pipeline.data.sources import read_file
 from pipeline.errors import ConfigError, ContractError
@@ -221,11 +222,12 @@ def test_infinity_in_a_float_column_fails_naming_the_column_count_and_batch(
     assert report["valid"] and np.isinf(checked["discount"]).sum() == 3
 
 
-def test_declared_contracts_are_built_from_the_dataset_columns():
+def test_declared_contracts_are_built_from_the_column_rules():
     dataset = OmegaConf.create(
+        {"tables": ["orders", "shops"], "batch": {"table": "orders", "column": "week"}}
+    )
+    rules = OmegaConf.create(
         {
-            "tables": ["orders", "shops"],
-            "batch": {"table": "orders", "column": "week"},
             "columns": {
                 "orders": {
                     "order_id": {"type": "int", "min": 1, "unique": True},
@@ -240,7 +242,7 @@ def test_declared_contracts_are_built_from_the_dataset_columns():
             "computed_columns": {"amount_per_size": {"type": "float", "min": 0}},
         }
     )
-    built = declared_contracts(dataset)
+    built = declared_contracts(dataset, rules)
     assert set(built.raw) == {"orders", "shops"} and built.interim == built.raw
     orders = built.raw["orders"]
     kinds = {name: column.dtype for name, column in orders.columns.items()}
@@ -293,23 +295,40 @@ def test_declared_contracts_are_built_from_the_dataset_columns():
     }
 
 
-def test_a_declared_column_with_an_unknown_type_fails_naming_the_key():
+def test_a_declared_column_with_an_unknown_type_fails_naming_the_file_and_key():
     dataset = OmegaConf.create(
         {
             "tables": ["orders"],
             "batch": {"table": "orders", "column": "week"},
-            "columns": {"orders": {"order_id": {"type": "integer"}}},
+            "contract_file": "conf/columns/orders.yaml",
         }
     )
-    with pytest.raises(ConfigError, match=r"dataset\.columns\.orders\.order_id\.type='integer'"):
-        declared_contracts(dataset)
+    rules = OmegaConf.create({"columns": {"orders": {"order_id": {"type": "integer"}}}})
+    with pytest.raises(
+        ConfigError, match=r"orders\.yaml: columns\.orders\.order_id\.type='integer'"
+    ):
+        declared_contracts(dataset, rules)
     dataset.tables.append("shops")
-    dataset.columns.orders.order_id.type = "int"
-    with pytest.raises(ConfigError, match=r"dataset\.columns\.shops: no columns declared"):
-        declared_contracts(dataset)
-    dataset.columns = {}
-    with pytest.raises(ConfigError, match="neither contracts"):
-        declared_contracts(dataset)
+    rules.columns.orders.order_id.type = "int"
+    with pytest.raises(ConfigError, match=r"orders\.yaml: columns\.shops: no columns declared"):
+        declared_contracts(dataset, rules)
+    rules.columns = {}
+    with pytest.raises(ConfigError, match="no columns declared"):
+        declared_contracts(dataset, rules)
+
+
+def test_a_rule_file_with_a_typo_or_a_wrong_type_fails_naming_the_file(tmp_path):
+    rules = tmp_path / "shop.yaml"
+    rules.write_text("columns:\n  customers:\n    region: {type: str, nulable: true}\n")
+    with pytest.raises(ConfigError, match=r"shop\.yaml: .*nulable"):
+        read_column_rules(rules)
+    rules.write_text("columns:\n  customers:\n    region: {type: str, min: low}\n")
+    with pytest.raises(ConfigError, match=r"shop\.yaml: .*low"):
+        read_column_rules(rules)
+    with pytest.raises(
+        ConfigError, match=r"dataset\.contract_file='.*nowhere\.yaml': no such file"
+    ):
+        read_column_rules(tmp_path / "nowhere.yaml")
 
 
 def test_a_contracts_path_must_name_dataset_contracts(shop_params):

@@ -9,7 +9,7 @@ import typing
 
 from helpers import ROOT
 
-from pipeline.config import DatasetConfig
+from pipeline.config import ColumnRules, DatasetConfig
 
 
 def keys(schema: type, prefix: str = "") -> list[str]:
@@ -33,14 +33,18 @@ def documented_words() -> set[str]:
     return {word for code in re.findall(r"`([^`]+)`", table) for word in re.findall(r"\w+", code)}
 
 
+def documented_keys() -> list[str]:
+    """The dataset group's keys, and those of the column rules its contract file holds."""
+    return keys(DatasetConfig) + keys(ColumnRules)
+
+
 def test_the_key_list_reads_the_schema():
-    found = keys(DatasetConfig)
-    assert {"batch.column", "columns.allow_infinite", "gate.min_roc_auc", "api.row_name"} <= set(
-        found
-    )
+    found = set(documented_keys())
+    assert {"batch.column", "contract_file", "gate.min_roc_auc", "api.row_name"} <= found
+    assert {"columns.allow_infinite", "computed_columns.pattern"} <= found
 
 
 def test_every_key_of_the_dataset_group_is_in_the_docs_table():
     words = documented_words()
-    missing = [key for key in keys(DatasetConfig) if not set(key.split(".")) <= words]
+    missing = [key for key in documented_keys() if not set(key.split(".")) <= words]
     assert not missing, f"docs/datasets.md's table (## Every key) lacks: {missing}"

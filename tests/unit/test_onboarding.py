@@ -201,11 +201,13 @@ def test_selecting_a_dataset_changes_only_the_dataset_and_source_lines():
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    """A directory holding the template's conf/ but no conf/dataset/, as cwd: where init
+    """A directory holding the template's conf/ but no dataset (conf/dataset/, conf/columns/),
+    as cwd: where init
     writes. As in a project that dropped the examples; and one that adopted a table called
     customers would otherwise refuse these tests' own."""
     shutil.copytree(ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     shutil.rmtree(tmp_path / "conf" / "dataset")
+    shutil.rmtree(tmp_path / "conf" / "columns")
     (tmp_path / "data" / "landing").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -297,9 +299,10 @@ def test_a_file_in_another_encoding_is_refused_with_ingest_s_message(
     assert snapshot(project) == before
 
 
-def test_an_existing_dataset_is_kept_unless_forced(project, tmp_path_factory, capsys):
-    (project / "conf" / "dataset").mkdir()
-    (project / "conf" / "dataset" / "customers.yaml").write_text("name: customers\n")
+@pytest.mark.parametrize("existing", ["dataset", "columns"])
+def test_an_existing_dataset_is_kept_unless_forced(existing, project, tmp_path_factory, capsys):
+    (project / "conf" / existing).mkdir()
+    (project / "conf" / existing / "customers.yaml").write_text("name: customers\n")
     files = customers(tmp_path_factory.mktemp("input") / "customers")
     before = snapshot(project)
     request = InitRequest(files, target="churned", batch_column="year")

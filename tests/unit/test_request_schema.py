@@ -38,6 +38,11 @@ DATASET = OmegaConf.create(
         "features": {"categorical": ["district"], "numeric": ["rooms", "area", "sold_on_month"]},
         "derived": {"sold_on_month": {"op": "month_of_date", "columns": ["sold_on"]}},
         "contracts": None,
+        "api": {"title": "Quick sales", "description": "Sold within a month.", "row_name": "Sale"},
+    }
+)
+RULES = OmegaConf.create(  # what the dataset's contract file would hold
+    {
         "computed_columns": {},
         "columns": {
             "sales": {
@@ -52,7 +57,6 @@ DATASET = OmegaConf.create(
                 TARGET: {"type": "int", "values": [0, 1]},
             }
         },
-        "api": {"title": "Quick sales", "description": "Sold within a month.", "row_name": "Sale"},
     }
 )
 NO_PRIVACY = OmegaConf.create({"drop": [], "hash": [], "salt_env": "SERVING_TEST_SALT"})
@@ -100,7 +104,7 @@ def model_file(table, tmp_path_factory) -> Path:
 
 
 def client(model_file: Path, log_file: Path, privacy=NO_PRIVACY) -> TestClient:
-    contracts = declared_contracts(DATASET)
+    contracts = declared_contracts(DATASET, RULES)
     app = build_app(
         ModelSet(model_file),
         threshold=0.5,

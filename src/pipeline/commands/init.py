@@ -13,6 +13,7 @@ from pipeline.onboarding.adopt import (
     adopt,
     describe_batches,
 )
+from pipeline.onboarding.dataset_file import rules_path
 from pipeline.onboarding.inference import ColumnGuess
 
 
@@ -55,8 +56,10 @@ def tell(request: InitRequest, adopted: Adopted) -> None:
         drops = " ".join(f"--drop {leak.column}" for leak in adopted.leaks)
         print(f"  if they are not known when you predict, run init again with --force {drops}")
     landing, champion = adopted.landing, adopted.champion
+    config = f"{DATASET_DIR / f'{name}.yaml'} {rules_path(name)}"
     print(
-        f"wrote: {DATASET_DIR / f'{name}.yaml'}, {ROOT_CONFIG} (dataset: {name}, source: files), "
+        f"wrote: {DATASET_DIR / f'{name}.yaml'}, its contract {rules_path(name)}, "
+        f"{ROOT_CONFIG} (dataset: {name}, source: files), "
         f"params.yaml; landed {len(adopted.written)} files in {landing / name}/ "
         f"(dvc add {landing})"
     )
@@ -66,7 +69,7 @@ def tell(request: InitRequest, adopted: Adopted) -> None:
     print("       make check    # the gate's verdict on the newest batch")
     print("       make serve    # the model over HTTP: /docs")
     print(
-        f"       git add {DATASET_DIR / f'{name}.yaml'} {ROOT_CONFIG} params.yaml "
+        f"       git add {config} {ROOT_CONFIG} params.yaml "
         f"{landing}.dvc {champion}.dvc dvc.lock && git commit -m 'dataset {name}'"
     )
 

@@ -1,16 +1,22 @@
 """A dataset's contracts: one per table for raw and interim data, and one for the features.
 
 They come from the dataset's Python (a dotted path in `dataset.contracts`) or, for a dataset
-described by config alone, from the column types it declares (`dataset.columns`).
+described by config alone, from the column rules in its contract file (`dataset.contract_file`,
+conf/columns/NAME.yaml): a file, not params, so DVC tracks it as one dependency of the stages
+that apply it and `dvc exp show` is not a column per rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandera.pandas as pa
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
+from pipeline.config import ColumnRules, ColumnSpec
 from pipeline.contracts.apply import row_rule
 from pipeline.errors import ConfigError
 from pipeline.plugins import load_object
@@ -35,7 +41,7 @@ def load_contracts(dataset: Mapping) -> DatasetContracts:
                 "not a DatasetContracts"
             )
     else:
-        contracts = declared_contracts(dataset)
+        contracts = declared_contracts(dataset, read_column_rules(dataset["contract_file"]))
     missing = [t for t in dataset["tables"] if t not in contracts.raw or t not in contracts.interim]
     if missing:
         raise ConfigError(f"dataset.contracts: no contract for table(s) {missing}")
@@ -63,17 +69,41 @@ def with_hashed(contracts: DatasetContracts, columns: list[str]) -> DatasetContr
     )
 
 
-def declared_contracts(dataset: Mapping) -> DatasetContracts:
-    """Contracts from `dataset.columns`: per table, each column's type and rules."""
-    if not dataset["columns"]:
-        raise ConfigError("the dataset has neither contracts (a dotted path) nor columns")
+def read_column_rules(path: str | Path) -> DictConfig:
+    """The column rules in `path` (conf/columns/NAME.yaml), checked against `ColumnRules`:
+    a misspelt rule or a wrong type fails here, naming the file. The values are returned as
+    written (a rule `min: 1950` stays an int in the check's name)."""
+    where = ""
+    try:
+        rules = OmegaConf.load(path)
+        checked = OmegaConf.merge(OmegaConf.structured(ColumnRules), rules)
+        # OmegaConf types a dict of dicts' values only one level down: check each column.
+        for table, specs in checked.columns.items():
+            for name, spec in specs.items():
+                where = f"columns.{table}.{name}: "
+                OmegaConf.merge(OmegaConf.structured(ColumnSpec), spec)
+    except FileNotFoundError:
+        raise ConfigError(f"dataset.contract_file={str(path)!r}: no such file") from None
+    except (OmegaConfBaseException, ValueError) as error:
+        raise ConfigError(f"{path}: {where}{error}".splitlines()[0]) from None
+    return OmegaConf.merge({"columns": {}, "computed_columns": {}}, rules)
+
+
+def declared_contracts(dataset: Mapping, rules: Mapping) -> DatasetContracts:
+    """Contracts from a dataset's column rules: per table, each column's type and rules."""
+    where = dataset.get("contract_file") or "the column rules"
+    if not rules["columns"]:
+        raise ConfigError(f"{where}: no columns declared (and dataset.contracts is null)")
     raw = {}
     for table in dataset["tables"]:
-        specs = dataset["columns"].get(table)
+        specs = rules["columns"].get(table)
         if not specs:
-            raise ConfigError(f"dataset.columns.{table}: no columns declared")
+            raise ConfigError(f"{where}: columns.{table}: no columns declared")
         raw[table] = pa.DataFrameSchema(
-            {name: declared_column(f"{table}.{name}", spec) for name, spec in specs.items()},
+            {
+                name: declared_column(f"{where}: columns.{table}.{name}", spec)
+                for name, spec in specs.items()
+            },
             name=f"raw {table}",
             strict=True,
         )
@@ -84,9 +114,10 @@ def declared_contracts(dataset: Mapping) -> DatasetContracts:
     columns: dict[str, pa.Column] = {}
     for table in [*(t for t in dataset["tables"] if t != batch_table), batch_table]:
         columns |= raw[table].columns
-    computed = dataset.get("computed_columns") or {}
+    computed = rules.get("computed_columns") or {}
     columns |= {
-        name: declared_column(f"computed_columns.{name}", spec) for name, spec in computed.items()
+        name: declared_column(f"{where}: computed_columns.{name}", spec)
+        for name, spec in computed.items()
     }
     features = pa.DataFrameSchema(columns).update_columns(
         {name: {"required": False} for name in columns}
@@ -98,7 +129,7 @@ def declared_column(where: str, spec: Mapping) -> pa.Column:
     """One column's contract from its declared type and rules."""
     kind = spec["type"]
     if kind not in TYPES:
-        raise ConfigError(f"dataset.columns.{where}.type={kind!r}; expected one of {list(TYPES)}")
+        raise ConfigError(f"{where}.type={kind!r}; expected one of {list(TYPES)}")
     checks = []
     if spec.get("min") is not None and spec.get("max") is not None:
         checks.append(pa.Check.in_range(spec["min"], spec["max"]))

@@ -2,7 +2,8 @@
 
 Reads a CSV or Parquet file (or a folder of them) with ingest's readers, guesses the contract
 and the roles of its columns, reports likely leaks, lands the data as one Parquet file per
-batch in data/landing/NAME/, writes conf/dataset/NAME.yaml, selects it (with the files source)
+batch in data/landing/NAME/, writes conf/dataset/NAME.yaml and its contract
+conf/columns/NAME.yaml, selects it (with the files source)
 in conf/config.yaml, composes params.yaml and runs `dvc add data/landing`. Every refusal comes
 before anything is written.
 """
@@ -233,7 +234,8 @@ def refuse_early(request: InitRequest, name: str, table: pd.DataFrame, landing: 
         raise InputError(f"--drop: no column(s) {unknown} (columns: {list(table.columns)})")
     if request.target in request.drop or request.batch_column in request.drop:
         raise InputError("--drop cannot drop the target or the batch column")
-    existing = [p for p in (DATASET_DIR / f"{name}.yaml", landing / name) if p.exists()]
+    files = (DATASET_DIR / f"{name}.yaml", Path(dataset_file.rules_path(name)), landing / name)
+    existing = [p for p in files if p.exists()]
     if existing and not request.force:
         raise InputError(
             f"dataset {name!r} exists already ({', '.join(map(str, existing))}): choose another "
@@ -246,20 +248,25 @@ def select_dataset(text: str, name: str) -> str:
     return set_default(set_default(text, "dataset", name), "source", "files")
 
 
-def check_composes(name: str, dataset_text: str, root_text: str) -> None:
-    """Compose conf/ with the new files in a scratch copy: a config that would not compose
-    (or break a schema) is refused before anything is written."""
+def check_composes(name: str, dataset_text: str, rules_text: str, root_text: str) -> None:
+    """Compose conf/ with the new files in a scratch copy, and read the contract: a config
+    that would not compose (or break a schema) is refused before anything is written."""
     from pipeline.config import CONF_DIR, compose_params, load_params
+    from pipeline.contracts.dataset import declared_contracts, read_column_rules
 
     with tempfile.TemporaryDirectory() as scratch:
         conf = Path(scratch) / "conf"
         shutil.copytree(CONF_DIR, conf, ignore=shutil.ignore_patterns("local"))
-        (conf / "dataset").mkdir(exist_ok=True)  # a project whose examples were dropped has none
+        rules = Path(scratch) / dataset_file.rules_path(name)
+        for folder in (conf / "dataset", rules.parent):  # a project without examples lacks them
+            folder.mkdir(exist_ok=True)
         (conf / "dataset" / f"{name}.yaml").write_text(dataset_text)
+        rules.write_text(rules_text)
         (conf / "config.yaml").write_text(root_text)
         try:
             compose_params([], Path(scratch) / "params.yaml", conf)
-            load_params(Path(scratch) / "params.yaml")
+            params = load_params(Path(scratch) / "params.yaml")
+            declared_contracts(params.dataset, read_column_rules(rules))
         except Exception as error:  # Hydra and OmegaConf raise many kinds
             raise PipelineError(f"the dataset config would not compose: {error}") from error
 
@@ -338,13 +345,25 @@ def adopt(request: InitRequest) -> Adopted:
         guesses=guesses,
         derived=plan_derived(guesses),
         slices=choose_slices(table, guesses),
+    )
+    rules = dataset_file.render_rules(
+        name=name,
+        source_label=str(request.path),
+        target=request.target,
+        batch_column=batch_column,
+        batch_from=batch_from,
+        guesses=guesses,
         target_spec=spec,
     )
     selected = select_dataset(ROOT_CONFIG.read_text(), name)
-    check_composes(name, text, selected)
+    check_composes(name, text, rules, selected)
 
     progress.step(f"landing {len(batches)} batches in {landing / name}/")
     written = land(batches, landing / name, request.force)
+    rules_file = Path(dataset_file.rules_path(name))
+    rules_file.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(rules_file) as tmp:
+        tmp.write_text(rules)
     with atomic_path(DATASET_DIR / f"{name}.yaml") as tmp:
         tmp.write_text(text)
     with atomic_path(ROOT_CONFIG) as tmp:

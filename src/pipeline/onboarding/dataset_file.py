@@ -1,10 +1,11 @@
-"""conf/dataset/NAME.yaml as `init` writes it: every key, with a comment saying what to check.
+"""conf/dataset/NAME.yaml and conf/columns/NAME.yaml as `init` writes them: every key, with a
+comment saying what to check.
 
-The contract is the file's `columns`: the same YAML a person reads, tightens and reviews in a
-pull request, composed by Hydra and checked against its schema (`ColumnSpec`) like every other
-key, and turned into pandera schemas by the framework. A separate pandera YAML or Python file
-would be a second place to look, in pandera's own verbose format, that DVC would have to track
-on its own.
+The contract is conf/columns/NAME.yaml: one line of rules per column, in the framework's own
+short format (`ColumnSpec`, checked like every config key), that a person reads, tightens and
+reviews in a pull request. It is a file of its own, not keys of the dataset config, so the
+rules are not params: DVC tracks the file as one dependency of the stages that apply it, and
+`dvc exp show` stays a table of what experiments change (a 74-column table has ~180 rules).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def title_of(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").strip().capitalize()
 
 
+def rules_path(name: str) -> str:
+    """Where init writes a dataset's column rules (its `contract_file`)."""
+    return f"conf/columns/{name}.yaml"
+
+
 def render(
     *,
     name: str,
@@ -47,7 +53,6 @@ def render(
     guesses: list[ColumnGuess],
     derived: dict[str, dict],
     slices: list[str],
-    target_spec: dict,
 ) -> str:
     task = target_guess.task
     roles = {role: [g.name for g in guesses if g.role == role] for role in ROLES}
@@ -59,16 +64,10 @@ def render(
         "multiclass": f"Predicts which {target} a row is, from the {name} table.",
         "regression": f"Predicts {target} from the {name} table.",
     }[task]
-    # Every column of the files, features or not: the raw contract is strict.
-    columns = {g.name: g.spec for g in guesses}
-    columns[target] = target_spec
-    if batch_from in ("file", "date"):
-        columns[batch_column] = {"type": "str"}  # ingest adds it: from file names, or dates
-    ordered = sorted(columns, key=lambda c: (c != batch_column, c == target))
     lines = [
         f"# Written by `python -m pipeline.cli init {source_label} --target {target}`.",
         "# Read it top to bottom: every rule and role below is a guess from the data. Tighten",
-        "# the contract (columns), check the roles, then `make params && make run`.",
+        f"# the contract ({rules_path(name)}), check the roles, then `make params && make run`.",
         f"name: {name}",
         f"description: {description}",
         "intended_use: >-",
@@ -104,16 +103,10 @@ def render(
         "analysis:",
         f"  groups: []   # for example {flow(slices[:1])}" if slices else "  groups: []",
         "  min_group_rows: 200   # a smaller group is reported as too small, not judged",
-        "contracts: null   # the contract is `columns` below",
+        "contracts: null   # no Python: the contract is the column rules of contract_file",
+        f"contract_file: {rules_path(name)}   # tighten the rules there",
         "code: src/pipeline/plugins.py   # no Python of its own",
-        f"# The contract, per column. Numeric ranges are the observed ones widened by "
-        f"{RANGE_MARGIN:.0%}",
-        "# of the range on each side (never below 0 for a column that never is); a text column",
-        "# with few values lists them. Tighten what you know: a real minimum, a fixed set.",
-        "columns:",
-        f"  {name}:",
     ]
-    lines += [f"    {column}: {flow(columns[column])}" for column in ordered]
     api_title = f"{title_of(name)}: {target} prediction"
     answer = {
         "classification": f"The class, and the probability that {target} is "
@@ -134,6 +127,36 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def render_rules(
+    *,
+    name: str,
+    source_label: str,
+    target: str,
+    batch_column: str,
+    batch_from: str,
+    guesses: list[ColumnGuess],
+    target_spec: dict,
+) -> str:
+    """The contract: every column of the files, features or not (the raw contract is strict)."""
+    columns = {g.name: g.spec for g in guesses}
+    columns[target] = target_spec
+    if batch_from in ("file", "date"):
+        columns[batch_column] = {"type": "str"}  # ingest adds it: from file names, or dates
+    ordered = sorted(columns, key=lambda c: (c != batch_column, c == target))
+    lines = [
+        f"# The contract of dataset {name} (conf/dataset/{name}.yaml), written by `init` from",
+        f"# {source_label}: one line per column, its type and rules. Numeric ranges are the",
+        f"# observed ones widened by {RANGE_MARGIN:.0%} of the range on each side (never below 0",
+        "# for a column that never is); a text column with few values lists them. Tighten what",
+        "# you know: a real minimum, a fixed set. validate, featurize, train and evaluate depend",
+        "# on this file: editing a rule reruns exactly them.",
+        "columns:",
+        f"  {name}:",
+    ]
+    lines += [f"    {column}: {flow(columns[column])}" for column in ordered]
+    return "\n".join([*lines, ""])
 
 
 def batch_lines(column: str, source: str, date: tuple[str, str] | None) -> list[str]:

@@ -1,6 +1,6 @@
 """What a table's columns are, guessed from the data: type, rules, and role in the model.
 
-Pure (pandas only): `init` turns the guesses into a dataset config whose `columns` are the
+Pure (pandas only): `init` turns the guesses into a dataset config and its column rules, the
 contract. Every rule is what the data shows, widened where later batches will differ.
 """
 
