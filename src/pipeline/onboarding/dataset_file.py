@@ -147,11 +147,11 @@ def render_rules(
     ordered = sorted(columns, key=lambda c: (c != batch_column, c == target))
     lines = [
         f"# The contract of dataset {name} (conf/dataset/{name}.yaml), written by `init` from",
-        f"# {source_label}: one line per column, its type and rules. Numeric ranges are the",
-        f"# observed ones widened by {RANGE_MARGIN:.0%} of the range on each side (never below 0",
-        "# for a column that never is); a text column with few values lists them. Tighten what",
-        "# you know: a real minimum, a fixed set. validate, featurize, train and evaluate depend",
-        "# on this file: editing a rule reruns exactly them.",
+        f"# {source_label}: one line per column, its type and rules.",
+        f"# Numeric ranges are the observed ones widened by {RANGE_MARGIN:.0%} of the range on",
+        "# each side (never below 0 for a column that never is); a text column with few values",
+        "# lists them. Tighten what you know: a real minimum, a fixed set. validate, featurize,",
+        "# train and evaluate depend on this file: editing a rule reruns exactly them.",
         "columns:",
         f"  {name}:",
     ]
