@@ -181,7 +181,7 @@ class _Scheduler:
                 return True
             if not all(up in self.done for up in upstream):
                 continue
-            if _runs_a_command(stage) and len(self.running) >= self.jobs:
+            if _has_a_cmd_to_run(stage) and len(self.running) >= self.jobs:
                 continue  # no free slot: a stage without a command may still settle
             self.pending.remove(stage)
             self._start(stage, upstream)
@@ -196,7 +196,7 @@ class _Scheduler:
         from dvc.repo.reproduce import _reproduce_stage
         from dvc.stage.cache import RunCacheNotFoundError
 
-        if not _runs_a_command(stage):  # a `dvc add`ed source or a frozen stage: DVC's own way
+        if not _has_a_cmd_to_run(stage):  # a `dvc add`ed source or a frozen stage: DVC's own way
             try:
                 _reproduce_stage(stage, upstream=upstream, force=self.force)
             except Exception as error:  # DVC's own error, reported as the stage's failure
@@ -241,7 +241,7 @@ class _Scheduler:
     def _another_ready(self, stage: Stage) -> bool:
         return any(
             other is not stage
-            and _runs_a_command(other)
+            and _has_a_cmd_to_run(other)
             and all(up in self.done for up in self.upstream(other))
             for other in self.pending
         )
@@ -343,7 +343,7 @@ def _signal(process: subprocess.Popen | None, sig: int) -> None:
         os.killpg(process.pid, sig)
 
 
-def _runs_a_command(stage: Stage) -> bool:
+def _has_a_cmd_to_run(stage: Stage) -> bool:
     return bool(stage.cmd) and not stage.frozen
 
 
