@@ -6,7 +6,7 @@ import os
 
 import pandas as pd
 import pytest
-from helpers import FIXTURE_FILES, compose, share_across_the_session
+from helpers import FIXTURE_FILES, compose, note_running_test, share_across_the_session
 from omegaconf import DictConfig
 
 # `make test` runs two workers on two cores. Gradient boosting's OpenMP threads spin while they
@@ -17,6 +17,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # cannot reach the network here and leaves its report file in the system's temporary folder:
 # more than a thousand of them after one suite.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the test's fixtures: whether it may build repositories (see helpers)."""
+    note_running_test(slow=item.get_closest_marker("slow") is not None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -86,10 +86,10 @@ def compose(*overrides: str, example: bool = False) -> DictConfig:
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900, env: dict | None = None):
     """Run a command with this environment's tools first on PATH; return the finished process.
 
-    `env` adds variables to the environment of this one command.
+    `env` adds variables to the environment of this one command; a None value removes one.
     """
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    env = os.environ | {"PATH": path} | (env or {})
+    env = {k: v for k, v in (os.environ | {"PATH": path} | (env or {})).items() if v is not None}
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
@@ -126,6 +126,21 @@ SMALL_MODELS = {
 FIXTURE_EDITS = {**SMALL_MODELS, "evaluate/default.yaml": {"min_slice_rows": 30}}
 
 
+# Whether the running test is marked slow (set by conftest before its fixtures run). `make
+# test-fast` deselects slow tests: a test that builds a repository without the mark made the
+# fast suite, and a project's nested one, run whole pipelines.
+_running_slow: list[bool] = [True]
+
+
+def note_running_test(*, slow: bool) -> None:
+    _running_slow[:] = [slow]
+
+
+def _only_in_slow_tests(what: str) -> None:
+    if not _running_slow[0]:
+        raise AssertionError(f"{what} builds a dvc repository: mark the test slow")
+
+
 def make_repo(
     dest: Path,
     conf_edits: dict[str, dict] | None = None,
@@ -143,6 +158,7 @@ def make_repo(
     ({"source": "sql"}). The params are then recomposed and everything is committed. The
     session's DVC cache unless not `shared_cache` (the repository keeps its own, as a clone).
     """
+    _only_in_slow_tests("make_repo")
     listed = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).stdout.splitlines()
     for name in listed:
         source = ROOT / name
@@ -236,6 +252,7 @@ def built_state(name: str, build: Callable[[Path], None]) -> Path:
     changes it after: a test copies it (`copy_state`) and changes its copy.
     """
     assert _session, "conftest sets the session's folder"
+    _only_in_slow_tests(f"the state {name!r}")
     states = _session[0] / "states"
     states.mkdir(parents=True, exist_ok=True)
     repo, done = states / name / "repo", states / name / "built"

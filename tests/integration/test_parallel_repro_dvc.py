@@ -19,6 +19,8 @@ import pytest
 import yaml
 from helpers import ALL_STAGES, build_trained, built_state, copy_state, make_repo, run, stages_ran
 
+pytestmark = pytest.mark.slow
+
 PIPELINE = [sys.executable, "-m", "pipeline.cli"]
 
 

@@ -113,7 +113,9 @@ def act(repo: Path, workflow: str, *extra: str, timeout: int = 1800):
     command += ["-P", "ubuntu-latest=-self-hosted", *stand_ins(workflow, repo.parent / "actions")]
     # act's workspaces (each with its own .venv) go to the test's temp dir, not ~/.cache/act.
     command += [f"--action-cache-path={repo.parent / 'act-cache'}", *extra]
-    env = os.environ | {"PATH": f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # GitHub's runners leave PYTHONDONTWRITEBYTECODE unset, so a job's setup compiles nothing.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PATH"] = f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     return subprocess.run(
         command, cwd=repo, capture_output=True, text=True, timeout=timeout, env=env
     )

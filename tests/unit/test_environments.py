@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -48,13 +49,31 @@ def test_make_run_syncs_without_the_dev_group_and_make_test_with_it(tmp_path):
     (tmp_path / ".tools" / "bin").mkdir(parents=True)
     (tmp_path / ".tools" / "bin" / "uv").symlink_to(Path(uv()))
 
-    def planned(target: str) -> str:
+    def planned(target: str, **env: str) -> list[str]:
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         return subprocess.run(
-            ["make", "-n", target, f"UV={uv()}"], cwd=tmp_path, capture_output=True, text=True
-        ).stdout
+            ["make", "-n", target, f"UV={uv()}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=environment | env,
+        ).stdout.splitlines()
 
-    dev_sync = f"{uv()} sync --frozen --compile-bytecode"  # every group: the test tools too
-    run = planned("run").splitlines()
-    assert any("sync --frozen --no-dev" in line for line in run)
-    assert dev_sync not in run
-    assert dev_sync in planned("test").splitlines()
+    def syncs(lines: list[str], group: str) -> list[str]:
+        """The uv sync commands planned (runtime: the one with --no-dev), each from `sync` on."""
+        found = [line[line.index(" sync ") + 1 :] for line in lines if f"{uv()} sync " in line]
+        return [line for line in found if ("--no-dev" in line) == (group == "runtime")]
+
+    run, test = planned("run"), planned("test")
+    assert [line.split(";")[0].split() for line in syncs(run, "runtime")] == [
+        ["sync", "--frozen", "--no-dev"]
+    ]
+    assert syncs(run, "dev") == []  # make run never installs the test tools
+    assert [line.split() for line in syncs(test, "dev")] == [["sync", "--frozen"]]
+    # Where Python may not write bytecode itself, setup compiles the whole environment once.
+    compiled = planned("run", PYTHONDONTWRITEBYTECODE="1")
+    assert syncs(compiled, "runtime")[0].split(";")[0].split()[-1] == "--compile-bytecode"
+    compiled = planned("test", PYTHONDONTWRITEBYTECODE="1")
+    assert [line.split() for line in syncs(compiled, "dev")] == [
+        ["sync", "--frozen", "--compile-bytecode"]
+    ]
