@@ -29,7 +29,7 @@ from pipeline.modeling import model_file
 pytestmark = pytest.mark.slow
 
 ARTIFACT = "churn-model"  # the fixture's dataset.artifact.name
-GRID = ["-S", "model=random_forest", "-S", "model.n_estimators=10,30", "-S", "model.max_depth=2,4"]
+GRID = ["-S", "model=random_forest", "-S", "model.n_estimators=10", "-S", "model.max_depth=2,4"]
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +45,17 @@ def experiments(repo: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def swept(repo) -> dict:
-    """A 2x2 grid and one preset, queued, then run by two workers."""
+    """A grid of two and one preset, queued, then run by two workers."""
     queued = run(["dvc", "exp", "run", "--queue", *GRID], repo)
-    assert queued.stdout.count("Queued experiment") == 4
+    assert queued.stdout.count("Queued experiment") == 2
     run(["dvc", "exp", "run", "--queue", "-n", "preset", "-S", "experiment=balanced_linear"], repo)
     start_queue(repo, workers=2)
     waited = run(["python", "-m", "pipeline.cli", "queue-wait", "--timeout", "900"], repo)
     # No terminal here: no live counter, only the verdict.
-    assert waited.stdout == "queue-wait: 5 experiments finished, 0 failed\n"
+    assert waited.stdout == "queue-wait: 3 experiments finished, 0 failed\n"
     assert waited.stderr == ""
     status = run(["dvc", "queue", "status"], repo).stdout
-    assert status.count("Success") == 5, status
+    assert status.count("Success") == 3, status
     return experiments(repo)
 
 
@@ -65,7 +65,7 @@ def test_a_queued_grid_runs_on_two_workers_and_shows_params_and_metrics(swept):
         for r in swept.values()
         if r.params["model.name"] == "random_forest"
     }
-    assert set(grid) == {(10, 2), (10, 4), (30, 2), (30, 4)}
+    assert set(grid) == {(10, 2), (10, 4)}
     assert all(0.5 < r.metrics["holdout.roc_auc"] < 1 for r in grid.values())
 
 
