@@ -99,6 +99,7 @@ def test_a_file_init_refuses_leaves_the_project_and_says_how_to_adopt_it(templat
     project = tmp_path / "shop"
     uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
     path = {"PATH": os.pathsep.join([str(Path(uv).parent), "/usr/local/bin", "/usr/bin", "/bin"])}
+    path["PYTHONDONTWRITEBYTECODE"] = None  # a developer's machine, as in the test above
     # A misspelled target: init refuses the file once the project's environment is built.
     own = ["-d", "start_from=own", "-d", f"own_file={FIXTURE_FILES}", "-d", "own_target=churn"]
     copy = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "v0.1.0"]

@@ -22,9 +22,8 @@ ACTIVATE = "source .venv/bin/activate && "  # what the README says to do once pe
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    # The session's cache: `make run` restores from its run-cache the stages that another
-    # repository ran on the same files (a cold run's every stage: test_parallel_repro_dvc).
-    repo = make_repo(tmp_path_factory.mktemp("readme") / "repo")
+    # A user's clone has a cache of its own: `make run` runs every stage.
+    repo = make_repo(tmp_path_factory.mktemp("readme") / "repo", shared_cache=False)
     for shared in (".venv", ".tools"):
         if (ROOT / shared).exists():
             (repo / shared).symlink_to(ROOT / shared)
