@@ -144,7 +144,9 @@ def test_a_failing_stage_stops_what_depends_on_it_and_the_other_branch_is_record
 def test_a_second_run_stops_on_the_lock_and_the_first_finishes(tmp_path):
     repo = copy_state("trained", build_trained, tmp_path / "repo")
     log = tmp_path / "first.log"
-    first = start(repo, log, "-f", "-j", "1", "train")  # ingest to train, forced: 10 s or more
+    # Every stage forced, one at a time: the first run holds the lock long enough for both
+    # attempts below (forcing ingest to train alone once ended before the second attempt).
+    first = start(repo, log, "-f", "-j", "1")
     try:
         wait_for(log, r"Running stage 'validate'")
         second = repro(repo, check=False)
