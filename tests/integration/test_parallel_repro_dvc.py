@@ -44,7 +44,7 @@ def status(repo: Path) -> str:
     return run(["dvc", "status"], repo).stdout
 
 
-def start(repo: Path, log: Path, *args: str) -> subprocess.Popen:
+def start(repo: Path, log: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
     """`pipeline repro ARGS` in the background, its output to `log`."""
     with log.open("w") as out:
         return subprocess.Popen(
@@ -53,6 +53,7 @@ def start(repo: Path, log: Path, *args: str) -> subprocess.Popen:
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
+            env=env,
             # Ctrl-C as at a terminal: a runner started in the background (CI, `make test &`)
             # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -67,6 +68,26 @@ def wait_for(log: Path, pattern: str, timeout: float = 300) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"no line matched {pattern!r}; output:\n{log.read_text()}")
+
+
+def held_at_the_gate(stage: str, gate: Path, folder: Path) -> dict:
+    """An environment in which `stage`'s command waits until `gate` exists (at most 300 s).
+
+    A `python` first on PATH holds that stage's command and starts every other as it is, so
+    the stage's command line, its dependencies and what it writes stay the stage's own: a
+    test can act while the stage is certainly running, not race a stage that may already
+    have finished."""
+    folder.mkdir()
+    shim = folder / "python"
+    shim.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *"pipeline.stages.{stage}"*)\n'
+        f'  for _ in $(seq 3000); do [ -e "{gate}" ] && break; sleep 0.1; done;;\n'
+        "esac\n"
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    shim.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
 
 
 def processes_in(folder: Path) -> list[str]:
@@ -143,10 +164,10 @@ def test_a_failing_stage_stops_what_depends_on_it_and_the_other_branch_is_record
 
 def test_a_second_run_stops_on_the_lock_and_the_first_finishes(tmp_path):
     repo = copy_state("trained", build_trained, tmp_path / "repo")
-    log = tmp_path / "first.log"
-    # Every stage forced, one at a time: the first run holds the lock long enough for both
-    # attempts below (forcing ingest to train alone once ended before the second attempt).
-    first = start(repo, log, "-f", "-j", "1")
+    log, gate = tmp_path / "first.log", tmp_path / "go"
+    # validate waits at the gate, so the first run holds the lock through both attempts.
+    env = held_at_the_gate("validate", gate, tmp_path / "bin")
+    first = start(repo, log, "-f", "validate", env=env)
     try:
         wait_for(log, r"Running stage 'validate'")
         second = repro(repo, check=False)
@@ -154,6 +175,7 @@ def test_a_second_run_stops_on_the_lock_and_the_first_finishes(tmp_path):
         assert "holds this repository's lock" in second.stderr
         plain = run(["dvc", "repro"], repo, check=False)
         assert plain.returncode != 0 and "lock" in plain.stderr.lower()
+        gate.touch()
         first.wait(timeout=600)
     finally:
         first.kill()
@@ -165,7 +187,9 @@ def test_ctrl_c_stops_every_running_stage_and_records_none_of_them(tmp_path):
     repo = copy_state("trained", build_trained, tmp_path / "repo")
     lock_before = (repo / "dvc.lock").read_text()
     log = tmp_path / "first.log"
-    first = start(repo, log, "-f", "-j", "2")
+    # validate waits at a gate that never opens: Ctrl-C certainly finds it running.
+    env = held_at_the_gate("validate", tmp_path / "never", tmp_path / "bin")
+    first = start(repo, log, "-f", "-j", "2", env=env)
     try:
         wait_for(log, r"Running stage 'validate'")
         first.send_signal(signal.SIGINT)
