@@ -11,6 +11,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from filelock import FileLock
 from omegaconf import DictConfig
@@ -295,6 +296,45 @@ def build_three_years(dest: Path) -> None:
     make_repo(dest, landed=3)
     assert stages_ran(run(["dvc", "repro"], dest).stdout) == ALL_STAGES
     commit(dest, "three years")
+
+
+# Commits need an author; the test repositories have none configured.
+AUTHOR = {
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+REPLAYED = FIXTURE_BATCHES[3:5]  # the two years after the three-year state's
+BREAKS_ITS_CONTRACT = FIXTURE_BATCHES[5]  # held back with a region its contract does not allow
+
+
+def replay(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`pipeline replay` from the held-back folder (see build_replayed)."""
+    command = ["python", "-m", "pipeline.cli", "replay", "--folder", "held-back", *args]
+    return run(command, repo, check=check, env=AUTHOR)
+
+
+def build_replayed(dest: Path) -> None:
+    """The three-year state, then REPLAYED replayed one at a time by `pipeline replay` on its
+    branch, with a commit that is no batch (a note) between them. Every fixture year waits in
+    `held-back/` (git ignores it), the last with a region its contract does not allow. What
+    the terminal said is in `replay-1.out` and `replay-2.out` beside the repository."""
+    copy_repo(built_state("three-years", build_three_years), dest)
+    held_back = dest / "held-back"
+    held_back.mkdir()
+    for batch in FIXTURE_BATCHES:  # the years landed already are in the folder too: skipped
+        shutil.copy(FIXTURE_FILES / f"{batch}.csv", held_back)
+    broken = pd.read_csv(held_back / f"{BREAKS_ITS_CONTRACT}.csv")
+    broken.loc[broken.index[:3], "region"] = "atlantis"
+    broken.to_csv(held_back / f"{BREAKS_ITS_CONTRACT}.csv", index=False)
+    (dest / ".git" / "info" / "exclude").write_text("held-back/\n")
+    for number, batch in enumerate(REPLAYED, start=1):
+        said = replay(dest, "--to", batch)
+        (dest.parent / f"replay-{number}.out").write_text(said.stdout)
+        if number == 1:
+            (dest / "NOTES.md").write_text("Not a batch: no trailer.\n")
+            commit(dest, "notes: a commit between batches")
 
 
 class _HistoryTable(HTMLParser):

@@ -1,9 +1,9 @@
 """`pipeline history`: the loop over time read back from git and DVC, on the fixture dataset.
 
-Three years run; then two more land one at a time, each with the champion pinned, a real
-`dvc repro` and a commit whose trailers state the batch, the gate and the decision (the
-contract replay writes). The page must show each batch with the numbers that commit's own
-report files hold, and open offline, its links leading to each commit's reports.
+Three years run; then `pipeline replay` lands two more one at a time on its branch, each
+retrained, gated, decided and committed with trailers, a note committed between them. The
+page must show each batch with the numbers that commit's own report files hold, and open
+offline, its links leading to each commit's reports.
 """
 
 from __future__ import annotations
@@ -15,22 +15,18 @@ from urllib.parse import unquote, urlparse
 import pytest
 from browser import chromium_missing, visit
 from helpers import (
-    FIXTURE_BATCHES,
-    GIT,
+    REPLAYED,
+    build_replayed,
     build_three_years,
-    built_state,
-    commit,
     copy_repo,
     copy_state,
     history_table,
-    land_fixture,
     run,
-    stages_ran,
 )
 
 pytestmark = pytest.mark.slow
 
-BATCHES = FIXTURE_BATCHES[3:5]  # the two years after the three the state ran on
+BATCHES = REPLAYED  # the two years replayed after the three the state ran on
 # Where each commit's numbers are (the fixture's paths, as its params.yaml has them).
 FILES = {
     "comparison": "reports/compare.json",
@@ -41,30 +37,6 @@ FILES = {
 }
 
 
-def build_batch_commits(dest: Path) -> None:
-    """The three-year state, then each of BATCHES landed, the champion pinned (the model of
-    the commit before), `dvc repro` run and committed with the batch's trailers; a commit
-    that is no batch (a note) sits between them."""
-    from pipeline.lifecycle.promotion import decide
-
-    copy_repo(built_state("three-years", build_three_years), dest)
-    for batch in BATCHES:
-        land_fixture(dest, [batch])
-        run(["python", "-m", "pipeline.cli", "champion", "--base", "HEAD"], dest)
-        assert "compare" in stages_ran(run(["dvc", "repro"], dest).stdout)
-        decision = decide(json.loads((dest / FILES["gate"]).read_text()))
-        gate = "passed" if decision.gate_passed else "failed"
-        message = (
-            f"replay {batch}: {decision.summary}\n\n{decision.reason}\n\n"
-            f"Batch: {batch}\nGate: {gate}\nDecision: {decision.action}\n"
-        )
-        run([*GIT, "add", "-A"], dest)
-        run([*GIT, "commit", "-qm", message], dest)
-        if batch == BATCHES[0]:
-            (dest / "NOTES.md").write_text("Not a batch: no trailer.\n")
-            commit(dest, "notes: a commit between batches")
-
-
 def history(repo: Path):
     return run(["python", "-m", "pipeline.cli", "history"], repo)
 
@@ -72,11 +44,9 @@ def history(repo: Path):
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     """The two batch commits, and `pipeline history` run once on them."""
-    repo = copy_state(
-        "batch-commits", build_batch_commits, tmp_path_factory.mktemp("history") / "repo"
-    )
+    repo = copy_state("replayed", build_replayed, tmp_path_factory.mktemp("history") / "repo")
     result = history(repo)
-    assert "history: 2 batch(es) of main" in result.stdout
+    assert "history: 2 batch(es) of replay" in result.stdout
     assert "wrote reports/history.html" in result.stdout
     return repo
 
@@ -195,7 +165,7 @@ def test_history_page_in_a_real_browser(repo, tmp_path):
     )
     assert seen.console_errors == []
     assert (tmp_path / "history.png").stat().st_size > 10_000
-    assert "2 batches on main" in seen.texts["summary"]
+    assert "2 batches on replay" in seen.texts["summary"]
     assert all(batch in seen.texts["history"] for batch in BATCHES)
     # Every request was for a file on disk: no network, no script or style from elsewhere.
     assert seen.requests and all(url.startswith("file://") for url in seen.requests)
