@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,14 +45,24 @@ ALL_STAGES = [
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
+_scratch: list[Path] = []
+
+
+def scratch_dir() -> Path:
+    """A folder of this test process's own, removed when the process ends."""
+    if not _scratch:
+        _scratch.append(Path(tempfile.mkdtemp(prefix="pipeline-tests-")))
+        atexit.register(shutil.rmtree, _scratch[0], ignore_errors=True)
+    return _scratch[0]
+
+
 _fixture_conf: list[Path] = []
 
 
 def fixture_conf_dir() -> Path:
     """conf/ with the fixture dataset's config added: a copy made once per test process."""
     if not _fixture_conf:
-        conf = ROOT / ".pytest_cache" / f"conf-{os.getpid()}"
-        shutil.rmtree(conf, ignore_errors=True)  # a process of an earlier run had this pid
+        conf = scratch_dir() / "conf"
         shutil.copytree(ROOT / "conf", conf, ignore=shutil.ignore_patterns("local"))
         shutil.copytree(FIXTURE_CONF, conf, dirs_exist_ok=True)
         _fixture_conf.append(conf)
@@ -64,8 +76,7 @@ def compose(*overrides: str, example: bool = False) -> DictConfig:
     """
     from pipeline.config import compose_params, load_params
 
-    out = ROOT / ".pytest_cache" / f"params-{os.getpid()}.yaml"
-    out.parent.mkdir(exist_ok=True)
+    out = scratch_dir() / "params.yaml"
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
