@@ -628,9 +628,15 @@ def load_params(path: Path = PARAMS_FILE) -> DictConfig:
     return cfg
 
 
+def read_dvc_file(dvc_file: Path = DVC_FILE) -> dict:
+    """dvc.yaml as plain data, parsed by libyaml where PyYAML has it (its wheels do): every stage
+    reads it, and Python's own parser takes 50 ms on it where libyaml takes 2."""
+    return yaml.load(dvc_file.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def declared_params(stage: str, dvc_file: Path = DVC_FILE) -> list[str]:
     """The param keys dvc.yaml lists for one stage (keys of params.yaml only)."""
-    stages = yaml.safe_load(dvc_file.read_text())["stages"]
+    stages = read_dvc_file(dvc_file)["stages"]
     if stage not in stages:
         raise KeyError(f"{dvc_file}: no stage named {stage!r}")
     keys = stages[stage].get("params", [])

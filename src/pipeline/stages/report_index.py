@@ -8,10 +8,9 @@ import json
 import os
 from pathlib import Path
 
-import yaml
 from omegaconf import DictConfig
 
-from pipeline.config import DVC_FILE, Reports
+from pipeline.config import Reports, read_dvc_file
 from pipeline.io import atomic_path, write_json
 from pipeline.modeling.left_out import LEFT_OUT
 from pipeline.monitoring import gate
@@ -28,7 +27,7 @@ def main(params: DictConfig) -> str:
     data, model = judged.data, judged.model
     verdict = gate.verdict(judged.results)
     write_json(verdict, reports.gate)
-    plots = yaml.safe_load(DVC_FILE.read_text()).get("plots", [])
+    plots = read_dvc_file().get("plots", [])
     page = render_index(
         gate=verdict,
         data=data,
